@@ -1,0 +1,1 @@
+# Installation and the package config arrive in the build-infrastructure step.

@@ -1,0 +1,126 @@
+// The graph IR's node: an immutable op with inputs, shape, dtype, device and small attributes.
+// Nodes are hash-consed: building a node structurally equal to a live one returns that one, so
+// common-subexpression elimination is free and every node carries a structural hash. Shapes and
+// dtypes are inferred and checked when a node is made (check_node), which is also the verifier.
+//
+// Attribute layout per op (Attrs::ints unless said):
+//   load: buffer   const: scalar   iota: [axis]   random: [dist] + seed, offset
+//   reduce: sorted axes (the result keeps them as size 1)   permute: perm   flip: axes
+//   pad: [before0, after0, before1, after1, ...] + scalar fill   slice: [start, stop, step] per dim
+//   as_strided: strides..., offset (sizes are the node's shape)
+//   set_strided(base[N], src): strides..., offset (the view's sizes are src's shape)
+//   argsort: [axis, descending]   gather / scatter / cumsum: [axis]
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kiln/compiler/op.h"
+#include "kiln/compiler/shape.h"
+#include "kiln/runtime/buffer.h"
+#include "kiln/runtime/device.h"
+#include "kiln/runtime/dtype.h"
+
+namespace kiln::ir {
+
+class Node;
+using NodeRef = std::shared_ptr<const Node>;
+
+/// Distributions of the random op.
+enum class RandomDist : int64_t { Uniform = 0, Normal = 1 };
+
+/// Small op-specific attributes (see the layout in the header comment).
+struct Attrs {
+  std::vector<int64_t> ints;
+  double scalar = 0.0;
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+  uint64_t buffer_id = 0;  ///< load: the buffer read
+  friend bool operator==(const Attrs& a, const Attrs& b);
+};
+
+class Node {
+ public:
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  Op op() const { return op_; }
+  DType dtype() const { return dtype_; }
+  const Shape& shape() const { return shape_; }
+  int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t numel() const { return numel_of(shape_); }
+  Device device() const { return device_; }
+  const std::vector<NodeRef>& inputs() const { return inputs_; }
+  const NodeRef& input(size_t i) const { return inputs_[i]; }
+  const Attrs& attrs() const { return attrs_; }
+  /// The buffer a load reads; null for a load parsed from text without data.
+  const runtime::BufferPtr& buffer() const { return buffer_; }
+  /// Structural hash over op, dtype, shape, device, attributes and the inputs' hashes.
+  uint64_t hash() const { return hash_; }
+  /// Longest path to a leaf (leaves are 0).
+  int64_t depth() const { return depth_; }
+
+ private:
+  friend NodeRef make(Op, std::vector<NodeRef>, DType, Shape, Attrs, Device, runtime::BufferPtr);
+  Node() = default;
+
+  Op op_ = Op::Const;
+  DType dtype_ = DType::Float32;
+  Shape shape_;
+  Device device_;
+  std::vector<NodeRef> inputs_;
+  Attrs attrs_;
+  runtime::BufferPtr buffer_;
+  uint64_t hash_ = 0;
+  int64_t depth_ = 0;
+};
+
+/// Checks that (op, inputs, dtype, shape, attrs) is a valid node; throws InternalError naming the
+/// broken invariant. make() calls it, so every live node satisfies it.
+void check_node(Op op, const std::vector<NodeRef>& inputs, DType dtype, const Shape& shape,
+                const Attrs& attrs, Device device);
+
+/// The generic constructor: checks, hashes and interns. The typed helpers below call it.
+NodeRef make(Op op, std::vector<NodeRef> inputs, DType dtype, Shape shape, Attrs attrs,
+             Device device, runtime::BufferPtr buffer = nullptr);
+
+// Leaves.
+NodeRef load(runtime::BufferPtr buffer, Shape shape);
+NodeRef constant(double value, DType dtype, Shape shape, Device device);
+NodeRef iota(int64_t axis, DType dtype, Shape shape, Device device);
+NodeRef random(RandomDist dist, uint64_t seed, uint64_t offset, DType dtype, Shape shape,
+               Device device);
+
+// Elementwise. Binary and ternary inputs must already share shape and dtype (the frontend
+// broadcasts and promotes); comparisons and and/or give kBool.
+NodeRef unary(Op op, NodeRef x);
+NodeRef cast(NodeRef x, DType dtype);
+NodeRef binary(Op op, NodeRef a, NodeRef b);
+NodeRef where(NodeRef cond, NodeRef a, NodeRef b);
+
+// Reductions keep reduced axes as size 1.
+NodeRef reduce(Op op, NodeRef x, std::vector<int64_t> axes);
+
+// Movement.
+NodeRef reshape(NodeRef x, Shape shape);
+NodeRef permute(NodeRef x, std::vector<int64_t> perm);
+NodeRef expand(NodeRef x, Shape shape);
+NodeRef pad(NodeRef x, std::vector<int64_t> pads, double value);
+NodeRef slice(NodeRef x, std::vector<int64_t> start_stop_step);
+NodeRef flip(NodeRef x, std::vector<int64_t> axes);
+NodeRef as_strided(NodeRef flat, Shape sizes, Shape strides, int64_t offset);
+
+// Opaque.
+NodeRef set_strided(NodeRef flat_base, NodeRef src, Shape strides, int64_t offset);
+NodeRef matmul(NodeRef a, NodeRef b);
+NodeRef argsort(NodeRef x, int64_t axis, bool descending);
+NodeRef gather(NodeRef x, NodeRef index, int64_t axis);
+NodeRef scatter(NodeRef x, NodeRef index, NodeRef src, int64_t axis);
+NodeRef cumsum(NodeRef x, int64_t axis);
+
+/// Number of live interned nodes (for tests of hash-consing and leaks).
+size_t interned_node_count();
+
+}  // namespace kiln::ir

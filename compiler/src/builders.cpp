@@ -1,0 +1,177 @@
+// Typed node constructors. Each infers what it can (node_check.cpp), canonicalises trivial
+// cases (a reshape to the same shape is its input, reshapes of reshapes collapse), and interns.
+#include <numeric>
+
+#include "kiln/compiler/node.h"
+#include "kiln/compiler/node_check.h"
+#include "kiln/runtime/error.h"
+
+namespace kiln::ir {
+
+namespace {
+NodeRef make_inferred(Op op, std::vector<NodeRef> inputs, Attrs attrs) {
+  Inferred r = infer(op, inputs, attrs);
+  Device dev = inputs.at(0)->device();
+  return make(op, std::move(inputs), r.dtype.value(), r.shape.value(), std::move(attrs), dev);
+}
+}  // namespace
+
+NodeRef load(runtime::BufferPtr buffer, Shape shape) {
+  KILN_CHECK(buffer != nullptr, "load of a null buffer");
+  KILN_CHECK(numel_of(shape) == buffer->numel(), "load shape does not match buffer size");
+  DType dt = buffer->dtype();
+  Device dev = buffer->device();
+  return make(Op::Load, {}, dt, std::move(shape), {}, dev, std::move(buffer));
+}
+
+NodeRef constant(double value, DType dtype, Shape shape, Device device) {
+  Attrs a;
+  a.scalar = round_to_dtype(value, dtype);
+  return make(Op::Const, {}, dtype, std::move(shape), std::move(a), device);
+}
+
+NodeRef iota(int64_t axis, DType dtype, Shape shape, Device device) {
+  KILN_CHECK(axis >= 0 && axis < static_cast<int64_t>(shape.size()), "iota axis out of range");
+  Attrs a;
+  a.ints = {axis};
+  return make(Op::Iota, {}, dtype, std::move(shape), std::move(a), device);
+}
+
+NodeRef random(RandomDist dist, uint64_t seed, uint64_t offset, DType dtype, Shape shape,
+               Device device) {
+  KILN_CHECK(is_floating(dtype), "random values must be floating");
+  Attrs a;
+  a.ints = {static_cast<int64_t>(dist)};
+  a.seed = seed;
+  a.offset = offset;
+  return make(Op::Random, {}, dtype, std::move(shape), std::move(a), device);
+}
+
+NodeRef unary(Op op, NodeRef x) {
+  KILN_CHECK(is_unary(op) && op != Op::Cast, "unary() takes a unary op other than cast");
+  return make_inferred(op, {std::move(x)}, {});
+}
+
+NodeRef cast(NodeRef x, DType dtype) {
+  if (x->dtype() == dtype) return x;
+  Shape s = x->shape();
+  Device dev = x->device();
+  return make(Op::Cast, {std::move(x)}, dtype, std::move(s), {}, dev);
+}
+
+NodeRef binary(Op op, NodeRef a, NodeRef b) {
+  KILN_CHECK(is_binary(op), "binary() takes a binary op");
+  return make_inferred(op, {std::move(a), std::move(b)}, {});
+}
+
+NodeRef where(NodeRef cond, NodeRef a, NodeRef b) {
+  return make_inferred(Op::Where, {std::move(cond), std::move(a), std::move(b)}, {});
+}
+
+NodeRef reduce(Op op, NodeRef x, std::vector<int64_t> axes) {
+  KILN_CHECK(is_reduce(op), "reduce() takes a reduce op");
+  if (axes.empty()) return x;
+  Attrs a;
+  a.ints = std::move(axes);
+  return make_inferred(op, {std::move(x)}, std::move(a));
+}
+
+NodeRef reshape(NodeRef x, Shape shape) {
+  if (x->shape() == shape) return x;
+  if (x->op() == Op::Reshape) return reshape(x->input(0), std::move(shape));
+  DType dt = x->dtype();
+  Device dev = x->device();
+  return make(Op::Reshape, {std::move(x)}, dt, std::move(shape), {}, dev);
+}
+
+NodeRef permute(NodeRef x, std::vector<int64_t> perm) {
+  std::vector<int64_t> ident(perm.size());
+  std::iota(ident.begin(), ident.end(), 0);
+  if (perm == ident) return x;
+  Attrs a;
+  a.ints = std::move(perm);
+  return make_inferred(Op::Permute, {std::move(x)}, std::move(a));
+}
+
+NodeRef expand(NodeRef x, Shape shape) {
+  if (x->shape() == shape) return x;
+  DType dt = x->dtype();
+  Device dev = x->device();
+  return make(Op::Expand, {std::move(x)}, dt, std::move(shape), {}, dev);
+}
+
+NodeRef pad(NodeRef x, std::vector<int64_t> pads, double value) {
+  bool any = false;
+  for (int64_t p : pads) any = any || p != 0;
+  if (!any && pads.size() == 2 * x->shape().size()) return x;
+  Attrs a;
+  a.ints = std::move(pads);
+  a.scalar = round_to_dtype(value, x->dtype());
+  return make_inferred(Op::Pad, {std::move(x)}, std::move(a));
+}
+
+NodeRef slice(NodeRef x, std::vector<int64_t> start_stop_step) {
+  bool whole = start_stop_step.size() == 3 * x->shape().size();
+  for (size_t i = 0; whole && i < x->shape().size(); ++i) {
+    whole = start_stop_step[3 * i] == 0 && start_stop_step[3 * i + 1] == x->shape()[i] &&
+            start_stop_step[3 * i + 2] == 1;
+  }
+  if (whole) return x;
+  Attrs a;
+  a.ints = std::move(start_stop_step);
+  return make_inferred(Op::Slice, {std::move(x)}, std::move(a));
+}
+
+NodeRef flip(NodeRef x, std::vector<int64_t> axes) {
+  if (axes.empty()) return x;
+  Attrs a;
+  a.ints = std::move(axes);
+  return make_inferred(Op::Flip, {std::move(x)}, std::move(a));
+}
+
+NodeRef as_strided(NodeRef flat, Shape sizes, Shape strides, int64_t offset) {
+  if (offset == 0 && numel_of(sizes) == flat->numel() && strides == contiguous_strides(sizes)) {
+    return reshape(std::move(flat), std::move(sizes));
+  }
+  Attrs a;
+  a.ints = std::move(strides);
+  a.ints.push_back(offset);
+  DType dt = flat->dtype();
+  Device dev = flat->device();
+  return make(Op::AsStrided, {std::move(flat)}, dt, std::move(sizes), std::move(a), dev);
+}
+
+NodeRef set_strided(NodeRef flat_base, NodeRef src, Shape strides, int64_t offset) {
+  Attrs a;
+  a.ints = std::move(strides);
+  a.ints.push_back(offset);
+  return make_inferred(Op::SetStrided, {std::move(flat_base), std::move(src)}, std::move(a));
+}
+
+NodeRef matmul(NodeRef a, NodeRef b) { return make_inferred(Op::MatMul, {std::move(a), std::move(b)}, {}); }
+
+NodeRef argsort(NodeRef x, int64_t axis, bool descending) {
+  Attrs a;
+  a.ints = {axis, descending ? 1 : 0};
+  return make_inferred(Op::ArgSort, {std::move(x)}, std::move(a));
+}
+
+NodeRef gather(NodeRef x, NodeRef index, int64_t axis) {
+  Attrs a;
+  a.ints = {axis};
+  return make_inferred(Op::Gather, {std::move(x), std::move(index)}, std::move(a));
+}
+
+NodeRef scatter(NodeRef x, NodeRef index, NodeRef src, int64_t axis) {
+  Attrs a;
+  a.ints = {axis};
+  return make_inferred(Op::Scatter, {std::move(x), std::move(index), std::move(src)}, std::move(a));
+}
+
+NodeRef cumsum(NodeRef x, int64_t axis) {
+  Attrs a;
+  a.ints = {axis};
+  return make_inferred(Op::Cumsum, {std::move(x)}, std::move(a));
+}
+
+}  // namespace kiln::ir

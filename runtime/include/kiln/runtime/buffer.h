@@ -1,0 +1,48 @@
+// A Buffer is a block of memory holding numel elements of one dtype on one device. It knows
+// nothing about graphs or views; tensors and compiled programs point into buffers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "kiln/runtime/device.h"
+#include "kiln/runtime/dtype.h"
+
+namespace kiln::runtime {
+
+class Buffer {
+ public:
+  /// Allocates uninitialised host memory, 64-byte aligned. Throws OutOfMemoryError.
+  Buffer(DType dtype, int64_t numel, Device device = Device(DeviceType::CPU));
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  DType dtype() const { return dtype_; }
+  int64_t numel() const { return numel_; }
+  int64_t nbytes() const { return numel_ * itemsize(dtype_); }
+  Device device() const { return device_; }
+  /// A process-unique id, stable for the buffer's life (used to name buffers in graphs).
+  uint64_t id() const { return id_; }
+  void* data() { return data_; }
+  const void* data() const { return data_; }
+
+  /// Element i converted to double (host buffers only).
+  double get(int64_t i) const;
+  /// Stores v, converted to the buffer's dtype, at element i (host buffers only).
+  void set(int64_t i, double v);
+  /// Element i of an integer buffer as int64 (exact for all int64 values).
+  int64_t get_int(int64_t i) const;
+  void set_int(int64_t i, int64_t v);
+
+ private:
+  DType dtype_;
+  int64_t numel_;
+  Device device_;
+  uint64_t id_;
+  void* data_ = nullptr;
+};
+
+using BufferPtr = std::shared_ptr<Buffer>;
+
+}  // namespace kiln::runtime

@@ -1,0 +1,93 @@
+#include "kiln/runtime/buffer.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "kiln/runtime/error.h"
+
+namespace kiln::runtime {
+
+namespace {
+std::atomic<uint64_t> next_buffer_id{1};
+}
+
+Buffer::Buffer(DType dtype, int64_t numel, Device device)
+    : dtype_(dtype), numel_(numel), device_(device), id_(next_buffer_id++) {
+  if (numel < 0) throw InternalError("Buffer: negative element count");
+  if (!device.is_cpu()) {
+    throw DeviceError("[Buffer] device " + device.str() + " is not available in this build");
+  }
+  size_t bytes = static_cast<size_t>(nbytes());
+  size_t rounded = (bytes + 63) / 64 * 64;
+  if (rounded == 0) rounded = 64;
+  data_ = std::aligned_alloc(64, rounded);
+  if (data_ == nullptr) {
+    throw OutOfMemoryError("[Buffer] out of host memory allocating " + std::to_string(bytes) +
+                           " bytes");
+  }
+}
+
+Buffer::~Buffer() { std::free(data_); }
+
+double Buffer::get(int64_t i) const {
+  const char* p = static_cast<const char*>(data_) + i * itemsize(dtype_);
+  switch (dtype_) {
+    case DType::Bool: return *reinterpret_cast<const uint8_t*>(p) != 0 ? 1.0 : 0.0;
+    case DType::UInt8: return *reinterpret_cast<const uint8_t*>(p);
+    case DType::Int32: return *reinterpret_cast<const int32_t*>(p);
+    case DType::Int64: return static_cast<double>(*reinterpret_cast<const int64_t*>(p));
+    case DType::Float16: return half_bits_to_float(*reinterpret_cast<const uint16_t*>(p));
+    case DType::BFloat16: return bfloat16_bits_to_float(*reinterpret_cast<const uint16_t*>(p));
+    case DType::Float32: return *reinterpret_cast<const float*>(p);
+    case DType::Float64: return *reinterpret_cast<const double*>(p);
+  }
+  return 0.0;
+}
+
+void Buffer::set(int64_t i, double v) {
+  char* p = static_cast<char*>(data_) + i * itemsize(dtype_);
+  switch (dtype_) {
+    case DType::Bool: *reinterpret_cast<uint8_t*>(p) = v != 0.0 ? 1 : 0; break;
+    case DType::UInt8:
+      *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(static_cast<int64_t>(v));
+      break;
+    case DType::Int32:
+      *reinterpret_cast<int32_t*>(p) = static_cast<int32_t>(static_cast<int64_t>(v));
+      break;
+    case DType::Int64: *reinterpret_cast<int64_t*>(p) = static_cast<int64_t>(v); break;
+    case DType::Float16:
+      *reinterpret_cast<uint16_t*>(p) = float_to_half_bits(static_cast<float>(v));
+      break;
+    case DType::BFloat16:
+      *reinterpret_cast<uint16_t*>(p) = float_to_bfloat16_bits(static_cast<float>(v));
+      break;
+    case DType::Float32: *reinterpret_cast<float*>(p) = static_cast<float>(v); break;
+    case DType::Float64: *reinterpret_cast<double*>(p) = v; break;
+  }
+}
+
+int64_t Buffer::get_int(int64_t i) const {
+  const char* p = static_cast<const char*>(data_) + i * itemsize(dtype_);
+  switch (dtype_) {
+    case DType::Int64: return *reinterpret_cast<const int64_t*>(p);
+    case DType::Int32: return *reinterpret_cast<const int32_t*>(p);
+    case DType::UInt8:
+    case DType::Bool: return *reinterpret_cast<const uint8_t*>(p);
+    default: return static_cast<int64_t>(get(i));
+  }
+}
+
+void Buffer::set_int(int64_t i, int64_t v) {
+  char* p = static_cast<char*>(data_) + i * itemsize(dtype_);
+  switch (dtype_) {
+    case DType::Int64: *reinterpret_cast<int64_t*>(p) = v; break;
+    case DType::Int32: *reinterpret_cast<int32_t*>(p) = static_cast<int32_t>(v); break;
+    case DType::UInt8: *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(v); break;
+    case DType::Bool: *reinterpret_cast<uint8_t*>(p) = v != 0 ? 1 : 0; break;
+    default: set(i, static_cast<double>(v)); break;
+  }
+}
+
+}  // namespace kiln::runtime
