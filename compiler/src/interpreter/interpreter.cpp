@@ -70,7 +70,13 @@ std::vector<runtime::BufferPtr> interpret(const std::vector<NodeRef>& outputs) {
     std::vector<const interp::Array*> in;
     in.reserve(n->inputs().size());
     for (const auto& i : n->inputs()) in.push_back(&values.at(i.get()));
-    values.emplace(n, interp::eval_node(*n, in));
+    interp::Array value = interp::eval_node(*n, in);
+    // Every node's result is rounded to its dtype, as stored values are; only the
+    // accumulations inside one node (reductions, matmul, cumsum) run in double.
+    if (!value.is_int() && value.dtype != DType::Float64) {
+      for (double& v : value.f) v = round_to_dtype(v, value.dtype);
+    }
+    values.emplace(n, std::move(value));
     for (const auto& i : n->inputs()) {
       if (--uses[i.get()] == 0) values.erase(i.get());
     }

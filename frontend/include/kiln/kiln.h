@@ -1,0 +1,9 @@
+// kiln: a lazy tensor graph compiler with PyTorch C++ (libtorch) names. Include this one header.
+#pragma once
+
+#include "kiln/frontend/creation.h"
+#include "kiln/frontend/indexing.h"
+#include "kiln/frontend/ops.h"
+#include "kiln/frontend/options.h"
+#include "kiln/frontend/tensor.h"
+#include "kiln/runtime/error.h"

@@ -1,0 +1,169 @@
+// Creating tensors: host data, constants, identity, ranges.
+#include "kiln/frontend/creation.h"
+
+#include <cmath>
+
+#include "kiln/frontend/ops.h"
+#include "kiln/runtime/error.h"
+#include "op_helpers.h"
+
+namespace kiln {
+
+DType Scalar::default_dtype() const {
+  switch (kind_) {
+    case Kind::Bool: return kBool;
+    case Kind::Int: return kInt64;
+    case Kind::Float: return kFloat32;
+  }
+  return kFloat32;
+}
+
+namespace detail {
+
+void check_list_dim(Shape& shape, size_t depth, int64_t length) {
+  if (shape.size() == depth) {
+    shape.push_back(length);
+  } else if (shape[depth] != length) {
+    throw ShapeError("[tensor] nested lists are ragged: expected a sequence of length " +
+                     std::to_string(shape[depth]) + " at dim " + std::to_string(depth) + " (got " +
+                     std::to_string(length) + ")");
+  }
+}
+
+namespace {
+void check_count(const char* op, int64_t have, const Shape& shape) {
+  for (int64_t d : shape) {
+    if (d < 0) throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
+  }
+  if (have != numel_of(shape)) {
+    throw ShapeError(std::string("[") + op + "] " + std::to_string(have) +
+                     " values cannot fill shape " + shape_str(shape) + " (" +
+                     std::to_string(numel_of(shape)) + " elements)");
+  }
+}
+
+template <typename V, typename Set>
+Tensor from_host(const char* op, const std::vector<V>& values, const Shape& shape, DType source,
+                 const TensorOptions& options, Set set) {
+  check_count(op, static_cast<int64_t>(values.size()), shape);
+  Device dev = resolve_device(op, options);
+  DType dtype = options.dtype_or(source);
+  auto buf = std::make_shared<runtime::Buffer>(dtype, numel_of(shape), dev);
+  for (size_t i = 0; i < values.size(); ++i) set(*buf, static_cast<int64_t>(i), values[i]);
+  Tensor t = Tensor::from_node(ir::load(buf, shape));
+  if (options.requires_grad_value()) t.requires_grad_();
+  return t;
+}
+}  // namespace
+
+Tensor tensor_from_doubles(const std::vector<double>& values, const Shape& shape, DType source,
+                           const TensorOptions& options) {
+  return from_host("tensor", values, shape, source, options,
+                   [](runtime::Buffer& b, int64_t i, double v) { b.set(i, v); });
+}
+
+Tensor tensor_from_ints(const std::vector<int64_t>& values, const Shape& shape, DType source,
+                        const TensorOptions& options) {
+  return from_host("from_vector", values, shape, source, options,
+                   [](runtime::Buffer& b, int64_t i, int64_t v) { b.set_int(i, v); });
+}
+
+}  // namespace detail
+
+namespace {
+Tensor constant_tensor(const char* op, const Shape& shape, Scalar value, DType dtype,
+                       const TensorOptions& options) {
+  for (int64_t d : shape) {
+    if (d < 0) throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
+  }
+  Device dev = detail::resolve_device(op, options);
+  Tensor t = Tensor::from_node(ir::constant(value.to_double(), dtype, shape, dev));
+  if (options.requires_grad_value()) t.requires_grad_();
+  return t;
+}
+
+TensorOptions like(const Tensor& t, const TensorOptions& options) {
+  TensorOptions o = options;
+  if (!o.dtype_opt()) o = o.dtype(t.dtype());
+  if (!o.device_opt()) o = o.device(t.device());
+  return o;
+}
+}  // namespace
+
+Tensor scalar_tensor(Scalar value, const TensorOptions& options) {
+  return constant_tensor("scalar_tensor", {}, value, options.dtype_or(value.default_dtype()), options);
+}
+
+Tensor zeros(const std::vector<int64_t>& shape, const TensorOptions& options) {
+  return constant_tensor("zeros", shape, 0, options.dtype_or(kFloat32), options);
+}
+Tensor ones(const std::vector<int64_t>& shape, const TensorOptions& options) {
+  return constant_tensor("ones", shape, 1, options.dtype_or(kFloat32), options);
+}
+Tensor full(const std::vector<int64_t>& shape, Scalar value, const TensorOptions& options) {
+  return constant_tensor("full", shape, value, options.dtype_or(value.default_dtype()), options);
+}
+Tensor empty(const std::vector<int64_t>& shape, const TensorOptions& options) {
+  return constant_tensor("empty", shape, 0, options.dtype_or(kFloat32), options);
+}
+Tensor zeros_like(const Tensor& t, const TensorOptions& options) { return zeros(t.sizes(), like(t, options)); }
+Tensor ones_like(const Tensor& t, const TensorOptions& options) { return ones(t.sizes(), like(t, options)); }
+Tensor full_like(const Tensor& t, Scalar value, const TensorOptions& options) {
+  return full(t.sizes(), value, like(t, options));
+}
+Tensor rand_like(const Tensor& t, const TensorOptions& options) { return rand(t.sizes(), like(t, options)); }
+Tensor randn_like(const Tensor& t, const TensorOptions& options) { return randn(t.sizes(), like(t, options)); }
+
+Tensor eye(int64_t n, const TensorOptions& options) { return eye(n, n, options); }
+Tensor eye(int64_t n, int64_t m, const TensorOptions& options) {
+  if (n < 0 || m < 0) {
+    throw ShapeError("[eye] n and m must be non-negative, got " + std::to_string(n) + " and " + std::to_string(m));
+  }
+  Device dev = detail::resolve_device("eye", options);
+  Shape s{n, m};
+  auto rows = ir::iota(0, kInt64, s, dev);
+  auto cols = ir::iota(1, kInt64, s, dev);
+  auto diag = ir::cast(ir::binary(ir::Op::Eq, rows, cols), options.dtype_or(kFloat32));
+  return Tensor::from_node(diag);
+}
+
+Tensor arange(Scalar end, const TensorOptions& options) { return arange(0, end, 1, options); }
+Tensor arange(Scalar start, Scalar end, const TensorOptions& options) {
+  return arange(start, end, 1, options);
+}
+Tensor arange(Scalar start, Scalar end, Scalar step, const TensorOptions& options) {
+  bool all_int = start.kind() != Scalar::Kind::Float && end.kind() != Scalar::Kind::Float &&
+                 step.kind() != Scalar::Kind::Float;
+  DType dtype = options.dtype_or(all_int ? kInt64 : kFloat32);
+  double s = start.to_double(), e = end.to_double(), st = step.to_double();
+  if (st == 0) throw Error("[arange] step must be nonzero");
+  if ((st > 0 && e < s) || (st < 0 && e > s)) {
+    throw Error("[arange] upper bound and larger bound inconsistent with step sign");
+  }
+  auto n = static_cast<int64_t>(std::ceil((e - s) / st));
+  Device dev = detail::resolve_device("arange", options);
+  auto idx = ir::iota(0, kFloat64, {n}, dev);
+  auto vals = ir::binary(ir::Op::Add, ir::binary(ir::Op::Mul, idx, ir::constant(st, kFloat64, {n}, dev)),
+                         ir::constant(s, kFloat64, {n}, dev));
+  return Tensor::from_node(ir::cast(vals, dtype));
+}
+
+Tensor linspace(double start, double end, int64_t steps, const TensorOptions& options) {
+  if (steps < 0) throw Error("[linspace] number of steps must be non-negative, got " + std::to_string(steps));
+  DType dtype = options.dtype_or(kFloat32);
+  Device dev = detail::resolve_device("linspace", options);
+  if (steps == 1) return full({1}, start, options.dtype(dtype));
+  // PyTorch's form: the first half counts up from start, the second half down from end, so
+  // both ends are exact.
+  double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+  Shape s{steps};
+  auto i = ir::iota(0, kFloat64, s, dev);
+  auto c = [&](double v) { return ir::constant(v, kFloat64, s, dev); };
+  auto up = ir::binary(ir::Op::Add, c(start), ir::binary(ir::Op::Mul, i, c(step)));
+  auto down = ir::binary(ir::Op::Sub, c(end),
+                         ir::binary(ir::Op::Mul, ir::binary(ir::Op::Sub, c(static_cast<double>(steps - 1)), i), c(step)));
+  auto first_half = ir::binary(ir::Op::Lt, i, c(static_cast<double>(steps / 2)));
+  return Tensor::from_node(ir::cast(ir::where(first_half, up, down), dtype));
+}
+
+}  // namespace kiln

@@ -1,0 +1,170 @@
+// Reductions and the row-wise composites built from them: sum, mean, prod, max/min (with
+// indices), argmax/argmin, norm, var, std, logsumexp, all/any, softmax, log_softmax, cumsum, sort.
+#include <limits>
+
+#include "kiln/frontend/creation.h"
+#include "kiln/frontend/ops.h"
+#include "kiln/runtime/error.h"
+#include "op_helpers.h"
+
+namespace kiln {
+
+using ir::Op;
+
+namespace {
+
+/// Reduces x (already cast to dtype) over dims; keepdim keeps them as size 1.
+Tensor reduce(const char* name, Op op, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
+              DType dtype) {
+  detail::check_defined(name, x);
+  std::vector<int64_t> axes = detail::reduce_axes(name, dims, x.dim());
+  if ((op == Op::Max || op == Op::Min) && x.numel() == 0) {
+    throw Error(std::string("[") + name + "] cannot reduce an empty tensor of shape " +
+                shape_str(x.sizes()) + " (the operation has no identity)");
+  }
+  auto r = ir::reduce(op, ir::cast(x.node(), dtype), axes);
+  if (!keepdim) r = ir::reshape(r, detail::drop_axes(x.sizes(), axes));
+  return Tensor::from_node(r);
+}
+
+/// sum and prod of integers and bools accumulate in int64, as in PyTorch.
+DType accumulate_dtype(DType t) { return is_floating(t) ? t : kInt64; }
+
+/// Index of the first maximum (or minimum) along `dim`, as PyTorch picks among ties.
+Tensor arg_extreme(const char* name, Op op, const Tensor& x, int64_t dim, bool keepdim) {
+  detail::check_defined(name, x);
+  if (x.dim() == 0) return zeros({}, kInt64);
+  int64_t d = wrap_dim(name, dim, x.dim());
+  if (x.size(d) == 0) {
+    throw IndexError(std::string("[") + name + "] cannot compute over an empty dimension " + std::to_string(d));
+  }
+  Tensor best = reduce(name, op, x, {d}, true, x.dtype());
+  // A NaN is the extreme wherever it occurs; it is also the first candidate found.
+  Tensor hit = logical_or(eq(x, best), isnan(x));
+  Shape s = x.sizes();
+  Tensor pos = Tensor::from_node(ir::iota(d, kInt64, s, x.device()));
+  Tensor candidates = where(hit, pos, full(s, x.size(d), kInt64));
+  return reduce(name, Op::Min, candidates, {d}, keepdim, kInt64);
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x) { return sum(x, {}, false); }
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  detail::check_defined("sum", x);
+  return reduce("sum", Op::Sum, x, dims, keepdim, accumulate_dtype(x.dtype()));
+}
+Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  detail::check_defined("mean", x);
+  if (!is_floating(x.dtype())) {
+    throw DTypeError(std::string("[mean] could not infer output dtype: input dtype must be floating, got ") +
+                     torch_name(x.dtype()));
+  }
+  std::vector<int64_t> axes = detail::reduce_axes("mean", dims, x.dim());
+  int64_t count = 1;
+  for (int64_t a : axes) count *= x.size(a);
+  return sum(x, dims, keepdim) / static_cast<double>(count);
+}
+Tensor prod(const Tensor& x) { return reduce("prod", Op::Prod, x, {}, false, accumulate_dtype(x.dtype())); }
+Tensor prod(const Tensor& x, int64_t dim, bool keepdim) {
+  return reduce("prod", Op::Prod, x, {dim}, keepdim, accumulate_dtype(x.dtype()));
+}
+Tensor max(const Tensor& x) { return reduce("max", Op::Max, x, {}, false, x.dtype()); }
+Tensor min(const Tensor& x) { return reduce("min", Op::Min, x, {}, false, x.dtype()); }
+Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return reduce("amax", Op::Max, x, dims, keepdim, x.dtype());
+}
+Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return reduce("amin", Op::Min, x, dims, keepdim, x.dtype());
+}
+std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
+  detail::check_defined("max", x);
+  int64_t d = wrap_dim("max", dim, x.dim());
+  return {reduce("max", Op::Max, x, {d}, keepdim, x.dtype()), arg_extreme("max", Op::Max, x, d, keepdim)};
+}
+std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
+  detail::check_defined("min", x);
+  int64_t d = wrap_dim("min", dim, x.dim());
+  return {reduce("min", Op::Min, x, {d}, keepdim, x.dtype()), arg_extreme("min", Op::Min, x, d, keepdim)};
+}
+Tensor argmax(const Tensor& x) { return arg_extreme("argmax", Op::Max, x.reshape({-1}), 0, false); }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return arg_extreme("argmax", Op::Max, x, dim, keepdim); }
+Tensor argmin(const Tensor& x) { return arg_extreme("argmin", Op::Min, x.reshape({-1}), 0, false); }
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_extreme("argmin", Op::Min, x, dim, keepdim); }
+
+Tensor norm(const Tensor& x, double p) { return norm(x, p, {}, false); }
+Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim) {
+  detail::check_defined("norm", x);
+  detail::check_floating("norm", x.dtype());
+  if (p == std::numeric_limits<double>::infinity()) return amax(abs(x), dims, keepdim);
+  if (p == 2.0) return sqrt(sum(x * x, dims, keepdim));
+  if (p == 1.0) return sum(abs(x), dims, keepdim);
+  if (p == 0.0) return sum((x != 0).to(x.dtype()), dims, keepdim);
+  return pow(sum(pow(abs(x), p), dims, keepdim), 1.0 / p);
+}
+
+Tensor var(const Tensor& x, bool unbiased) { return var(x, {}, unbiased, false); }
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
+  detail::check_defined("var", x);
+  detail::check_floating("var", x.dtype());
+  std::vector<int64_t> axes = detail::reduce_axes("var", dims, x.dim());
+  int64_t count = 1;
+  for (int64_t a : axes) count *= x.size(a);
+  Tensor centered = x - mean(x, dims, true);
+  double denom = static_cast<double>(count - (unbiased ? 1 : 0));
+  return sum(centered * centered, dims, keepdim) / denom;
+}
+Tensor std(const Tensor& x, bool unbiased) { return sqrt(var(x, unbiased)); }
+Tensor std(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
+  return sqrt(var(x, dims, unbiased, keepdim));
+}
+
+Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  detail::check_defined("logsumexp", x);
+  Tensor xf = is_floating(x.dtype()) ? x : x.to(kFloat32);
+  Tensor m = amax(xf, dims, true);
+  // An all -inf (or +inf) row would give inf - inf; shift by 0 there instead.
+  Tensor shift = where(abs(m) == std::numeric_limits<double>::infinity(), zeros_like(m), m);
+  Tensor r = log(sum(exp(xf - shift), dims, true)) + shift;
+  if (!keepdim) r = Tensor::from_node(ir::reshape(r.node(), detail::drop_axes(x.sizes(), detail::reduce_axes("logsumexp", dims, x.dim()))));
+  return r;
+}
+
+Tensor all(const Tensor& x) { return reduce("all", Op::Min, x != 0, {}, false, kBool); }
+Tensor all(const Tensor& x, int64_t dim, bool keepdim) { return reduce("all", Op::Min, x != 0, {dim}, keepdim, kBool); }
+Tensor any(const Tensor& x) { return reduce("any", Op::Max, x != 0, {}, false, kBool); }
+Tensor any(const Tensor& x, int64_t dim, bool keepdim) { return reduce("any", Op::Max, x != 0, {dim}, keepdim, kBool); }
+
+Tensor softmax(const Tensor& x, int64_t dim) {
+  detail::check_defined("softmax", x);
+  Tensor xf = is_floating(x.dtype()) ? x : x.to(kFloat32);
+  int64_t d = wrap_dim("softmax", dim, x.dim());
+  Tensor e = exp(xf - amax(xf, {d}, true));
+  return e / sum(e, {d}, true);
+}
+
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  detail::check_defined("log_softmax", x);
+  Tensor xf = is_floating(x.dtype()) ? x : x.to(kFloat32);
+  int64_t d = wrap_dim("log_softmax", dim, x.dim());
+  Tensor shifted = xf - amax(xf, {d}, true);
+  return shifted - log(sum(exp(shifted), {d}, true));
+}
+
+Tensor cumsum(const Tensor& x, int64_t dim) {
+  detail::check_defined("cumsum", x);
+  if (x.dim() == 0) return x.to(accumulate_dtype(x.dtype()));
+  int64_t d = wrap_dim("cumsum", dim, x.dim());
+  return Tensor::from_node(ir::cumsum(ir::cast(x.node(), accumulate_dtype(x.dtype())), d));
+}
+
+std::tuple<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending) {
+  detail::check_defined("sort", x);
+  if (x.dim() == 0) return {x.clone(), zeros({}, kInt64)};
+  int64_t d = wrap_dim("sort", dim, x.dim());
+  auto idx = ir::argsort(x.node(), d, descending);
+  return {Tensor::from_node(ir::gather(x.node(), idx, d)), Tensor::from_node(idx)};
+}
+
+}  // namespace kiln

@@ -1,0 +1,38 @@
+// The records behind a Tensor handle: a shared Storage (the flat node that defines the whole
+// base buffer now, and a version counter) and per-handle view metadata.
+#pragma once
+
+#include <memory>
+
+#include "kiln/compiler/node.h"
+#include "kiln/frontend/tensor.h"
+
+namespace kiln::detail {
+
+struct Storage {
+  ir::NodeRef node;  ///< flat [numel] node defining the whole base buffer
+  uint64_t version = 0;
+};
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  Shape sizes;
+  Shape strides;
+  int64_t offset = 0;
+  bool requires_grad = false;
+};
+
+/// A new handle on `base`'s storage with the given view.
+Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset);
+
+/// Graphs past this depth are realized as soon as a tensor reads them, so that a loop that
+/// never reads a value keeps memory and compile time bounded.
+inline constexpr int64_t kMaxPendingDepth = 2048;
+
+/// Realizes the storages of these tensors in one program (the interpreter for now).
+void realize(const std::vector<Tensor>& tensors);
+
+/// Throws Error naming `op` if t is undefined.
+void check_defined(const char* op, const Tensor& t);
+
+}  // namespace kiln::detail
