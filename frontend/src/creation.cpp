@@ -142,6 +142,13 @@ Tensor arange(Scalar start, Scalar end, Scalar step, const TensorOptions& option
   }
   auto n = static_cast<int64_t>(std::ceil((e - s) / st));
   Device dev = detail::resolve_device("arange", options);
+  if (all_int && !is_floating(dtype)) {
+    // Exact in int64 (a double loses integers past 2^53).
+    auto i = ir::iota(0, kInt64, {n}, dev);
+    auto v = ir::binary(ir::Op::Add, ir::binary(ir::Op::Mul, i, ir::constant(st, kInt64, {n}, dev)),
+                        ir::constant(s, kInt64, {n}, dev));
+    return Tensor::from_node(ir::cast(v, dtype));
+  }
   auto idx = ir::iota(0, kFloat64, {n}, dev);
   auto vals = ir::binary(ir::Op::Add, ir::binary(ir::Op::Mul, idx, ir::constant(st, kFloat64, {n}, dev)),
                          ir::constant(s, kFloat64, {n}, dev));

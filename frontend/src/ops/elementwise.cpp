@@ -57,11 +57,11 @@ Tensor unary_float(const char* name, Op op, const Tensor& x) {
 /// An op that keeps integer dtypes (neg, abs, sign, floor, ceil, round).
 Tensor unary_same(const char* name, Op op, const Tensor& x) {
   detail::check_defined(name, x);
-  if (x.dtype() == kBool && (op == Op::Neg || op == Op::Sign)) {
+  if (x.dtype() == kBool && op == Op::Neg) {
     throw DTypeError(std::string("[") + name + "] is not supported for bool tensors");
   }
   if (x.dtype() == kBool || (!is_floating(x.dtype()) && (op == Op::Floor || op == Op::Ceil || op == Op::Round))) {
-    if (op != Op::Abs && op != Op::Neg && op != Op::Sign) return x.clone();
+    if (op != Op::Abs && op != Op::Neg && (op != Op::Sign || x.dtype() == kBool)) return x.clone();
   }
   return Tensor::from_node(ir::unary(op, x.node()));
 }
@@ -69,22 +69,35 @@ Tensor unary_same(const char* name, Op op, const Tensor& x) {
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
+  detail::check_defined("add", a);
+  detail::check_defined("add", b);
   if (a.dtype() == kBool && b.dtype() == kBool) return logical_or(a, b);
   return binary("add", Op::Add, a, b);
 }
 Tensor sub(const Tensor& a, const Tensor& b) {
+  detail::check_defined("sub", a);
+  detail::check_defined("sub", b);
   if (a.dtype() == kBool && b.dtype() == kBool) {
     throw DTypeError("[sub] subtraction with two bool tensors is not supported; use logical_xor or ^");
   }
   return binary("sub", Op::Sub, a, b);
 }
 Tensor mul(const Tensor& a, const Tensor& b) {
+  detail::check_defined("mul", a);
+  detail::check_defined("mul", b);
   if (a.dtype() == kBool && b.dtype() == kBool) return logical_and(a, b);
   return binary("mul", Op::Mul, a, b);
 }
 Tensor div(const Tensor& a, const Tensor& b) { return binary("div", Op::Div, a, b, Out::Float); }
 Tensor pow(const Tensor& a, const Tensor& exponent) { return binary("pow", Op::Pow, a, exponent); }
-Tensor pow(const Tensor& a, Scalar exponent) { return binary("pow", Op::Pow, a, exponent); }
+Tensor pow(const Tensor& a, Scalar exponent) {
+  detail::check_defined("pow", a);
+  if (!is_floating(a.dtype()) && exponent.kind() != Scalar::Kind::Float && exponent.to_int() < 0) {
+    throw DTypeError(std::string("[pow] integers to negative integer powers are not allowed (exponent ") +
+                     std::to_string(exponent.to_int()) + ", dtype " + torch_name(a.dtype()) + ")");
+  }
+  return binary("pow", Op::Pow, a, exponent);
+}
 Tensor pow(Scalar base, const Tensor& exponent) { return binary("pow", Op::Pow, base, exponent); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return binary("minimum", Op::Minimum, a, b); }
 Tensor maximum(const Tensor& a, const Tensor& b) { return binary("maximum", Op::Maximum, a, b); }

@@ -18,7 +18,9 @@ Tensor reduce(const char* name, Op op, const Tensor& x, const std::vector<int64_
               DType dtype) {
   detail::check_defined(name, x);
   std::vector<int64_t> axes = detail::reduce_axes(name, dims, x.dim());
-  if ((op == Op::Max || op == Op::Min) && x.numel() == 0) {
+  // Only an empty reduction with a non-empty result lacks an identity (amax of [2, 0] over dim 0
+  // is an empty tensor, as in PyTorch).
+  if ((op == Op::Max || op == Op::Min) && x.numel() == 0 && numel_of(detail::drop_axes(x.sizes(), axes)) != 0) {
     throw Error(std::string("[") + name + "] cannot reduce an empty tensor of shape " +
                 shape_str(x.sizes()) + " (the operation has no identity)");
   }
@@ -35,7 +37,7 @@ Tensor arg_extreme(const char* name, Op op, const Tensor& x, int64_t dim, bool k
   detail::check_defined(name, x);
   if (x.dim() == 0) return zeros({}, kInt64);
   int64_t d = wrap_dim(name, dim, x.dim());
-  if (x.size(d) == 0) {
+  if (x.size(d) == 0 && numel_of(detail::drop_axes(x.sizes(), {d})) != 0) {
     throw IndexError(std::string("[") + name + "] cannot compute over an empty dimension " + std::to_string(d));
   }
   Tensor best = reduce(name, op, x, {d}, true, x.dtype());
@@ -45,6 +47,16 @@ Tensor arg_extreme(const char* name, Op op, const Tensor& x, int64_t dim, bool k
   Tensor pos = Tensor::from_node(ir::iota(d, kInt64, s, x.device()));
   Tensor candidates = where(hit, pos, full(s, x.size(d), kInt64));
   return reduce(name, Op::Min, candidates, {d}, keepdim, kInt64);
+}
+
+/// all/any over `dims` (empty: every dim), by counting the zero or nonzero elements.
+Tensor all_over(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  detail::check_defined("all", x);
+  return reduce("all", Op::Sum, x == 0, dims, keepdim, kInt64) == 0;
+}
+Tensor any_over(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  detail::check_defined("any", x);
+  return reduce("any", Op::Sum, x != 0, dims, keepdim, kInt64) != 0;
 }
 
 }  // namespace
@@ -98,6 +110,7 @@ Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool ke
   detail::check_defined("norm", x);
   detail::check_floating("norm", x.dtype());
   if (p == std::numeric_limits<double>::infinity()) return amax(abs(x), dims, keepdim);
+  if (p == -std::numeric_limits<double>::infinity()) return amin(abs(x), dims, keepdim);
   if (p == 2.0) return sqrt(sum(x * x, dims, keepdim));
   if (p == 1.0) return sum(abs(x), dims, keepdim);
   if (p == 0.0) return sum((x != 0).to(x.dtype()), dims, keepdim);
@@ -122,7 +135,11 @@ Tensor std(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, boo
 
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   detail::check_defined("logsumexp", x);
+  std::vector<int64_t> axes = detail::reduce_axes("logsumexp", dims, x.dim());
   Tensor xf = is_floating(x.dtype()) ? x : x.to(kFloat32);
+  int64_t count = 1;
+  for (int64_t a : axes) count *= x.size(a);
+  if (count == 0) return log(sum(exp(xf), dims, keepdim));  // an empty sum: -inf, as in PyTorch
   Tensor m = amax(xf, dims, true);
   // An all -inf (or +inf) row would give inf - inf; shift by 0 there instead.
   Tensor shift = where(abs(m) == std::numeric_limits<double>::infinity(), zeros_like(m), m);
@@ -131,10 +148,11 @@ Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim
   return r;
 }
 
-Tensor all(const Tensor& x) { return reduce("all", Op::Min, x != 0, {}, false, kBool); }
-Tensor all(const Tensor& x, int64_t dim, bool keepdim) { return reduce("all", Op::Min, x != 0, {dim}, keepdim, kBool); }
-Tensor any(const Tensor& x) { return reduce("any", Op::Max, x != 0, {}, false, kBool); }
-Tensor any(const Tensor& x, int64_t dim, bool keepdim) { return reduce("any", Op::Max, x != 0, {dim}, keepdim, kBool); }
+// Counted rather than min/max-reduced, so that an empty reduction gives all -> true, any -> false.
+Tensor all(const Tensor& x) { return all_over(x, {}, false); }
+Tensor all(const Tensor& x, int64_t dim, bool keepdim) { return all_over(x, {dim}, keepdim); }
+Tensor any(const Tensor& x) { return any_over(x, {}, false); }
+Tensor any(const Tensor& x, int64_t dim, bool keepdim) { return any_over(x, {dim}, keepdim); }
 
 Tensor softmax(const Tensor& x, int64_t dim) {
   detail::check_defined("softmax", x);
