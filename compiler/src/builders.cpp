@@ -87,7 +87,7 @@ NodeRef reshape(NodeRef x, Shape shape) {
 NodeRef permute(NodeRef x, std::vector<int64_t> perm) {
   std::vector<int64_t> ident(perm.size());
   std::iota(ident.begin(), ident.end(), 0);
-  if (perm == ident) return x;
+  if (perm.size() == x->shape().size() && perm == ident) return x;
   Attrs a;
   a.ints = std::move(perm);
   return make_inferred(Op::Permute, {std::move(x)}, std::move(a));

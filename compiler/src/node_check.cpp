@@ -24,6 +24,26 @@ void require_axes(Op op, const std::vector<int64_t>& axes, int64_t rank, bool so
   }
 }
 
+/// Checks that a view of `sizes` with strides and offset `ints` (strides..., offset) stays inside
+/// a flat base of `base_numel` elements, without overflowing on the way.
+void require_view_in_base(Op op, const Shape& sizes, const std::vector<int64_t>& ints,
+                          int64_t base_numel) {
+  bool empty = false;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    require(ints[i] >= 0, op, "strides must be non-negative");
+    empty = empty || sizes[i] == 0;
+  }
+  if (empty) return;
+  int64_t lo = ints.back(), hi = lo;
+  bool overflow = false;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    int64_t reach = 0;
+    overflow = overflow || __builtin_mul_overflow(sizes[i] - 1, ints[i], &reach) ||
+               __builtin_add_overflow(hi, reach, &hi);
+  }
+  require(!overflow && lo >= 0 && hi < base_numel, op, "view reaches outside its base");
+}
+
 }  // namespace
 
 Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
@@ -99,7 +119,9 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
       Shape s = in[0]->shape();
       for (int64_t i = 0; i < rank; ++i) {
         require(a.ints[2 * i] >= 0 && a.ints[2 * i + 1] >= 0, op, "pads must be non-negative");
-        s[i] += a.ints[2 * i] + a.ints[2 * i + 1];
+        require(!__builtin_add_overflow(s[i], a.ints[2 * i], &s[i]) &&
+                    !__builtin_add_overflow(s[i], a.ints[2 * i + 1], &s[i]),
+                op, "padded size overflows in dim " + std::to_string(i));
       }
       r.shape = s;
       r.dtype = in[0]->dtype();
@@ -113,7 +135,7 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
         int64_t start = a.ints[3 * i], stop = a.ints[3 * i + 1], step = a.ints[3 * i + 2];
         require(step > 0 && 0 <= start && start <= stop && stop <= in[0]->shape()[i], op,
                 "slice bounds out of range in dim " + std::to_string(i));
-        s[i] = (stop - start + step - 1) / step;
+        s[i] = stop == start ? 0 : (stop - start - 1) / step + 1;  // no overflow for a huge step
       }
       r.shape = s;
       r.dtype = in[0]->dtype();
@@ -207,23 +229,25 @@ void check_node(Op op, const std::vector<NodeRef>& inputs, DType dtype, const Sh
     case Op::AsStrided: {
       require(static_cast<int64_t>(attrs.ints.size()) == static_cast<int64_t>(shape.size()) + 1, op,
               "needs one stride per dim and an offset");
-      int64_t lo = attrs.ints.back(), hi = lo;
-      bool empty = numel_of(shape) == 0;
-      for (size_t i = 0; i < shape.size(); ++i) {
-        require(attrs.ints[i] >= 0, op, "strides must be non-negative");
-        hi += (shape[i] - 1) * attrs.ints[i];
-      }
-      require(empty || (lo >= 0 && hi < inputs[0]->numel()), op, "view reaches outside its base");
+      require_view_in_base(op, shape, attrs.ints, inputs[0]->numel());
       break;
     }
-    case Op::SetStrided: {
-      const Shape& s = inputs[1]->shape();
-      int64_t lo = attrs.ints.back(), hi = lo;
-      for (size_t i = 0; i < s.size(); ++i) hi += (s[i] - 1) * attrs.ints[i];
-      require(numel_of(s) == 0 || (lo >= 0 && hi < inputs[0]->numel()), op,
-              "view reaches outside its base");
+    case Op::SetStrided:
+      require_view_in_base(op, inputs[1]->shape(), attrs.ints, inputs[0]->numel());
       break;
-    }
+    case Op::Iota:
+      require(attrs.ints[0] >= 0 && attrs.ints[0] < static_cast<int64_t>(shape.size()), op,
+              "axis " + std::to_string(attrs.ints[0]) + " out of range for " + shape_str(shape));
+      break;
+    case Op::Random:
+      require(attrs.ints[0] == static_cast<int64_t>(RandomDist::Uniform) ||
+                  attrs.ints[0] == static_cast<int64_t>(RandomDist::Normal),
+              op, "unknown distribution " + std::to_string(attrs.ints[0]));
+      require(is_floating(dtype), op, "random values must be floating");
+      break;
+    case Op::ArgSort:
+      require(attrs.ints[1] == 0 || attrs.ints[1] == 1, op, "descending must be 0 or 1");
+      break;
     default:
       break;
   }
