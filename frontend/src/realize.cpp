@@ -1,12 +1,81 @@
-// Realization: the point where pending graphs run. Every distinct storage among the tensors
-// is computed in one pass and its node replaced by a load of the resulting buffer.
+// Realization: the point where pending graphs run. The distinct storages among the tensors
+// are computed by one program, found in the program cache by the graph's signature or planned
+// and compiled once; each storage's node then becomes a load of its new buffer.
+// KILN_BACKEND=interpreter runs the reference interpreter instead (for debugging).
+#include <cstdlib>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "kiln/compiler/interpreter.h"
+#include "kiln/compiler/program.h"
 #include "kiln/runtime/error.h"
+#include "kiln/runtime/stats.h"
 #include "tensor_impl.h"
 
 namespace kiln::detail {
+
+namespace {
+
+bool use_interpreter() {
+  static const bool interp = [] {
+    const char* b = std::getenv("KILN_BACKEND");
+    return b != nullptr && std::strcmp(b, "interpreter") == 0;
+  }();
+  return interp;
+}
+
+/// Compiled programs by graph signature, least recently used first out.
+class ProgramCache {
+ public:
+  std::shared_ptr<ir::Program> get(const std::vector<ir::NodeRef>& outputs, uint64_t key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      ++runtime::counters().program_cache_hits;
+      return it->second->second;
+    }
+    auto program = ir::plan_program(outputs);
+    ++runtime::counters().programs_compiled;
+    runtime::counters().kernels_compiled += static_cast<int64_t>(program->kernels.size());
+    lru_.emplace_front(key, program);
+    index_[key] = lru_.begin();
+    if (lru_.size() > kCapacity) {
+      index_.erase(lru_.back().first);
+      lru_.pop_back();
+    }
+    return program;
+  }
+
+ private:
+  static constexpr size_t kCapacity = 512;
+  std::mutex mu_;
+  std::list<std::pair<uint64_t, std::shared_ptr<ir::Program>>> lru_;
+  std::unordered_map<uint64_t, decltype(lru_)::iterator> index_;
+};
+
+ProgramCache& program_cache() {
+  static ProgramCache cache;
+  return cache;
+}
+
+std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nodes) {
+  ir::GraphSignature sig = ir::signature(nodes);
+  auto program = program_cache().get(nodes, sig.hash);
+  std::vector<runtime::BufferPtr> inputs;
+  for (const ir::Node* load : sig.loads) {
+    if (!load->buffer()) throw Error("[eval] graph reads buffer " + std::to_string(load->attrs().buffer_id) + " which has no data");
+    inputs.push_back(load->buffer());
+  }
+  runtime::counters().kernel_launches += static_cast<int64_t>(program->launches.size());
+  runtime::note_bytes_in_use(program->peak_bytes);
+  return ir::run_program(*program, inputs);
+}
+
+}  // namespace
 
 void realize(const std::vector<Tensor>& tensors) {
   std::vector<Storage*> pending;
@@ -20,7 +89,7 @@ void realize(const std::vector<Tensor>& tensors) {
     nodes.push_back(st->node);
   }
   if (nodes.empty()) return;
-  std::vector<runtime::BufferPtr> buffers = ir::interpret(nodes);
+  std::vector<runtime::BufferPtr> buffers = use_interpreter() ? ir::interpret(nodes) : run_compiled(nodes);
   for (size_t i = 0; i < pending.size(); ++i) {
     pending[i]->node = ir::load(buffers[i], {buffers[i]->numel()});
   }

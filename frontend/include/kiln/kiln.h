@@ -5,5 +5,6 @@
 #include "kiln/frontend/indexing.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/frontend/options.h"
+#include "kiln/frontend/stats.h"
 #include "kiln/frontend/tensor.h"
 #include "kiln/runtime/error.h"

@@ -51,23 +51,27 @@ Applied apply_basic(const Tensor& x, const std::vector<TensorIndex>& indices) {
                      std::to_string(consumed) + ")");
   }
   Applied r{x, std::nullopt, 0};
-  int64_t d = 0;  // the dim of r.view the next index applies to
+  int64_t d = 0;    // the dim of r.view the next index applies to
+  int64_t pos = 0;  // the index's position with "..." expanded, which PyTorch's messages name
   for (const auto& ix : indices) {
     switch (ix.kind()) {
       case Kind::None:
         r.view = r.view.unsqueeze(d++);
+        ++pos;
         break;
       case Kind::Ellipsis:
         d += x.dim() - consumed;
+        pos += x.dim() - consumed;
         break;
       case Kind::Integer: {
         int64_t n = r.view.size(d);
         int64_t i = ix.integer();
         if (i < -n || i >= n) {
           throw IndexError("[index] index " + std::to_string(i) + " is out of bounds for dimension " +
-                           std::to_string(d) + " with size " + std::to_string(n));
+                           std::to_string(pos) + " with size " + std::to_string(n));
         }
         r.view = r.view.select(d, i);
+        ++pos;
         break;
       }
       case Kind::Boolean:
@@ -75,16 +79,19 @@ Applied apply_basic(const Tensor& x, const std::vector<TensorIndex>& indices) {
         r.view = r.view.unsqueeze(d);
         if (!ix.integer()) r.view = r.view.slice(d, 0, 0);
         ++d;
+        ++pos;
         break;
       case Kind::Slice: {
         const auto& s = ix.slice();
         r.view = r.view.slice(d++, s.start(), s.stop(), s.step());
+        ++pos;
         break;
       }
       case Kind::Tensor:
         r.advanced = ix.tensor();
         r.advanced_dim = d;
         d += ix.tensor().dtype() == kBool ? ix.tensor().dim() : 1;
+        pos += ix.tensor().dtype() == kBool ? ix.tensor().dim() : 1;
         break;
     }
   }

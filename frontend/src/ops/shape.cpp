@@ -49,38 +49,44 @@ Tensor Tensor::repeat(const std::vector<int64_t>& repeats) const {
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   if (tensors.empty()) throw Error("[cat] expected a non-empty list of tensors");
-  // PyTorch skips 1-D empty tensors in cat (legacy behaviour).
+  // PyTorch skips 1-D empty tensors in cat (legacy behaviour), but they still take part in
+  // type promotion.
   std::vector<Tensor> parts;
-  for (const auto& t : tensors) {
+  std::vector<size_t> numbers;  // each part's position in `tensors`, for messages
+  std::vector<detail::Operand> ops;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
     detail::check_defined("cat", t);
-    if (!(t.dim() == 1 && t.numel() == 0)) parts.push_back(t);
+    ops.push_back({t.dtype(), detail::Operand::Kind::Dim});
+    if (!(t.dim() == 1 && t.numel() == 0)) {
+      parts.push_back(t);
+      numbers.push_back(i);
+    }
   }
-  if (parts.empty()) return tensors[0].clone();
+  DType dtype = detail::result_type(ops);
+  if (parts.empty()) return tensors[0].to(dtype).clone();
   const Tensor& first = parts[0];
   if (first.dim() == 0) throw ShapeError("[cat] zero-dimensional tensor (at position 0) cannot be concatenated");
   int64_t d = wrap_dim("cat", dim, first.dim());
-  std::vector<detail::Operand> ops;
   std::vector<const Tensor*> ptrs;
   int64_t total = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     const Tensor& t = parts[i];
     if (t.dim() != first.dim()) {
       throw ShapeError("[cat] tensors must have the same number of dimensions: got " + std::to_string(first.dim()) +
-                       " and " + std::to_string(t.dim()) + " (tensor number " + std::to_string(i) + ")");
+                       " and " + std::to_string(t.dim()) + " (tensor number " + std::to_string(numbers[i]) + ")");
     }
     for (int64_t k = 0; k < t.dim(); ++k) {
       if (k != d && t.size(k) != first.size(k)) {
         throw ShapeError("[cat] sizes of tensors must match except in dimension " + std::to_string(d) +
                          ". Expected size " + std::to_string(first.size(k)) + " but got size " +
-                         std::to_string(t.size(k)) + " for tensor number " + std::to_string(i) + " in the list");
+                         std::to_string(t.size(k)) + " for tensor number " + std::to_string(numbers[i]) + " in the list");
       }
     }
-    ops.push_back({t.dtype(), detail::Operand::Kind::Dim});
     ptrs.push_back(&t);
     total += t.size(d);
   }
   detail::check_same_device("cat", ptrs);
-  DType dtype = detail::result_type(ops);
   // Each part padded with zeros to the full extent, then summed (or or-ed, for bools): the
   // parts never overlap, and pads fuse into their consumer.
   ir::NodeRef acc;

@@ -143,7 +143,8 @@ Tensor Tensor::expand(const std::vector<int64_t>& sizes) const {
     if (src < 0) {
       if (want < 0) throw ShapeError("[expand] the expanded size -1 is not allowed in a leading, non-existing dimension");
       out[i] = want;
-      strides[i] = 0;
+      // As PyTorch: a new leading dim of size 1 gets the stride that keeps the view contiguous.
+      strides[i] = want == 1 && rank > 0 ? out[i + 1] * strides[i + 1] : 0;
       continue;
     }
     int64_t have = im.sizes[src];
@@ -200,6 +201,7 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   if (dim() == 0) return reshape({1});
   int64_t s = wrap_dim("flatten", start_dim, dim()), e = wrap_dim("flatten", end_dim, dim());
   if (s > e) throw IndexError("[flatten] start_dim cannot come after end_dim");
+  if (s == e) return *this;  // as PyTorch: no reshape, so size-1 dims keep their strides
   Shape shape(sizes().begin(), sizes().begin() + s);
   int64_t merged = 1;
   for (int64_t i = s; i <= e; ++i) merged *= size(i);

@@ -14,7 +14,11 @@
 //   iteration at most once; a Vectorizable loop may run its iterations in SIMD lanes; a Serial
 //   loop runs in order.
 // - An Accumulator is declared (with an initial value) inside a loop body, updated by
-//   Accumulate statements in a nested loop, and read by AccRef after that loop.
+//   Accumulate statements in a nested loop, and read by AccRef: AccRef gives the current value
+//   (after the loop: the reduction; inside it, after an Accumulate: the running value, as a
+//   cumulative sum needs).
+// - Philox may have a 16-bit float dtype: the value is then exact in that dtype (uniform uses
+//   its mantissa bits); a consumer widens it with a Cast like a Load.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,54 @@
+// A Program is what realizing a graph runs: kernels, the buffer slots they read and write, the
+// launch list and the memory plan. Programs are cached by the graph's signature (its structure
+// with loads numbered, not their buffers), so realizing the same shape of graph again compiles
+// nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kiln/compiler/kir/kir.h"
+#include "kiln/compiler/node.h"
+#include "kiln/runtime/buffer.h"
+
+namespace kiln::ir {
+
+struct Program {
+  enum class SlotKind : uint8_t { Input, Output, Temp };
+  struct Slot {
+    SlotKind kind;
+    int64_t index;  ///< Input / Output: position in the bind list; Temp: its allocation in the plan
+    DType dtype;
+    int64_t numel;
+  };
+  struct Launch {
+    size_t kernel;
+    std::vector<size_t> slots;  ///< one per kernel param
+  };
+
+  std::vector<kir::Kernel> kernels;
+  std::vector<void*> entry_points;  ///< compiled kernels (void(void**)); null where evaluated
+  std::vector<Slot> slots;
+  std::vector<Launch> launches;
+  size_t num_inputs = 0, num_outputs = 0;
+  std::vector<int64_t> temp_bytes;  ///< bytes of each shared temp allocation (the memory plan)
+  std::vector<std::string> fusion_breaks;  ///< "node: reason" per materialized node
+  int64_t peak_bytes = 0;           ///< inputs + outputs + planned temps
+};
+
+/// The loads of a graph in the order a program binds them, and its signature.
+struct GraphSignature {
+  uint64_t hash = 0;
+  std::vector<const Node*> loads;
+};
+GraphSignature signature(const std::vector<NodeRef>& outputs);
+
+/// Fuses, lowers and plans memory for the graph of `outputs` (no code generation yet).
+std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs);
+
+/// Runs a program: `inputs` bound in signature order; returns one new buffer per output.
+std::vector<runtime::BufferPtr> run_program(const Program& program, const std::vector<runtime::BufferPtr>& inputs);
+
+}  // namespace kiln::ir

@@ -1,0 +1,36 @@
+// Fusion: deciding which graph nodes are materialized in buffers, and so where kernels begin
+// and end. Fuse by default; every break is recorded with its reason.
+//   1. Elementwise chains and movement ops fuse into their consumer (views become index math).
+//   2. Elementwise producers fuse into a reduction; its elementwise consumers fuse after it.
+//   3. A node with several consumers is recomputed when cheap, materialized otherwise.
+//   4. reduce -> broadcast -> reduce chains over the same rows become one row kernel.
+//   5. Opaque ops (matmul, argsort, scatter, cumsum, set_strided) are kernels of their own, with
+//      their inputs' views and elementwise prologues fused in.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kiln/compiler/lower.h"
+#include "kiln/compiler/node.h"
+
+namespace kiln::ir {
+
+/// Why a node was materialized.
+struct FusionBreakRecord {
+  const Node* node;
+  std::string reason;
+};
+
+struct Schedule {
+  std::vector<NodeRef> outputs;
+  /// One kernel per materialized node, in an order that runs producers first.
+  std::vector<lower::LoweredKernel> kernels;
+  std::vector<const Node*> roots;
+  std::vector<FusionBreakRecord> breaks;
+};
+
+/// Fuses the graph of `outputs` into kernels.
+Schedule schedule(const std::vector<NodeRef>& outputs);
+
+}  // namespace kiln::ir

@@ -1,0 +1,281 @@
+#include "kiln/compiler/kir/eval.h"
+
+#include <cmath>
+#include <cstring>
+#include <numbers>
+#include <unordered_map>
+
+#include "kiln/runtime/error.h"
+#include "kiln/runtime/philox.h"
+
+namespace kiln::kir {
+
+namespace {
+
+/// A value: floats in f, integers and bools in i.
+struct Val {
+  double f = 0;
+  int64_t i = 0;
+};
+
+double read(const void* base, DType t, int64_t k) {
+  const char* p = static_cast<const char*>(base) + k * itemsize(t);
+  switch (t) {
+    case DType::Bool: return *reinterpret_cast<const uint8_t*>(p) != 0;
+    case DType::UInt8: return *reinterpret_cast<const uint8_t*>(p);
+    case DType::Int32: return *reinterpret_cast<const int32_t*>(p);
+    case DType::Int64: return static_cast<double>(*reinterpret_cast<const int64_t*>(p));
+    case DType::Float16: return half_bits_to_float(*reinterpret_cast<const uint16_t*>(p));
+    case DType::BFloat16: return bfloat16_bits_to_float(*reinterpret_cast<const uint16_t*>(p));
+    case DType::Float32: return *reinterpret_cast<const float*>(p);
+    case DType::Float64: return *reinterpret_cast<const double*>(p);
+  }
+  return 0;
+}
+
+int64_t read_int(const void* base, DType t, int64_t k) {
+  if (t == DType::Int64) return static_cast<const int64_t*>(base)[k];
+  return static_cast<int64_t>(read(base, t, k));
+}
+
+void write(void* base, DType t, int64_t k, Val v) {
+  char* p = static_cast<char*>(base) + k * itemsize(t);
+  switch (t) {
+    case DType::Bool: *reinterpret_cast<uint8_t*>(p) = v.i != 0; break;
+    case DType::UInt8: *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(v.i); break;
+    case DType::Int32: *reinterpret_cast<int32_t*>(p) = static_cast<int32_t>(v.i); break;
+    case DType::Int64: *reinterpret_cast<int64_t*>(p) = v.i; break;
+    case DType::Float16: *reinterpret_cast<uint16_t*>(p) = float_to_half_bits(static_cast<float>(v.f)); break;
+    case DType::BFloat16: *reinterpret_cast<uint16_t*>(p) = float_to_bfloat16_bits(static_cast<float>(v.f)); break;
+    case DType::Float32: *reinterpret_cast<float*>(p) = static_cast<float>(v.f); break;
+    case DType::Float64: *reinterpret_cast<double*>(p) = v.f; break;
+  }
+}
+
+int64_t wrap(int64_t v, DType t) {
+  switch (t) {
+    case DType::Bool: return v != 0;
+    case DType::UInt8: return static_cast<uint8_t>(v);
+    case DType::Int32: return static_cast<int32_t>(v);
+    default: return v;
+  }
+}
+
+int mantissa_bits(DType t) {
+  switch (t) {
+    case DType::Float16: return 11;
+    case DType::BFloat16: return 8;
+    case DType::Float32: return 24;
+    default: return 53;
+  }
+}
+
+class Evaluator {
+ public:
+  Evaluator(const Kernel& k, const std::vector<void*>& args) : k_(k), args_(args) {}
+
+  void run(const Stmt& s) {
+    switch (s->kind) {
+      case StmtKind::For:
+        for (int64_t i = 0; i < s->extent; ++i) {
+          vars_[s->id] = i;
+          cache_.clear();
+          for (const auto& b : s->body) run(b);
+        }
+        cache_.clear();
+        break;
+      case StmtKind::Block:
+        for (const auto& b : s->body) run(b);
+        break;
+      case StmtKind::Store: {
+        int64_t idx = eval(s->exprs[0]).i;
+        const Param& p = k_.params[s->id];
+        KILN_CHECK(idx >= 0 && idx < p.numel, "kir::evaluate: store out of bounds");
+        Val v = eval(s->exprs[1]);
+        write(args_[s->id], p.dtype, idx, is_floating(p.dtype) == is_floating(s->exprs[1]->dtype) ? v : convert(v, s->exprs[1]->dtype, p.dtype));
+        break;
+      }
+      case StmtKind::Accumulator:
+        accs_[s->id] = eval(s->exprs[0]);
+        cache_.clear();
+        break;
+      case StmtKind::Accumulate: {
+        Val v = eval(s->exprs[0]);
+        Val& a = accs_[s->id];
+        bool fl = is_floating(s->dtype);
+        switch (s->reduce) {
+          case ReduceOp::Sum: fl ? void(a.f += v.f) : void(a.i = wrap(a.i + v.i, s->dtype)); break;
+          case ReduceOp::Prod: fl ? void(a.f *= v.f) : void(a.i = wrap(a.i * v.i, s->dtype)); break;
+          case ReduceOp::Max:
+            if (fl) a.f = std::isnan(a.f) || std::isnan(v.f) ? NAN : std::max(a.f, v.f);
+            else a.i = std::max(a.i, v.i);
+            break;
+          case ReduceOp::Min:
+            if (fl) a.f = std::isnan(a.f) || std::isnan(v.f) ? NAN : std::min(a.f, v.f);
+            else a.i = std::min(a.i, v.i);
+            break;
+        }
+        cache_.clear();
+        break;
+      }
+    }
+  }
+
+ private:
+  static Val convert(Val v, DType from, DType to) {
+    Val r;
+    if (is_floating(to)) {
+      r.f = is_floating(from) ? v.f : static_cast<double>(v.i);
+      if (to != DType::Float64) r.f = round_to_dtype(r.f, to);
+    } else if (to == DType::Bool) {
+      r.i = is_floating(from) ? v.f != 0.0 : v.i != 0;
+    } else {
+      r.i = wrap(is_floating(from) ? (std::isfinite(v.f) ? static_cast<int64_t>(v.f) : 0) : v.i, to);
+    }
+    return r;
+  }
+
+  Val eval(const Expr& e) {
+    auto it = cache_.find(e.get());
+    if (it != cache_.end()) return it->second;
+    Val v = compute(e);
+    cache_.emplace(e.get(), v);
+    return v;
+  }
+
+  Val compute(const Expr& e) {
+    Val r;
+    bool fl = is_floating(e->dtype);
+    switch (e->kind) {
+      case ExprKind::IntImm: r.i = e->int_value; return r;
+      case ExprKind::FloatImm: r.f = e->float_value; return r;
+      case ExprKind::Var: r.i = vars_.at(e->int_value); return r;
+      case ExprKind::AccRef: return accs_.at(e->int_value);
+      case ExprKind::Load: {
+        int64_t idx = eval(e->operands[0]).i;
+        const Param& p = k_.params[e->int_value];
+        KILN_CHECK(idx >= 0 && idx < p.numel, "kir::evaluate: load out of bounds in " + k_.name);
+        if (fl) r.f = read(args_[e->int_value], p.dtype, idx);
+        else r.i = read_int(args_[e->int_value], p.dtype, idx);
+        return r;
+      }
+      case ExprKind::Cast: return convert(eval(e->operands[0]), e->operands[0]->dtype, e->dtype);
+      case ExprKind::Select: return eval(e->operands[0]).i ? eval(e->operands[1]) : eval(e->operands[2]);
+      case ExprKind::Philox: {
+        auto w = runtime::philox_words(e->seed, e->offset, static_cast<uint64_t>(eval(e->operands[0]).i));
+        if (e->dist == 0) {
+          double scale = std::ldexp(1.0, mantissa_bits(e->dtype));
+          r.f = std::floor(runtime::philox_uniform(w[0], w[1]) * scale) / scale;
+        } else {
+          double u1 = 1.0 - runtime::philox_uniform(w[0], w[1]);
+          double u2 = runtime::philox_uniform(w[2], w[3]);
+          r.f = round_to_dtype(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2), e->dtype);
+        }
+        return r;
+      }
+      case ExprKind::Unary: return unary(e->unop, eval(e->operands[0]), e->dtype);
+      case ExprKind::Binary: return binary(e->binop, eval(e->operands[0]), eval(e->operands[1]), e->operands[0]->dtype);
+    }
+    return r;
+  }
+
+  static Val unary(ir::Op op, Val x, DType t) {
+    Val r;
+    if (!is_floating(t)) {
+      switch (op) {
+        case ir::Op::Neg: r.i = wrap(-x.i, t); break;
+        case ir::Op::Abs: r.i = wrap(x.i < 0 ? -x.i : x.i, t); break;
+        case ir::Op::Sign: r.i = (x.i > 0) - (x.i < 0); break;
+        case ir::Op::Not: r.i = x.i == 0; break;
+        default: r.i = x.i; break;
+      }
+      return r;
+    }
+    double v = x.f;
+    switch (op) {
+      case ir::Op::Neg: r.f = -v; break;
+      case ir::Op::Exp: r.f = std::exp(v); break;
+      case ir::Op::Log: r.f = std::log(v); break;
+      case ir::Op::Log1p: r.f = std::log1p(v); break;
+      case ir::Op::Expm1: r.f = std::expm1(v); break;
+      case ir::Op::Sqrt: r.f = std::sqrt(v); break;
+      case ir::Op::Rsqrt: r.f = 1.0 / std::sqrt(v); break;
+      case ir::Op::Abs: r.f = std::fabs(v); break;
+      case ir::Op::Sign: r.f = std::isnan(v) ? v : (v > 0) - (v < 0); break;
+      case ir::Op::Sin: r.f = std::sin(v); break;
+      case ir::Op::Cos: r.f = std::cos(v); break;
+      case ir::Op::Tanh: r.f = std::tanh(v); break;
+      case ir::Op::Sigmoid: r.f = 1.0 / (1.0 + std::exp(-v)); break;
+      case ir::Op::Erf: r.f = std::erf(v); break;
+      case ir::Op::Floor: r.f = std::floor(v); break;
+      case ir::Op::Ceil: r.f = std::ceil(v); break;
+      case ir::Op::Round: r.f = std::nearbyint(v); break;
+      case ir::Op::Reciprocal: r.f = 1.0 / v; break;
+      case ir::Op::Not: r.f = v == 0.0; break;
+      default: KILN_CHECK(false, "kir::evaluate: bad unary op");
+    }
+    if (t != DType::Float64) r.f = round_to_dtype(r.f, t);
+    return r;
+  }
+
+  static Val binary(BinOp op, Val a, Val b, DType t) {
+    Val r;
+    bool fl = is_floating(t);
+    double x = fl ? a.f : static_cast<double>(a.i), y = fl ? b.f : static_cast<double>(b.i);
+    switch (op) {
+      case BinOp::Lt: r.i = fl ? x < y : a.i < b.i; return r;
+      case BinOp::Le: r.i = fl ? x <= y : a.i <= b.i; return r;
+      case BinOp::Gt: r.i = fl ? x > y : a.i > b.i; return r;
+      case BinOp::Ge: r.i = fl ? x >= y : a.i >= b.i; return r;
+      case BinOp::Eq: r.i = fl ? x == y : a.i == b.i; return r;
+      case BinOp::Ne: r.i = fl ? x != y : a.i != b.i; return r;
+      case BinOp::And: r.i = (fl ? x != 0 : a.i != 0) && (fl ? y != 0 : b.i != 0); return r;
+      case BinOp::Or: r.i = (fl ? x != 0 : a.i != 0) || (fl ? y != 0 : b.i != 0); return r;
+      default: break;
+    }
+    if (!fl) {
+      auto ua = static_cast<uint64_t>(a.i), ub = static_cast<uint64_t>(b.i);
+      switch (op) {
+        case BinOp::Add: r.i = static_cast<int64_t>(ua + ub); break;
+        case BinOp::Sub: r.i = static_cast<int64_t>(ua - ub); break;
+        case BinOp::Mul: r.i = static_cast<int64_t>(ua * ub); break;
+        case BinOp::Div: r.i = b.i == 0 ? 0 : a.i / b.i; break;
+        case BinOp::Mod: r.i = b.i == 0 ? 0 : a.i % b.i; break;
+        case BinOp::Pow: r.i = static_cast<int64_t>(std::pow(x, y)); break;
+        case BinOp::Max: r.i = std::max(a.i, b.i); break;
+        case BinOp::Min: r.i = std::min(a.i, b.i); break;
+        default: break;
+      }
+      r.i = wrap(r.i, t);
+      return r;
+    }
+    switch (op) {
+      case BinOp::Add: r.f = x + y; break;
+      case BinOp::Sub: r.f = x - y; break;
+      case BinOp::Mul: r.f = x * y; break;
+      case BinOp::Div: r.f = x / y; break;
+      case BinOp::Mod: r.f = std::fmod(x, y); break;
+      case BinOp::Pow: r.f = std::pow(x, y); break;
+      case BinOp::Max: r.f = std::isnan(x) || std::isnan(y) ? NAN : std::max(x, y); break;
+      case BinOp::Min: r.f = std::isnan(x) || std::isnan(y) ? NAN : std::min(x, y); break;
+      default: break;
+    }
+    if (t != DType::Float64) r.f = round_to_dtype(r.f, t);
+    return r;
+  }
+
+  const Kernel& k_;
+  const std::vector<void*>& args_;
+  std::unordered_map<int64_t, int64_t> vars_;
+  std::unordered_map<int64_t, Val> accs_;
+  std::unordered_map<const ExprNode*, Val> cache_;
+};
+
+}  // namespace
+
+void evaluate(const Kernel& k, const std::vector<void*>& args) {
+  KILN_CHECK(args.size() == k.params.size(), "kir::evaluate: wrong argument count");
+  Evaluator(k, args).run(k.body);
+}
+
+}  // namespace kiln::kir

@@ -1,0 +1,84 @@
+// Lowering one fused group of graph nodes to a kernel: the expression builder. It walks from
+// the kernel's root through fused (non-materialized) nodes, turning movement ops into index
+// math and reductions into accumulator loops, and reading materialized nodes from buffers.
+#pragma once
+
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "kiln/compiler/kir/kir.h"
+#include "kiln/compiler/node.h"
+
+namespace kiln::lower {
+
+/// Thrown while lowering when a node cannot stay fused; the scheduler materializes it and
+/// lowers again. The reason is what kiln-dump and KILN_DEBUG=3 print.
+struct FusionBreak {
+  const ir::Node* node;
+  std::string reason;
+};
+
+/// The dtype a value is computed in: 16-bit floats compute in f32.
+DType compute_dtype(DType t);
+/// Row-major flat index of a multi-index into `shape`.
+kir::Expr flatten_index(const std::vector<kir::Expr>& idx, const Shape& shape);
+/// The multi-index of a flat index into `shape`.
+std::vector<kir::Expr> unflatten_index(const kir::Expr& flat, const Shape& shape);
+/// Structural equality of two expressions.
+bool same_expr(const kir::Expr& a, const kir::Expr& b);
+
+class Builder {
+ public:
+  Builder(const ir::Node* root, const std::unordered_set<const ir::Node*>& materialized);
+
+  /// The value of `n` at multi-index `idx`, in n's compute dtype.
+  kir::Expr value(const ir::Node* n, const std::vector<kir::Expr>& idx);
+
+  /// A fresh loop variable with the given extent.
+  kir::Expr new_var(int64_t extent, int64_t* id);
+  int64_t new_acc() { return next_acc_++; }
+
+  /// Declares the row structure: fused reduces must reduce `axes` of `domain`, and read at the
+  /// row whose kept indices are `outer` (one per non-reduced axis of domain, in order).
+  void set_rows(Shape domain, std::vector<int64_t> axes, std::vector<kir::Expr> outer);
+  /// Emits the accumulator for reduce `r` (if not yet) and returns a reference to it.
+  kir::Expr reduce_value(const ir::Node* r);
+  /// Statements computing the fused reductions of the current row, in dependency order.
+  std::vector<kir::Stmt> take_row_statements();
+
+  /// Parameter index of a materialized node, registering it as an input on first use.
+  int64_t param_of(const ir::Node* n);
+  const std::vector<const ir::Node*>& inputs() const { return inputs_; }
+  /// Marks the start of a new pass over the data (for the bytes-moved estimate).
+  void next_pass() { ++pass_; }
+  /// Bytes the loads of this kernel move, counting each input once per pass that reads it.
+  int64_t bytes_loaded() const;
+
+  const ir::Node* root() const { return root_; }
+  std::vector<const ir::Node*> fused_reduces() const;
+  bool fused(const ir::Node* n) const;
+
+ private:
+  kir::Expr compute(const ir::Node* n, const std::vector<kir::Expr>& idx);
+  kir::Expr movement(const ir::Node* n, const std::vector<kir::Expr>& idx);
+
+  const ir::Node* root_;
+  const std::unordered_set<const ir::Node*>& materialized_;
+  std::vector<const ir::Node*> inputs_;
+  std::unordered_map<const ir::Node*, int64_t> params_;
+  int64_t next_var_ = 0, next_acc_ = 0, pass_ = 0;
+  std::map<std::pair<int64_t, int64_t>, bool> loads_;  // (param, pass) pairs seen
+
+  bool has_rows_ = false;
+  Shape domain_;
+  std::vector<int64_t> axes_;
+  std::vector<kir::Expr> outer_;
+  std::unordered_map<const ir::Node*, int64_t> acc_of_;
+  std::vector<kir::Stmt> row_stmts_;
+  std::map<std::pair<const ir::Node*, std::string>, kir::Expr> memo_;
+};
+
+}  // namespace kiln::lower

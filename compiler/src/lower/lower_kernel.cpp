@@ -1,0 +1,136 @@
+// Kernel shapes: elementwise (one parallel loop over the output), row kernels (a parallel loop
+// over rows, then one inner loop per fused reduction and a final store loop: softmax,
+// layer_norm and reductions with prologues and epilogues), and the opaque ops (opaque.cpp).
+#include <algorithm>
+#include <functional>
+
+#include "kiln/compiler/lower.h"
+#include "kiln/runtime/error.h"
+#include "lower/builder.h"
+#include "lower/opaque.h"
+
+namespace kiln::lower {
+
+using kir::Expr;
+using ir::Op;
+
+namespace {
+
+/// The first fused reduction reachable from root (root included), or null.
+const ir::Node* find_reduce(const Builder& b, const ir::Node* root) {
+  std::vector<const ir::Node*> stack{root};
+  std::unordered_set<const ir::Node*> seen{root};
+  while (!stack.empty()) {
+    const ir::Node* n = stack.back();
+    stack.pop_back();
+    if (ir::is_reduce(n->op())) return n;
+    for (const auto& in : n->inputs()) {
+      if (b.fused(in.get()) && seen.insert(in.get()).second) stack.push_back(in.get());
+    }
+  }
+  return nullptr;
+}
+
+Expr narrow_for_store(const Expr& v, DType dtype) { return kir::cast(v, dtype); }
+
+kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
+  int64_t id = 0;
+  Expr i = b.new_var(root->numel(), &id);
+  Expr v = b.value(root, unflatten_index(i, root->shape()));
+  return kir::loop(id, root->numel(), kir::LoopKind::Parallel, {kir::store(out, i, narrow_for_store(v, root->dtype()))});
+}
+
+kir::Stmt row_body(Builder& b, const ir::Node* root, const ir::Node* first_reduce, int64_t out) {
+  const ir::Node* r0 = first_reduce;
+  Shape domain = r0->input(0)->shape();
+  std::vector<int64_t> axes = r0->attrs().ints;
+  bool root_is_reduce = ir::is_reduce(root->op());
+  if (!root_is_reduce && root->shape() != domain) {
+    throw FusionBreak{r0, "reduce result broadcast to a shape other than its input's " + shape_str(domain)};
+  }
+  Shape outer_shape, inner_shape;
+  for (size_t d = 0; d < domain.size(); ++d) {
+    bool reduced = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(d));
+    (reduced ? inner_shape : outer_shape).push_back(domain[d]);
+  }
+  int64_t row_id = 0;
+  Expr row = b.new_var(numel_of(outer_shape), &row_id);
+  std::vector<Expr> outer = unflatten_index(row, outer_shape);
+  b.set_rows(domain, axes, outer);
+  std::vector<kir::Stmt> body;
+  if (root_is_reduce) {
+    Expr acc = b.reduce_value(root);
+    body = b.take_row_statements();
+    body.push_back(kir::store(out, row, narrow_for_store(acc, root->dtype())));
+  } else {
+    int64_t k_id = 0;
+    Expr k = b.new_var(numel_of(inner_shape), &k_id);
+    std::vector<Expr> inner = unflatten_index(k, inner_shape);
+    std::vector<Expr> full(domain.size());
+    size_t oi = 0, ii = 0;
+    for (size_t d = 0; d < domain.size(); ++d) {
+      bool reduced = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(d));
+      full[d] = reduced ? inner[ii++] : outer[oi++];
+    }
+    b.next_pass();
+    Expr v = b.value(root, full);
+    body = b.take_row_statements();
+    body.push_back(kir::loop(k_id, numel_of(inner_shape), kir::LoopKind::Vectorizable,
+                             {kir::store(out, flatten_index(full, domain), narrow_for_store(v, root->dtype()))}));
+  }
+  return kir::loop(row_id, numel_of(outer_shape), kir::LoopKind::Parallel, std::move(body));
+}
+
+/// A content hash for the kernel's name: FNV-1a over its printed body.
+std::string kernel_name(const kir::Kernel& k) {
+  std::string text = kir::print(k);
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  static const char* kHex = "0123456789abcdef";
+  std::string name = "kiln_k";
+  for (int i = 15; i >= 0; --i) name += kHex[(h >> (4 * i)) & 0xf];
+  return name;
+}
+
+}  // namespace
+
+LoweredKernel lower_kernel(const ir::Node* root, const std::unordered_set<const ir::Node*>& materialized) {
+  KILN_CHECK(root->op() != Op::Load, "a load needs no kernel");
+  Builder b(root, materialized);
+  // The output param is numbered after the inputs, which are only known once the body is
+  // built; use a placeholder and renumber below.
+  constexpr int64_t kOut = 1 << 30;
+  kir::Stmt body;
+  if (ir::op_kind(root->op()) == ir::OpKind::Opaque && root->op() != Op::Gather) {
+    body = opaque_body(b, root, kOut);
+  } else if (const ir::Node* r = find_reduce(b, root)) {
+    body = row_body(b, root, r, kOut);
+  } else {
+    body = elementwise_body(b, root, kOut);
+  }
+  LoweredKernel lk;
+  lk.inputs = b.inputs();
+  lk.fused_reduces = b.fused_reduces();
+  auto out = static_cast<int64_t>(lk.inputs.size());
+  std::function<kir::Stmt(const kir::Stmt&)> renumber = [&](const kir::Stmt& s) -> kir::Stmt {
+    auto copy = std::make_shared<kir::StmtNode>(*s);
+    if (s->kind == kir::StmtKind::Store && s->id == kOut) copy->id = out;
+    for (auto& c : copy->body) c = renumber(c);
+    return copy;
+  };
+  lk.kernel.body = renumber(body);
+  for (const ir::Node* in : lk.inputs) lk.kernel.params.push_back({in->dtype(), in->numel(), false});
+  lk.kernel.params.push_back({root->dtype(), root->numel(), true});
+  int64_t out_bytes = root->numel() * itemsize(root->dtype());
+  lk.kernel.bytes_moved = b.bytes_loaded() + out_bytes;
+  lk.kernel.bytes_minimum = out_bytes;
+  for (const ir::Node* in : lk.inputs) lk.kernel.bytes_minimum += in->numel() * itemsize(in->dtype());
+  lk.kernel.name = kernel_name(lk.kernel);
+  kir::verify(lk.kernel);
+  return lk;
+}
+
+}  // namespace kiln::lower

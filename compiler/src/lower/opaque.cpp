@@ -1,0 +1,165 @@
+#include "lower/opaque.h"
+
+#include "kiln/runtime/error.h"
+
+namespace kiln::lower {
+
+using kir::Expr;
+using kir::LoopKind;
+using ir::Op;
+
+namespace {
+
+/// Index vectors for a "row" walk along `axis` of `shape`: the row variable covers all other
+/// dims; returns the multi-index with `along` placed at axis.
+std::vector<Expr> row_index(const Shape& shape, int64_t axis, const Expr& row, const Expr& along) {
+  Shape outer = shape;
+  outer[axis] = 1;
+  std::vector<Expr> idx = unflatten_index(row, outer);
+  idx[axis] = along;
+  return idx;
+}
+
+Shape without_axis(const Shape& s, int64_t axis) {
+  Shape r = s;
+  r[axis] = 1;
+  return r;
+}
+
+kir::Stmt matmul(Builder& b, const ir::Node* n, int64_t out) {
+  const ir::Node* x = n->input(0).get();
+  const ir::Node* y = n->input(1).get();
+  const Shape& s = n->shape();
+  size_t r = s.size();
+  int64_t nn = s[r - 1], k = x->shape()[r - 1];
+  Shape rows_shape(s.begin(), s.end() - 1);  // batch dims and M
+  int64_t row_id = 0, j_id = 0, k_id = 0;
+  Expr row = b.new_var(numel_of(rows_shape), &row_id);
+  Expr j = b.new_var(nn, &j_id);
+  Expr kk = b.new_var(k, &k_id);
+  std::vector<Expr> ri = unflatten_index(row, rows_shape);
+  std::vector<Expr> xi = ri;  // x[..., i, k]
+  xi.push_back(kk);
+  std::vector<Expr> yi(ri.begin(), ri.end() - 1);  // y[..., k, j]
+  yi.push_back(kk);
+  yi.push_back(j);
+  DType dt = compute_dtype(n->dtype());
+  int64_t acc = b.new_acc();
+  Expr prod = kir::binary(kir::BinOp::Mul, b.value(x, xi), b.value(y, yi));
+  std::vector<Expr> oi = ri;
+  oi.push_back(j);
+  return kir::loop(row_id, numel_of(rows_shape), LoopKind::Parallel,
+                   {kir::loop(j_id, nn, LoopKind::Serial,
+                              {kir::accumulator(acc, dt, kir::imm(0, dt)),
+                               kir::loop(k_id, k, LoopKind::Vectorizable, {kir::accumulate(acc, kir::ReduceOp::Sum, prod)}),
+                               kir::store(out, flatten_index(oi, s), kir::cast(kir::acc_ref(acc, dt), n->dtype()))})});
+}
+
+kir::Stmt cumsum(Builder& b, const ir::Node* n, int64_t out) {
+  int64_t axis = n->attrs().ints[0];
+  const Shape& s = n->shape();
+  int64_t row_id = 0, j_id = 0;
+  Expr row = b.new_var(numel_of(without_axis(s, axis)), &row_id);
+  Expr j = b.new_var(s[axis], &j_id);
+  std::vector<Expr> idx = row_index(s, axis, row, j);
+  DType dt = compute_dtype(n->dtype());
+  int64_t acc = b.new_acc();
+  Expr v = b.value(n->input(0).get(), idx);
+  return kir::loop(row_id, numel_of(without_axis(s, axis)), LoopKind::Parallel,
+                   {kir::accumulator(acc, dt, kir::imm(0, dt)),
+                    kir::loop(j_id, s[axis], LoopKind::Serial,
+                              {kir::accumulate(acc, kir::ReduceOp::Sum, v),
+                               kir::store(out, flatten_index(idx, s), kir::cast(kir::acc_ref(acc, dt), n->dtype()))})});
+}
+
+/// Stable argsort by rank: element i of a row goes to position #{j : x_j before x_i}, where
+/// "before" orders NaN last (first when descending) and breaks ties by index. O(n^2) per row;
+/// a sorting template replaces it for long rows.
+kir::Stmt argsort(Builder& b, const ir::Node* n, int64_t out) {
+  int64_t axis = n->attrs().ints[0];
+  bool descending = n->attrs().ints[1] != 0;
+  const ir::Node* x = n->input(0).get();
+  const Shape& s = n->shape();
+  int64_t rows = numel_of(without_axis(s, axis));
+  int64_t row_id = 0, i_id = 0, j_id = 0;
+  Expr row = b.new_var(rows, &row_id);
+  Expr i = b.new_var(s[axis], &i_id);
+  Expr j = b.new_var(s[axis], &j_id);
+  Expr xi = b.value(x, row_index(s, axis, row, i));
+  Expr xj = b.value(x, row_index(s, axis, row, j));
+  auto isnan = [](const Expr& v) { return kir::binary(kir::BinOp::Ne, v, v); };
+  auto lt = [&](const Expr& p, const Expr& q) {  // p < q with NaN largest
+    if (!is_floating(p->dtype)) return kir::binary(kir::BinOp::Lt, p, q);
+    return kir::select(isnan(q), kir::unary(Op::Not, isnan(p)), kir::binary(kir::BinOp::Lt, p, q));
+  };
+  Expr before = descending ? lt(xi, xj) : lt(xj, xi);
+  Expr tie = kir::binary(kir::BinOp::And,
+                         kir::unary(Op::Not, descending ? lt(xj, xi) : lt(xi, xj)),
+                         kir::binary(kir::BinOp::Lt, j, i));
+  Expr counts = kir::cast(kir::binary(kir::BinOp::Or, before, kir::binary(kir::BinOp::And, tie, kir::unary(Op::Not, before))), DType::Int64);
+  int64_t acc = b.new_acc();
+  Expr pos = flatten_index(row_index(s, axis, row, kir::acc_ref(acc, DType::Int64)), s);
+  return kir::loop(row_id, rows, LoopKind::Parallel,
+                   {kir::loop(i_id, s[axis], LoopKind::Serial,
+                              {kir::accumulator(acc, DType::Int64, kir::int_imm(0)),
+                               kir::loop(j_id, s[axis], LoopKind::Vectorizable, {kir::accumulate(acc, kir::ReduceOp::Sum, counts)}),
+                               kir::store(out, pos, i)})});
+}
+
+/// The first pass of scatter and set_strided: copy the base into the output.
+kir::Stmt copy_base(Builder& b, const ir::Node* base, const Shape& shape, DType dtype, int64_t out) {
+  int64_t id = 0;
+  Expr i = b.new_var(numel_of(shape), &id);
+  return kir::loop(id, numel_of(shape), LoopKind::Parallel,
+                   {kir::store(out, i, kir::cast(b.value(base, unflatten_index(i, shape)), dtype))});
+}
+
+kir::Stmt scatter(Builder& b, const ir::Node* n, int64_t out) {
+  int64_t axis = n->attrs().ints[0];
+  const ir::Node* index = n->input(1).get();
+  const Shape& is = index->shape();
+  kir::Stmt copy = copy_base(b, n->input(0).get(), n->shape(), n->dtype(), out);
+  b.next_pass();
+  int64_t id = 0;
+  Expr i = b.new_var(numel_of(is), &id);
+  std::vector<Expr> idx = unflatten_index(i, is);
+  int64_t size = n->shape()[axis];
+  Expr j = b.value(index, idx);
+  j = kir::select(kir::binary(kir::BinOp::Lt, j, kir::int_imm(0)), kir::add(j, kir::int_imm(size)), j);
+  j = kir::binary(kir::BinOp::Max, kir::binary(kir::BinOp::Min, j, kir::int_imm(size - 1)), kir::int_imm(0));
+  std::vector<Expr> at = idx;
+  at[axis] = j;
+  // Serial, so that with repeated indices the last write wins deterministically.
+  return kir::block({copy, kir::loop(id, numel_of(is), LoopKind::Serial,
+                                     {kir::store(out, flatten_index(at, n->shape()),
+                                                 kir::cast(b.value(n->input(2).get(), idx), n->dtype()))})});
+}
+
+kir::Stmt set_strided(Builder& b, const ir::Node* n, int64_t out) {
+  const ir::Node* src = n->input(1).get();
+  const auto& a = n->attrs().ints;
+  kir::Stmt copy = copy_base(b, n->input(0).get(), n->shape(), n->dtype(), out);
+  b.next_pass();
+  int64_t id = 0;
+  Expr i = b.new_var(src->numel(), &id);
+  std::vector<Expr> idx = unflatten_index(i, src->shape());
+  Expr pos = kir::int_imm(a.back());
+  for (size_t d = 0; d < idx.size(); ++d) pos = kir::add(pos, kir::mul(idx[d], kir::int_imm(a[d])));
+  return kir::block({copy, kir::loop(id, src->numel(), LoopKind::Parallel,
+                                     {kir::store(out, pos, kir::cast(b.value(src, idx), n->dtype()))})});
+}
+
+}  // namespace
+
+kir::Stmt opaque_body(Builder& b, const ir::Node* root, int64_t out) {
+  switch (root->op()) {
+    case Op::MatMul: return matmul(b, root, out);
+    case Op::Cumsum: return cumsum(b, root, out);
+    case Op::ArgSort: return argsort(b, root, out);
+    case Op::Scatter: return scatter(b, root, out);
+    case Op::SetStrided: return set_strided(b, root, out);
+    default: KILN_CHECK(false, std::string("no kernel for opaque op ") + ir::op_name(root->op()));
+  }
+}
+
+}  // namespace kiln::lower

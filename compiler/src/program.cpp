@@ -1,0 +1,142 @@
+#include "kiln/compiler/program.h"
+
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "kiln/compiler/graph.h"
+#include "kiln/compiler/kir/eval.h"
+#include "kiln/compiler/schedule.h"
+#include "kiln/runtime/error.h"
+
+namespace kiln::ir {
+
+namespace {
+uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  h *= 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 29);
+}
+}  // namespace
+
+GraphSignature signature(const std::vector<NodeRef>& outputs) {
+  GraphSignature sig;
+  std::vector<const Node*> order = topo_order(outputs);
+  std::unordered_map<const Node*, uint64_t> position;
+  uint64_t h = 0x6b696c6e;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const Node* n = order[i];
+    position[n] = i;
+    h = mix(h, static_cast<uint64_t>(n->op()));
+    h = mix(h, static_cast<uint64_t>(n->dtype()));
+    h = mix(h, static_cast<uint64_t>(n->device().type()) * 64 + static_cast<uint64_t>(n->device().index()));
+    for (int64_t d : n->shape()) h = mix(h, static_cast<uint64_t>(d));
+    for (const auto& in : n->inputs()) h = mix(h, position.at(in.get()));
+    const Attrs& a = n->attrs();
+    for (int64_t v : a.ints) h = mix(h, static_cast<uint64_t>(v));
+    uint64_t bits;
+    std::memcpy(&bits, &a.scalar, sizeof bits);
+    h = mix(mix(mix(h, bits), a.seed), a.offset);
+    if (n->op() == Op::Load) {
+      h = mix(h, sig.loads.size());
+      sig.loads.push_back(n);
+    }
+  }
+  for (const auto& out : outputs) h = mix(h, position.at(out.get()));
+  sig.hash = h;
+  return sig;
+}
+
+std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs) {
+  auto p = std::make_shared<Program>();
+  GraphSignature sig = signature(outputs);
+  Schedule s = schedule(outputs);
+  std::unordered_map<const Node*, size_t> slot_of;
+  auto add_slot = [&](const Node* n, Program::SlotKind kind, int64_t index) {
+    slot_of[n] = p->slots.size();
+    p->slots.push_back({kind, index, n->dtype(), n->numel()});
+  };
+  for (size_t i = 0; i < sig.loads.size(); ++i) add_slot(sig.loads[i], Program::SlotKind::Input, static_cast<int64_t>(i));
+  p->num_inputs = sig.loads.size();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!slot_of.count(outputs[i].get())) add_slot(outputs[i].get(), Program::SlotKind::Output, static_cast<int64_t>(i));
+  }
+  p->num_outputs = outputs.size();
+  for (const Node* root : s.roots) {
+    if (!slot_of.count(root)) add_slot(root, Program::SlotKind::Temp, -1);
+  }
+  // Launches, and the last launch that reads each slot (for the memory plan).
+  std::vector<size_t> last_use(p->slots.size(), 0);
+  for (size_t k = 0; k < s.kernels.size(); ++k) {
+    Program::Launch l{k, {}};
+    for (const Node* in : s.kernels[k].inputs) {
+      l.slots.push_back(slot_of.at(in));
+      last_use[slot_of.at(in)] = k;
+    }
+    l.slots.push_back(slot_of.at(s.roots[k]));
+    p->launches.push_back(std::move(l));
+    p->kernels.push_back(std::move(s.kernels[k].kernel));
+  }
+  // Memory plan: a temp takes a free allocation of its exact size if one is dead by then.
+  std::multimap<int64_t, int64_t> free_allocs;  // bytes -> allocation
+  for (size_t k = 0; k < p->launches.size(); ++k) {
+    Program::Slot& out = p->slots[p->launches[k].slots.back()];
+    if (out.kind == Program::SlotKind::Temp) {
+      int64_t bytes = out.numel * itemsize(out.dtype);
+      auto it = free_allocs.find(bytes);
+      if (it != free_allocs.end()) {
+        out.index = it->second;
+        free_allocs.erase(it);
+      } else {
+        out.index = static_cast<int64_t>(p->temp_bytes.size());
+        p->temp_bytes.push_back(bytes);
+      }
+    }
+    for (size_t slot : p->launches[k].slots) {
+      const Program::Slot& sl = p->slots[slot];
+      if (sl.kind == Program::SlotKind::Temp && last_use[slot] == k && slot != p->launches[k].slots.back()) {
+        free_allocs.emplace(sl.numel * itemsize(sl.dtype), sl.index);
+      }
+    }
+  }
+  for (const auto& sl : p->slots) {
+    if (sl.kind != Program::SlotKind::Temp) p->peak_bytes += sl.numel * itemsize(sl.dtype);
+  }
+  for (int64_t b : p->temp_bytes) p->peak_bytes += b;
+  for (const auto& b : s.breaks) {
+    p->fusion_breaks.push_back(std::string(op_name(b.node->op())) + shape_str(b.node->shape()) + ": " + b.reason);
+  }
+  p->entry_points.assign(p->kernels.size(), nullptr);
+  return p;
+}
+
+std::vector<runtime::BufferPtr> run_program(const Program& p, const std::vector<runtime::BufferPtr>& inputs) {
+  KILN_CHECK(inputs.size() == p.num_inputs, "run_program: wrong number of inputs");
+  std::vector<runtime::BufferPtr> outputs(p.num_outputs);
+  std::vector<runtime::BufferPtr> temps(p.temp_bytes.size());
+  for (size_t i = 0; i < p.temp_bytes.size(); ++i) temps[i] = std::make_shared<runtime::Buffer>(DType::UInt8, p.temp_bytes[i]);
+  std::vector<void*> data(p.slots.size(), nullptr);
+  for (size_t i = 0; i < p.slots.size(); ++i) {
+    const Program::Slot& s = p.slots[i];
+    switch (s.kind) {
+      case Program::SlotKind::Input: data[i] = inputs[s.index]->data(); break;
+      case Program::SlotKind::Output:
+        outputs[s.index] = std::make_shared<runtime::Buffer>(s.dtype, s.numel);
+        data[i] = outputs[s.index]->data();
+        break;
+      case Program::SlotKind::Temp: data[i] = temps[s.index]->data(); break;
+    }
+  }
+  for (const auto& l : p.launches) {
+    std::vector<void*> args;
+    for (size_t slot : l.slots) args.push_back(data[slot]);
+    if (void* fn = p.entry_points[l.kernel]) {
+      reinterpret_cast<void (*)(void**)>(fn)(args.data());
+    } else {
+      kir::evaluate(p.kernels[l.kernel], args);
+    }
+  }
+  return outputs;
+}
+
+}  // namespace kiln::ir

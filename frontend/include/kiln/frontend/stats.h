@@ -1,0 +1,22 @@
+// Counters of compiled programs, kernels and launches since start or since reset_stats().
+#pragma once
+
+#include <cstdint>
+
+namespace kiln {
+
+struct Stats {
+  int64_t programs_compiled = 0;
+  int64_t kernels_compiled = 0;
+  int64_t kernel_launches = 0;
+  int64_t program_cache_hits = 0;
+  int64_t disk_cache_hits = 0;
+  int64_t peak_device_bytes = 0;
+};
+
+/// The counters now.
+Stats stats();
+/// Sets every counter to zero.
+void reset_stats();
+
+}  // namespace kiln
