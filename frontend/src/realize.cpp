@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "kiln/compiler/check_indices.h"
+#include "kiln/compiler/graph.h"
 #include "kiln/compiler/interpreter.h"
 #include "kiln/compiler/program.h"
 #include "kiln/runtime/error.h"
@@ -63,6 +65,7 @@ ProgramCache& program_cache() {
 }
 
 std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nodes) {
+  ir::check_indices(ir::topo_order(nodes));
   ir::GraphSignature sig = ir::signature(nodes);
   auto program = program_cache().get(nodes, sig.hash);
   std::vector<runtime::BufferPtr> inputs;

@@ -87,10 +87,10 @@ bool Tensor::is_same_storage(const Tensor& other) const {
 bool Tensor::is_contiguous() const {
   detail::check_defined("is_contiguous", *this);
   // PyTorch's rule: size-1 dims may have any stride; an empty tensor is contiguous.
+  if (numel() == 0) return true;
   int64_t expected = 1;
   for (size_t i = impl_->sizes.size(); i-- > 0;) {
     int64_t s = impl_->sizes[i];
-    if (s == 0) return true;
     if (s == 1) continue;
     if (impl_->strides[i] != expected) return false;
     expected *= s;
