@@ -1,0 +1,38 @@
+// Internal interface of the LLVM backend, shared by its three parts: emit.cpp (kir -> LLVM IR),
+// math.cpp (vectorizable transcendentals as always-inline IR functions) and target.cpp (host
+// TargetMachine, O3 pipeline, object emission). Only the backend's .cpp files include this.
+#pragma once
+
+#include <memory>
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include "kiln/compiler/kir/kir.h"
+
+namespace kiln::codegen::llvm_backend {
+
+/// Math functions math.cpp provides; each works on float and double scalars.
+enum class MathFn { Exp, Expm1, Log, Log1p, Sin, Cos, Tanh, Sigmoid, Erf, Pow };
+
+/// Emits a call to the module's always-inline implementation of `fn` for x's type (creating it
+/// on first use). `y` is the exponent of Pow. The call is inlined by the optimizer, so the
+/// loop around it vectorizes.
+llvm::Value* emit_math(llvm::IRBuilder<>& b, MathFn fn, llvm::Value* x, llvm::Value* y = nullptr);
+
+/// Integer power with the interpreter's rules (negative exponents give 0 unless |base| is 1).
+llvm::Value* emit_ipow(llvm::IRBuilder<>& b, llvm::Value* base, llvm::Value* exp);
+
+/// The kernel as an unoptimized module for `tm`'s triple and data layout.
+std::unique_ptr<llvm::Module> emit_module(const kir::Kernel& k, llvm::LLVMContext& ctx,
+                                          llvm::TargetMachine& tm);
+
+/// A TargetMachine for the host CPU and all its features, at CodeGenOptLevel::Aggressive.
+std::unique_ptr<llvm::TargetMachine> host_target_machine();
+
+/// Runs the new pass manager's O3 pipeline on `m`.
+void optimize(llvm::Module& m, llvm::TargetMachine& tm);
+
+}  // namespace kiln::codegen::llvm_backend
