@@ -2,6 +2,7 @@
 // are computed by one program, found in the program cache by the graph's signature or planned
 // and compiled once; each storage's node then becomes a load of its new buffer.
 // KILN_BACKEND=interpreter runs the reference interpreter instead (for debugging).
+
 #include <cstdlib>
 #include <cstring>
 #include <list>
@@ -10,6 +11,7 @@
 #include <unordered_set>
 
 #include "kiln/compiler/check_indices.h"
+#include "kiln/compiler/compile.h"
 #include "kiln/compiler/graph.h"
 #include "kiln/compiler/interpreter.h"
 #include "kiln/compiler/program.h"
@@ -21,13 +23,14 @@ namespace kiln::detail {
 
 namespace {
 
-bool use_interpreter() {
-  static const bool interp = [] {
-    const char* b = std::getenv("KILN_BACKEND");
-    return b != nullptr && std::strcmp(b, "interpreter") == 0;
-  }();
-  return interp;
+/// KILN_BACKEND: "interpreter" (the reference interpreter), "evaluate" (planned kernels run by
+/// the kernel-IR evaluator), or unset (compiled kernels; evaluated when built without LLVM).
+const char* backend() {
+  static const char* b = std::getenv("KILN_BACKEND");
+  return b != nullptr ? b : "";
 }
+bool use_interpreter() { return std::strcmp(backend(), "interpreter") == 0; }
+bool use_evaluator() { return std::strcmp(backend(), "evaluate") == 0; }
 
 /// Compiled programs by graph signature, least recently used first out.
 class ProgramCache {
@@ -41,6 +44,7 @@ class ProgramCache {
       return it->second->second;
     }
     auto program = ir::plan_program(outputs);
+    if (!use_evaluator()) ir::compile_program(*program);
     ++runtime::counters().programs_compiled;
     runtime::counters().kernels_compiled += static_cast<int64_t>(program->kernels.size());
     lru_.emplace_front(key, program);

@@ -106,6 +106,50 @@ void Builder::set_rows(Shape domain, std::vector<int64_t> axes, std::vector<Expr
   outer_ = std::move(outer);
 }
 
+void Builder::set_elementwise(std::vector<Expr> idx) {
+  has_elementwise_ = true;
+  elementwise_idx_ = std::move(idx);
+}
+
+bool Builder::contains_contraction(const ir::Node* n) const {
+  std::vector<const ir::Node*> stack{n};
+  std::unordered_set<const ir::Node*> seen{n};
+  while (!stack.empty()) {
+    const ir::Node* x = stack.back();
+    stack.pop_back();
+    if (!fused(x)) continue;
+    if (x->op() == Op::MatMul || ir::is_reduce(x->op())) return true;
+    for (const auto& in : x->inputs()) {
+      if (seen.insert(in.get()).second) stack.push_back(in.get());
+    }
+  }
+  return false;
+}
+
+Expr Builder::contraction(const ir::Node* n, const std::vector<Expr>& idx, std::vector<kir::Stmt>& stmts) {
+  const ir::Node* x = n->input(0).get();
+  const ir::Node* y = n->input(1).get();
+  for (const ir::Node* operand : {x, y}) {
+    if (contains_contraction(operand)) throw FusionBreak{operand, "matmul operand computed by another contraction"};
+  }
+  size_t r = idx.size();
+  int64_t k = x->shape()[r - 1];
+  int64_t k_id = 0;
+  Expr kk = new_var(k, &k_id);
+  std::vector<Expr> xi(idx.begin(), idx.end() - 1);  // x[..., i, k]
+  xi.push_back(kk);
+  std::vector<Expr> yi(idx.begin(), idx.end() - 2);  // y[..., k, j]
+  yi.push_back(kk);
+  yi.push_back(idx.back());
+  next_pass();
+  Expr prod = kir::binary(kir::BinOp::Mul, value(x, xi), value(y, yi));
+  DType dt = compute_dtype(n->dtype());
+  int64_t acc = new_acc();
+  stmts.push_back(kir::accumulator(acc, dt, kir::imm(0, dt)));
+  stmts.push_back(kir::loop(k_id, k, kir::LoopKind::Vectorizable, {kir::accumulate(acc, kir::ReduceOp::Sum, prod)}));
+  return kir::acc_ref(acc, dt);
+}
+
 std::vector<const ir::Node*> Builder::fused_reduces() const {
   std::vector<const ir::Node*> out;
   for (const auto& [n, acc] : acc_of_) out.push_back(n);
@@ -214,6 +258,13 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
     }
     case ir::OpKind::Movement: return movement(n, idx);
     case ir::OpKind::Opaque:
+      if (n->op() == Op::MatMul) {
+        bool here = has_elementwise_ && idx.size() == elementwise_idx_.size();
+        for (size_t d = 0; here && d < idx.size(); ++d) here = same_expr(idx[d], elementwise_idx_[d]);
+        if (!here) throw FusionBreak{n, "matmul read other than at its output element"};
+        if (n != root_) acc_of_.emplace(n, -1);  // counted like a fused reduction
+        return contraction(n, idx, row_stmts_);
+      }
       if (n->op() == Op::Gather) {
         const ir::Node* x = n->input(0).get();
         int64_t axis = a.ints[0], size = x->shape()[axis];

@@ -44,6 +44,12 @@ class Builder {
   /// Declares the row structure: fused reduces must reduce `axes` of `domain`, and read at the
   /// row whose kept indices are `outer` (one per non-reduced axis of domain, in order).
   void set_rows(Shape domain, std::vector<int64_t> axes, std::vector<kir::Expr> outer);
+  /// Declares the elementwise context: the kernel's loop computes the root at `idx`, so a
+  /// matmul read exactly there can run as an inner loop in the same kernel (its epilogue fused).
+  void set_elementwise(std::vector<kir::Expr> idx);
+  /// The value of matmul `n` at `idx` as a dot product over its inner dim (x[.., i, :] . y[.., :, j]),
+  /// emitted into `stmts`. Throws FusionBreak when an operand holds another contraction.
+  kir::Expr contraction(const ir::Node* n, const std::vector<kir::Expr>& idx, std::vector<kir::Stmt>& stmts);
   /// Emits the accumulator for reduce `r` (if not yet) and returns a reference to it.
   kir::Expr reduce_value(const ir::Node* r);
   /// Statements computing the fused reductions of the current row, in dependency order.
@@ -72,6 +78,10 @@ class Builder {
   int64_t next_var_ = 0, next_acc_ = 0, pass_ = 0;
   std::map<std::pair<int64_t, int64_t>, bool> loads_;  // (param, pass) pairs seen
 
+  bool contains_contraction(const ir::Node* n) const;
+
+  bool has_elementwise_ = false;
+  std::vector<kir::Expr> elementwise_idx_;
   bool has_rows_ = false;
   Shape domain_;
   std::vector<int64_t> axes_;

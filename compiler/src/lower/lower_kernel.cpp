@@ -36,8 +36,12 @@ Expr narrow_for_store(const Expr& v, DType dtype) { return kir::cast(v, dtype); 
 kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
   int64_t id = 0;
   Expr i = b.new_var(root->numel(), &id);
-  Expr v = b.value(root, unflatten_index(i, root->shape()));
-  return kir::loop(id, root->numel(), kir::LoopKind::Parallel, {kir::store(out, i, narrow_for_store(v, root->dtype()))});
+  std::vector<Expr> idx = unflatten_index(i, root->shape());
+  b.set_elementwise(idx);
+  Expr v = b.value(root, idx);
+  std::vector<kir::Stmt> body = b.take_row_statements();
+  body.push_back(kir::store(out, i, narrow_for_store(v, root->dtype())));
+  return kir::loop(id, root->numel(), kir::LoopKind::Parallel, std::move(body));
 }
 
 kir::Stmt row_body(Builder& b, const ir::Node* root, const ir::Node* first_reduce, int64_t out) {
@@ -104,7 +108,7 @@ LoweredKernel lower_kernel(const ir::Node* root, const std::unordered_set<const 
   // built; use a placeholder and renumber below.
   constexpr int64_t kOut = 1 << 30;
   kir::Stmt body;
-  if (ir::op_kind(root->op()) == ir::OpKind::Opaque && root->op() != Op::Gather) {
+  if (ir::op_kind(root->op()) == ir::OpKind::Opaque && root->op() != Op::Gather && root->op() != Op::MatMul) {
     body = opaque_body(b, root, kOut);
   } else if (const ir::Node* r = find_reduce(b, root)) {
     body = row_body(b, root, r, kOut);

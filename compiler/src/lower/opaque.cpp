@@ -26,35 +26,6 @@ Shape without_axis(const Shape& s, int64_t axis) {
   return r;
 }
 
-kir::Stmt matmul(Builder& b, const ir::Node* n, int64_t out) {
-  const ir::Node* x = n->input(0).get();
-  const ir::Node* y = n->input(1).get();
-  const Shape& s = n->shape();
-  size_t r = s.size();
-  int64_t nn = s[r - 1], k = x->shape()[r - 1];
-  Shape rows_shape(s.begin(), s.end() - 1);  // batch dims and M
-  int64_t row_id = 0, j_id = 0, k_id = 0;
-  Expr row = b.new_var(numel_of(rows_shape), &row_id);
-  Expr j = b.new_var(nn, &j_id);
-  Expr kk = b.new_var(k, &k_id);
-  std::vector<Expr> ri = unflatten_index(row, rows_shape);
-  std::vector<Expr> xi = ri;  // x[..., i, k]
-  xi.push_back(kk);
-  std::vector<Expr> yi(ri.begin(), ri.end() - 1);  // y[..., k, j]
-  yi.push_back(kk);
-  yi.push_back(j);
-  DType dt = compute_dtype(n->dtype());
-  int64_t acc = b.new_acc();
-  Expr prod = kir::binary(kir::BinOp::Mul, b.value(x, xi), b.value(y, yi));
-  std::vector<Expr> oi = ri;
-  oi.push_back(j);
-  return kir::loop(row_id, numel_of(rows_shape), LoopKind::Parallel,
-                   {kir::loop(j_id, nn, LoopKind::Serial,
-                              {kir::accumulator(acc, dt, kir::imm(0, dt)),
-                               kir::loop(k_id, k, LoopKind::Vectorizable, {kir::accumulate(acc, kir::ReduceOp::Sum, prod)}),
-                               kir::store(out, flatten_index(oi, s), kir::cast(kir::acc_ref(acc, dt), n->dtype()))})});
-}
-
 kir::Stmt cumsum(Builder& b, const ir::Node* n, int64_t out) {
   int64_t axis = n->attrs().ints[0];
   const Shape& s = n->shape();
@@ -153,7 +124,6 @@ kir::Stmt set_strided(Builder& b, const ir::Node* n, int64_t out) {
 
 kir::Stmt opaque_body(Builder& b, const ir::Node* root, int64_t out) {
   switch (root->op()) {
-    case Op::MatMul: return matmul(b, root, out);
     case Op::Cumsum: return cumsum(b, root, out);
     case Op::ArgSort: return argsort(b, root, out);
     case Op::Scatter: return scatter(b, root, out);

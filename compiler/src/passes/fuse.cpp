@@ -15,7 +15,8 @@ namespace {
 /// Recomputing a node with several consumers is cheap when its fused subgraph is small.
 constexpr int kMaxRecomputeNodes = 24;
 
-bool is_kernel_op(Op op) { return op_kind(op) == OpKind::Opaque && op != Op::Gather; }
+/// Opaque ops that always run as kernels of their own (matmul instead fuses its epilogue).
+bool is_kernel_op(Op op) { return op_kind(op) == OpKind::Opaque && op != Op::Gather && op != Op::MatMul; }
 
 int fused_size(const Node* n, const std::unordered_set<const Node*>& materialized, int limit) {
   std::vector<const Node*> stack{n};
@@ -52,6 +53,7 @@ Schedule schedule(const std::vector<NodeRef>& outputs) {
     if (is_kernel_op(n->op())) materialize(n, std::string(op_name(n->op())) + " runs as its own kernel");
   }
   for (const Node* n : order) {
+    if (consumers[n] > 1 && n->op() == Op::MatMul) materialize(n, "matmul with several consumers");
     if (consumers[n] > 1 && !is_reduce(n->op()) && n->op() != Op::Load && !materialized.count(n) &&
         fused_size(n, materialized, kMaxRecomputeNodes) > kMaxRecomputeNodes) {
       materialize(n, "several consumers and too costly to recompute");
