@@ -4,7 +4,9 @@
 #include <map>
 #include <unordered_map>
 
+#include "kiln/compiler/debug.h"
 #include "kiln/compiler/graph.h"
+#include "kiln/compiler/text.h"
 #include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/schedule.h"
 #include "kiln/runtime/error.h"
@@ -107,6 +109,14 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs) {
     p->fusion_breaks.push_back(std::string(op_name(b.node->op())) + shape_str(b.node->shape()) + ": " + b.reason);
   }
   p->entry_points.assign(p->kernels.size(), nullptr);
+  if (debug_level() >= 5) debug_line("graph:\n" + print_graph(outputs));
+  if (debug_level() >= 3) {
+    debug_line("program of " + std::to_string(p->kernels.size()) + " kernels; materialized:");
+    for (const auto& b : p->fusion_breaks) debug_line("  " + b);
+  }
+  if (debug_level() >= 4) {
+    for (const auto& k : p->kernels) debug_line(kir::print(k));
+  }
   return p;
 }
 

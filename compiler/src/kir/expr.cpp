@@ -231,6 +231,19 @@ Expr add(Expr a, Expr b) {
   if (ca && x == 0) return b;
   if (cb && y == 0) return a;
   if (ca) std::swap(a, b);  // constants go right
+  // (x / c) * c + x % c -> x
+  int64_t c = 0, c2 = 0;
+  for (int swap = 0; swap < 2; ++swap) {
+    const Expr& p = swap ? b : a;
+    const Expr& q = swap ? a : b;
+    if (p->kind == ExprKind::Binary && p->binop == BinOp::Mul && is_int_imm(p->operands[1], &c) &&
+        p->operands[0]->kind == ExprKind::Binary && p->operands[0]->binop == BinOp::Div &&
+        is_int_imm(p->operands[0]->operands[1], &c2) && c == c2 && q->kind == ExprKind::Binary &&
+        q->binop == BinOp::Mod && is_int_imm(q->operands[1], &c2) && c == c2 &&
+        p->operands[0]->operands[0] == q->operands[0]) {
+      return q->operands[0];
+    }
+  }
   return raw_binary(BinOp::Add, std::move(a), std::move(b));
 }
 

@@ -33,23 +33,37 @@ const ir::Node* find_reduce(const Builder& b, const ir::Node* root) {
 
 Expr narrow_for_store(const Expr& v, DType dtype) { return kir::cast(v, dtype); }
 
+/// The node whose shape a kernel iterates: the root seen through reshapes (a storage's flat
+/// node is a reshape of the op that computes it; both have the same row-major order).
+const ir::Node* logical_root(const Builder& b, const ir::Node* root) {
+  const ir::Node* n = root;
+  while (n->op() == Op::Reshape && b.fused(n->input(0).get())) n = n->input(0).get();
+  return n;
+}
+
 kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
+  const ir::Node* shaped = logical_root(b, root);
   int64_t id = 0;
   Expr i = b.new_var(root->numel(), &id);
-  std::vector<Expr> idx = unflatten_index(i, root->shape());
+  std::vector<Expr> idx = unflatten_index(i, shaped->shape());
   b.set_elementwise(idx);
-  Expr v = b.value(root, idx);
+  Expr v = b.value(shaped, idx);
   std::vector<kir::Stmt> body = b.take_row_statements();
   body.push_back(kir::store(out, i, narrow_for_store(v, root->dtype())));
   return kir::loop(id, root->numel(), kir::LoopKind::Parallel, std::move(body));
 }
 
-kir::Stmt row_body(Builder& b, const ir::Node* root, const ir::Node* first_reduce, int64_t out) {
+kir::Stmt row_body(Builder& b, const ir::Node* flat_root, const ir::Node* first_reduce, int64_t out) {
+  const ir::Node* root = logical_root(b, flat_root);
   const ir::Node* r0 = first_reduce;
   Shape domain = r0->input(0)->shape();
   std::vector<int64_t> axes = r0->attrs().ints;
-  bool root_is_reduce = ir::is_reduce(root->op());
-  if (!root_is_reduce && root->shape() != domain) {
+  // The root is either a per-row value (a reduction and its epilogue: one store per row) or
+  // has the rows' full shape (softmax, layer_norm: a final loop over the row).
+  Shape reduced_shape = domain;
+  for (int64_t a : axes) reduced_shape[a] = 1;
+  bool per_row = root->numel() == numel_of(reduced_shape) && root->shape() != domain;
+  if (!per_row && root->shape() != domain) {
     throw FusionBreak{r0, "reduce result broadcast to a shape other than its input's " + shape_str(domain)};
   }
   Shape outer_shape, inner_shape;
@@ -62,10 +76,11 @@ kir::Stmt row_body(Builder& b, const ir::Node* root, const ir::Node* first_reduc
   std::vector<Expr> outer = unflatten_index(row, outer_shape);
   b.set_rows(domain, axes, outer);
   std::vector<kir::Stmt> body;
-  if (root_is_reduce) {
-    Expr acc = b.reduce_value(root);
+  if (per_row) {
+    b.next_pass();
+    Expr v = b.value(root, unflatten_index(row, root->shape()));
     body = b.take_row_statements();
-    body.push_back(kir::store(out, row, narrow_for_store(acc, root->dtype())));
+    body.push_back(kir::store(out, row, narrow_for_store(v, root->dtype())));
   } else {
     int64_t k_id = 0;
     Expr k = b.new_var(numel_of(inner_shape), &k_id);
