@@ -1,11 +1,11 @@
 #include "kiln/runtime/buffer.h"
 
 #include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 
 #include "kiln/runtime/error.h"
+#include "kiln/runtime/host_allocator.h"
 
 namespace kiln::runtime {
 
@@ -20,16 +20,16 @@ Buffer::Buffer(DType dtype, int64_t numel, Device device)
     throw DeviceError("[Buffer] device " + device.str() + " is not available in this build");
   }
   size_t bytes = static_cast<size_t>(nbytes());
-  size_t rounded = (bytes + 63) / 64 * 64;
-  if (rounded == 0) rounded = 64;
-  data_ = std::aligned_alloc(64, rounded);
+  data_ = HostAllocator::instance().allocate(bytes);
   if (data_ == nullptr) {
     throw OutOfMemoryError("[Buffer] out of host memory allocating " + std::to_string(bytes) +
                            " bytes");
   }
 }
 
-Buffer::~Buffer() { std::free(data_); }
+Buffer::~Buffer() {
+  HostAllocator::instance().deallocate(data_, static_cast<size_t>(nbytes()));
+}
 
 double Buffer::get(int64_t i) const {
   const char* p = static_cast<const char*>(data_) + i * itemsize(dtype_);
