@@ -60,8 +60,13 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs) {
   };
   for (size_t i = 0; i < sig.loads.size(); ++i) add_slot(sig.loads[i], Program::SlotKind::Input, static_cast<int64_t>(i));
   p->num_inputs = sig.loads.size();
+  p->output_copy_of.assign(outputs.size(), -1);
   for (size_t i = 0; i < outputs.size(); ++i) {
-    if (!slot_of.count(outputs[i].get())) add_slot(outputs[i].get(), Program::SlotKind::Output, static_cast<int64_t>(i));
+    KILN_CHECK(outputs[i]->op() != Op::Load, "plan_program: an output that is already a buffer");
+    for (size_t j = 0; j < i && p->output_copy_of[i] < 0; ++j) {
+      if (outputs[j] == outputs[i]) p->output_copy_of[i] = static_cast<int64_t>(j);
+    }
+    if (p->output_copy_of[i] < 0) add_slot(outputs[i].get(), Program::SlotKind::Output, static_cast<int64_t>(i));
   }
   p->num_outputs = outputs.size();
   for (const Node* root : s.roots) {
@@ -145,6 +150,12 @@ std::vector<runtime::BufferPtr> run_program(const Program& p, const std::vector<
     } else {
       kir::evaluate(p.kernels[l.kernel], args);
     }
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (p.output_copy_of[i] < 0) continue;
+    const runtime::Buffer& src = *outputs[static_cast<size_t>(p.output_copy_of[i])];
+    outputs[i] = std::make_shared<runtime::Buffer>(src.dtype(), src.numel());
+    std::memcpy(outputs[i]->data(), src.data(), static_cast<size_t>(src.nbytes()));
   }
   return outputs;
 }

@@ -24,6 +24,7 @@ const ir::Node* find_reduce(const Builder& b, const ir::Node* root) {
     const ir::Node* n = stack.back();
     stack.pop_back();
     if (ir::is_reduce(n->op())) return n;
+    if (n->op() == Op::MatMul) continue;  // its operands are lowered inside the contraction
     for (const auto& in : n->inputs()) {
       if (b.fused(in.get()) && seen.insert(in.get()).second) stack.push_back(in.get());
     }
@@ -47,10 +48,19 @@ kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
   Expr i = b.new_var(root->numel(), &id);
   std::vector<Expr> idx = unflatten_index(i, shaped->shape());
   b.set_elementwise(idx);
+  b.enable_gemm(out, shaped->shape());
   Expr v = b.value(shaped, idx);
   std::vector<kir::Stmt> body = b.take_row_statements();
   body.push_back(kir::store(out, i, narrow_for_store(v, root->dtype())));
-  return kir::loop(id, root->numel(), kir::LoopKind::Parallel, std::move(body));
+  kir::Stmt loop = kir::loop(id, root->numel(), kir::LoopKind::Parallel, std::move(body));
+  // A matmul that runs as a GEMM call (Builder::gemm_value) writes the output buffer first;
+  // the loop then applies the fused epilogue in place (reading the product back), and is not
+  // needed when the matmul is the kernel's value itself.
+  if (b.gemm_call()) {
+    if (shaped == b.gemm_node()) return b.gemm_call();
+    return kir::block({b.gemm_call(), loop});
+  }
+  return loop;
 }
 
 kir::Stmt row_body(Builder& b, const ir::Node* flat_root, const ir::Node* first_reduce, int64_t out) {
@@ -134,9 +144,32 @@ LoweredKernel lower_kernel(const ir::Node* root, const std::unordered_set<const 
   lk.inputs = b.inputs();
   lk.fused_reduces = b.fused_reduces();
   auto out = static_cast<int64_t>(lk.inputs.size());
+  // The output is also named by a GEMM call's params and read back by its epilogue's loads.
+  std::unordered_map<const kir::ExprNode*, Expr> renumbered;
+  std::function<Expr(const Expr&)> renumber_expr = [&](const Expr& e) -> Expr {
+    if (auto it = renumbered.find(e.get()); it != renumbered.end()) return it->second;
+    Expr r = e;
+    bool is_out = e->kind == kir::ExprKind::Load && e->int_value == kOut;
+    std::vector<Expr> ops;
+    bool changed = is_out;
+    for (const auto& o : e->operands) {
+      ops.push_back(renumber_expr(o));
+      changed = changed || ops.back() != o;
+    }
+    if (changed) {
+      auto copy = std::make_shared<kir::ExprNode>(*e);
+      if (is_out) copy->int_value = out;
+      copy->operands = std::move(ops);
+      r = copy;
+    }
+    renumbered.emplace(e.get(), r);
+    return r;
+  };
   std::function<kir::Stmt(const kir::Stmt&)> renumber = [&](const kir::Stmt& s) -> kir::Stmt {
     auto copy = std::make_shared<kir::StmtNode>(*s);
     if (s->kind == kir::StmtKind::Store && s->id == kOut) copy->id = out;
+    for (auto& p : copy->params) p = p == kOut ? out : p;
+    for (auto& e : copy->exprs) e = renumber_expr(e);
     for (auto& c : copy->body) c = renumber(c);
     return copy;
   };
@@ -145,6 +178,8 @@ LoweredKernel lower_kernel(const ir::Node* root, const std::unordered_set<const 
   lk.kernel.params.push_back({root->dtype(), root->numel(), true});
   int64_t out_bytes = root->numel() * itemsize(root->dtype());
   lk.kernel.bytes_moved = b.bytes_loaded() + out_bytes;
+  // A GEMM's epilogue reads the product back from the output and writes it again.
+  if (b.gemm_call() && logical_root(b, root) != b.gemm_node()) lk.kernel.bytes_moved += 2 * out_bytes;
   lk.kernel.bytes_minimum = out_bytes;
   for (const ir::Node* in : lk.inputs) lk.kernel.bytes_minimum += in->numel() * itemsize(in->dtype());
   lk.kernel.name = kernel_name(lk.kernel);

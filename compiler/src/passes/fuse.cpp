@@ -86,7 +86,8 @@ Schedule schedule(const std::vector<NodeRef>& outputs) {
       if (broken) break;
     }
     if (!broken) break;
-    KILN_CHECK(!materialized.count(broken), "fusion break on a node already materialized");
+    KILN_CHECK(!materialized.count(broken), std::string("fusion break on a node already materialized: ") +
+                                                op_name(broken->op()) + shape_str(broken->shape()) + ": " + reason);
     materialize(broken, reason);
   }
   return s;

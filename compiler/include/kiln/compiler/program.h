@@ -33,6 +33,9 @@ struct Program {
   std::vector<Slot> slots;
   std::vector<Launch> launches;
   size_t num_inputs = 0, num_outputs = 0;
+  /// For an output whose node is also an earlier output (hash-consing makes equal
+  /// expressions one node): that earlier output's index; -1 otherwise.
+  std::vector<int64_t> output_copy_of;
   std::vector<int64_t> temp_bytes;  ///< bytes of each shared temp allocation (the memory plan)
   std::vector<std::string> fusion_breaks;  ///< "node: reason" per materialized node
   int64_t peak_bytes = 0;           ///< inputs + outputs + planned temps
