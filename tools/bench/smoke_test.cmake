@@ -1,6 +1,7 @@
 # kiln-bench smoke test (cmake -P): runs the given kiln-bench at a reduced size with --json and
 # checks that every line is a JSON object with the required keys and sane values.
 #   cmake -DKILN_BENCH=<path to kiln-bench> -P smoke_test.cmake
+cmake_minimum_required(VERSION 3.20)
 if(NOT KILN_BENCH)
   message(FATAL_ERROR "pass -DKILN_BENCH=<path to kiln-bench>")
 endif()
