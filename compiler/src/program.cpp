@@ -9,6 +9,7 @@
 #include "kiln/compiler/text.h"
 #include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/schedule.h"
+#include "kiln/compiler/simplify.h"
 #include "kiln/runtime/error.h"
 
 namespace kiln::ir {
@@ -49,9 +50,16 @@ GraphSignature signature(const std::vector<NodeRef>& outputs) {
   return sig;
 }
 
-std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs) {
+std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
   auto p = std::make_shared<Program>();
-  GraphSignature sig = signature(outputs);
+  // Inputs bind in the order of the graph as given (its signature), whatever simplify drops.
+  GraphSignature sig = signature(graph);
+  if (debug_level() >= 5) debug_line("graph:\n" + print_graph(graph));
+  std::vector<NodeRef> outputs = simplify(graph);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (outputs[i]->op() == Op::Load) outputs[i] = graph[i];  // still needs its own buffer
+  }
+  if (debug_level() >= 5) debug_line("simplified:\n" + print_graph(outputs));
   Schedule s = schedule(outputs);
   std::unordered_map<const Node*, size_t> slot_of;
   auto add_slot = [&](const Node* n, Program::SlotKind kind, int64_t index) {
@@ -114,7 +122,6 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs) {
     p->fusion_breaks.push_back(std::string(op_name(b.node->op())) + shape_str(b.node->shape()) + ": " + b.reason);
   }
   p->entry_points.assign(p->kernels.size(), nullptr);
-  if (debug_level() >= 5) debug_line("graph:\n" + print_graph(outputs));
   if (debug_level() >= 3) {
     debug_line("program of " + std::to_string(p->kernels.size()) + " kernels; materialized:");
     for (const auto& b : p->fusion_breaks) debug_line("  " + b);
