@@ -169,7 +169,7 @@ struct PeerResult {
 /// stderr (skips, torch.compile failures) passes through to ours.
 /// Notes go to `notes` (stderr under --json, so that stdout stays JSON lines).
 std::map<std::tuple<std::string, std::string, std::string>, PeerResult> run_peer(
-    const Options& opt, const std::vector<Result>& results, std::vector<nlohmann::json>* raw,
+    const Options& opt, const std::vector<Result>& results, std::vector<std::string>* raw,
     std::FILE* notes) {
   std::map<std::tuple<std::string, std::string, std::string>, PeerResult> out;
   const char* env_python = std::getenv("KILN_PYTHON");
@@ -202,12 +202,12 @@ std::map<std::tuple<std::string, std::string, std::string>, PeerResult> run_peer
   int status = pclose(p);
   for (const std::string& l : lines) {
     if (l.empty() || l[0] != '{') {
-      fmt::print(notes, "peer: {}", l);
+      fmt::print(notes, "{}{}", l.rfind("peer", 0) == 0 ? "" : "peer: ", l);
       continue;
     }
     try {
       auto j = nlohmann::json::parse(l);
-      if (raw) raw->push_back(j);
+      if (raw) raw->push_back(l);
       PeerResult pr{j.at("median_ms").get<double>(), j.at("gbps").get<double>(),
                     j.at("compile_ms").get<double>()};
       out[{j.at("impl").get<std::string>(), j.at("name").get<std::string>(),
@@ -351,10 +351,10 @@ int main(int argc, char** argv) {
     print_table(results);
   }
   if (opt.compare) {
-    std::vector<nlohmann::json> raw;
+    std::vector<std::string> raw;
     auto peer = run_peer(opt, results, opt.json ? &raw : nullptr, opt.json ? stderr : stdout);
     if (opt.json) {
-      for (const auto& j : raw) fmt::print("{}\n", j.dump());
+      for (const auto& l : raw) fmt::print("{}{}", l, l.ends_with('\n') ? "" : "\n");
     } else {
       print_compare(results, peer);
     }

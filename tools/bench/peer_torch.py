@@ -134,8 +134,10 @@ def main():
     try:
         import torch
     except Exception as e:  # ImportError, or a broken install
+        # On stdout even under --json (readers of JSON lines skip lines not starting with "{"),
+        # so that kiln-bench --compare shows it in order.
         print(f"peer skipped: torch not importable ({type(e).__name__}: {e}) "
-              f"with {sys.executable}", file=sys.stdout if not args.json else sys.stderr)
+              f"with {sys.executable}", flush=True)
         return 0
     if args.device == "cuda" and not torch.cuda.is_available():
         note("peer skipped: torch.cuda is not available on this machine")
