@@ -3,6 +3,7 @@
 // and compiled once; each storage's node then becomes a load of its new buffer.
 // KILN_BACKEND=interpreter runs the reference interpreter instead (for debugging).
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <list>
@@ -15,6 +16,7 @@
 #include "kiln/compiler/graph.h"
 #include "kiln/compiler/interpreter.h"
 #include "kiln/compiler/program.h"
+#include "kiln/compiler/text.h"
 #include "kiln/runtime/error.h"
 #include "kiln/runtime/stats.h"
 #include "tensor_impl.h"
@@ -32,6 +34,21 @@ const char* backend() {
 bool use_interpreter() { return std::strcmp(backend(), "interpreter") == 0; }
 bool use_evaluator() { return std::strcmp(backend(), "evaluate") == 0; }
 
+/// KILN_DUMP_DIR: every graph compiled is written there as a file kiln-dump reads.
+void dump_graph(const std::vector<ir::NodeRef>& outputs, uint64_t key) {
+  static const char* dir = std::getenv("KILN_DUMP_DIR");
+  if (dir == nullptr || *dir == '\0') return;
+  char name[40];
+  std::snprintf(name, sizeof name, "/graph-%016llx.txt", static_cast<unsigned long long>(key));
+  try {
+    write_text_file(std::string(dir) + name, ir::print_graph(outputs));
+  } catch (const Error& e) {
+    static bool warned = false;
+    if (!warned) std::fprintf(stderr, "kiln: KILN_DUMP_DIR: %s\n", e.what());
+    warned = true;
+  }
+}
+
 /// Compiled programs by graph signature, least recently used first out.
 class ProgramCache {
  public:
@@ -43,6 +60,7 @@ class ProgramCache {
       ++runtime::counters().program_cache_hits;
       return it->second->second;
     }
+    dump_graph(outputs, key);
     auto program = ir::plan_program(outputs);
     if (!use_evaluator()) ir::compile_program(*program);
     ++runtime::counters().programs_compiled;

@@ -32,6 +32,9 @@ inline constexpr int64_t kMaxPendingDepth = 2048;
 /// Realizes the storages of these tensors in one program (the interpreter for now).
 void realize(const std::vector<Tensor>& tensors);
 
+/// Writes a text file atomically (temporary name, then rename); throws Error.
+void write_text_file(const std::string& path, const std::string& text);
+
 /// Throws Error naming `op` if t is undefined.
 void check_defined(const char* op, const Tensor& t);
 

@@ -3,6 +3,7 @@
 
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/indexing.h"
+#include "kiln/frontend/inspect.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/frontend/options.h"
 #include "kiln/frontend/stats.h"

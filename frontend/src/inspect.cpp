@@ -1,0 +1,36 @@
+#include "kiln/frontend/inspect.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "kiln/compiler/text.h"
+#include "kiln/runtime/error.h"
+#include "tensor_impl.h"
+
+namespace kiln {
+
+namespace detail {
+void write_text_file(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw Error("[save_graph] cannot write '" + tmp + "'");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw Error("[save_graph] cannot rename '" + tmp + "' to '" + path + "'");
+  }
+}
+}  // namespace detail
+
+void save_graph(const std::vector<Tensor>& tensors, const std::string& path) {
+  std::vector<ir::NodeRef> nodes;
+  for (const auto& t : tensors) {
+    detail::check_defined("save_graph", t);
+    nodes.push_back(t.node());
+  }
+  detail::write_text_file(path, ir::print_graph(nodes));
+}
+
+}  // namespace kiln

@@ -1,0 +1,131 @@
+#include "render.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "kiln/compiler/codegen/llvm_codegen.h"
+#include "kiln/compiler/compile.h"
+#include "kiln/compiler/graph.h"
+#include "kiln/compiler/schedule.h"
+#include "kiln/compiler/simplify.h"
+#include "kiln/compiler/text.h"
+
+namespace kiln::dump {
+
+namespace {
+
+std::string node_label(const ir::Node* n) { return fmt::format("{} {}{}", ir::op_name(n->op()), short_name(n->dtype()), shape_str(n->shape())); }
+
+/// The nodes a kernel computes: its root and everything fused into it.
+std::vector<const ir::Node*> members(const ir::Node* root, const std::unordered_set<const ir::Node*>& materialized) {
+  std::vector<const ir::Node*> out, stack{root};
+  std::unordered_set<const ir::Node*> seen{root};
+  while (!stack.empty()) {
+    const ir::Node* n = stack.back();
+    stack.pop_back();
+    out.push_back(n);
+    for (const auto& in : n->inputs()) {
+      const ir::Node* i = in.get();
+      if (i->op() != ir::Op::Load && !materialized.count(i) && seen.insert(i).second) stack.push_back(i);
+    }
+  }
+  return out;
+}
+
+ir::Schedule schedule_of(const std::vector<ir::NodeRef>& outputs) { return ir::schedule(ir::simplify(outputs)); }
+
+}  // namespace
+
+std::string render_graph(const std::vector<ir::NodeRef>& outputs, Format format) {
+  if (format == Format::Text) return ir::print_graph(outputs);
+  std::vector<const ir::Node*> order = ir::topo_order(outputs);
+  std::unordered_map<const ir::Node*, size_t> id;
+  for (size_t i = 0; i < order.size(); ++i) id[order[i]] = i;
+  if (format == Format::Json) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const ir::Node* n : order) {
+      nlohmann::json inputs = nlohmann::json::array();
+      for (const auto& in : n->inputs()) inputs.push_back(id.at(in.get()));
+      nodes.push_back({{"id", id.at(n)}, {"op", ir::op_name(n->op())}, {"dtype", short_name(n->dtype())},
+                       {"shape", n->shape()}, {"inputs", inputs}});
+    }
+    nlohmann::json outs = nlohmann::json::array();
+    for (const auto& o : outputs) outs.push_back(id.at(o.get()));
+    return nlohmann::json{{"nodes", nodes}, {"outputs", outs}}.dump(2) + "\n";
+  }
+  std::string dot = "digraph kiln {\n  node [shape=box, fontname=monospace];\n";
+  for (const ir::Node* n : order) {
+    dot += fmt::format("  n{} [label=\"%{}: {}\"];\n", id.at(n), id.at(n), node_label(n));
+    for (const auto& in : n->inputs()) dot += fmt::format("  n{} -> n{};\n", id.at(in.get()), id.at(n));
+  }
+  return dot + "}\n";
+}
+
+std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format) {
+  ir::Schedule s = schedule_of(outputs);
+  std::unordered_set<const ir::Node*> materialized(s.roots.begin(), s.roots.end());
+  std::unordered_map<const ir::Node*, std::string> reason;
+  for (const auto& b : s.breaks) reason[b.node] = b.reason;
+  nlohmann::json kernels = nlohmann::json::array();
+  std::string text, dot = "digraph kiln_fused {\n  node [shape=box, fontname=monospace];\n";
+  std::unordered_map<const ir::Node*, size_t> kernel_of;
+  for (size_t k = 0; k < s.kernels.size(); ++k) kernel_of[s.roots[k]] = k;
+  for (size_t k = 0; k < s.kernels.size(); ++k) {
+    const ir::Node* root = s.roots[k];
+    const kir::Kernel& kern = s.kernels[k].kernel;
+    std::vector<std::string> ops;
+    for (const ir::Node* m : members(root, materialized)) ops.push_back(node_label(m));
+    std::vector<std::string> inputs;
+    for (const ir::Node* in : s.kernels[k].inputs) {
+      inputs.push_back(in->op() == ir::Op::Load ? "input " + node_label(in) : fmt::format("kernel {}", kernel_of.at(in)));
+    }
+    double ratio = kern.bytes_minimum > 0 ? static_cast<double>(kern.bytes_moved) / static_cast<double>(kern.bytes_minimum) : 1.0;
+    kernels.push_back({{"kernel", k}, {"name", kern.name}, {"root", node_label(root)}, {"why", reason[root]},
+                       {"ops", ops}, {"inputs", inputs}, {"bytes_moved", kern.bytes_moved},
+                       {"bytes_minimum", kern.bytes_minimum}});
+    text += fmt::format("kernel {} {} — {} ({})\n", k, kern.name, node_label(root), reason[root]);
+    text += fmt::format("  bytes moved {} / minimum {} ({:.2f}x)\n", kern.bytes_moved, kern.bytes_minimum, ratio);
+    text += "  inputs: ";
+    for (size_t i = 0; i < inputs.size(); ++i) text += (i ? ", " : "") + inputs[i];
+    text += "\n  fused ops (" + std::to_string(ops.size()) + "):\n";
+    for (const auto& op : ops) text += "    " + op + "\n";
+    dot += fmt::format("  k{} [label=\"kernel {}\\n{}\\n{} ops\"];\n", k, k, node_label(root), ops.size());
+    for (const ir::Node* in : s.kernels[k].inputs) {
+      if (kernel_of.count(in)) dot += fmt::format("  k{} -> k{};\n", kernel_of.at(in), k);
+    }
+  }
+  if (format == Format::Json) return nlohmann::json{{"kernels", kernels}}.dump(2) + "\n";
+  if (format == Format::Dot) return dot + "}\n";
+  return fmt::format("{} kernels\n", s.kernels.size()) + text;
+}
+
+std::string render_kernels(const std::vector<ir::NodeRef>& outputs, Format format) {
+  ir::Schedule s = schedule_of(outputs);
+  if (format == Format::Json) {
+    nlohmann::json ks = nlohmann::json::array();
+    for (const auto& k : s.kernels) ks.push_back({{"name", k.kernel.name}, {"ir", kir::print(k.kernel)}});
+    return nlohmann::json{{"kernels", ks}}.dump(2) + "\n";
+  }
+  std::string out;
+  for (const auto& k : s.kernels) out += kir::print(k.kernel) + "\n";
+  return out;
+}
+
+std::string render_source(const std::vector<ir::NodeRef>& outputs, Format format) {
+  if (!ir::can_compile_cpu()) return "kiln-dump: this build has no LLVM backend (KILN_WITH_LLVM=OFF)\n";
+  ir::Schedule s = schedule_of(outputs);
+  nlohmann::json ks = nlohmann::json::array();
+  std::string out;
+  for (const auto& k : s.kernels) {
+    std::string ir_text = codegen::llvm_ir(k.kernel, true);
+    ks.push_back({{"name", k.kernel.name}, {"llvm_ir", ir_text}});
+    out += "; ---- " + k.kernel.name + "\n" + ir_text + "\n";
+  }
+  if (format == Format::Json) return nlohmann::json{{"kernels", ks}}.dump(2) + "\n";
+  return out;
+}
+
+}  // namespace kiln::dump
