@@ -18,7 +18,7 @@ target_compile_features(kiln INTERFACE cxx_std_20)
 # kiln_frontend may not exist yet while the frontend is being written; everything that does
 # exist is installed. kiln_warnings is linked as $<BUILD_INTERFACE:...> and is not exported.
 set(_kiln_install_targets)
-foreach(_t IN ITEMS kiln_runtime kiln_compiler kiln_frontend kiln)
+foreach(_t IN ITEMS kiln_runtime kiln_kernels kiln_compiler kiln_frontend kiln)
   if(TARGET ${_t})
     list(APPEND _kiln_install_targets ${_t})
   else()

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <exception>
+#include <mutex>
 #include <thread>
 
+#include "cpu/gemm.h"
 #include "kiln/compiler/codegen/llvm_codegen.h"
 #include "kiln/runtime/cpu_jit.h"
 #include "kiln/runtime/error.h"
@@ -21,6 +23,11 @@ bool can_compile_cpu() {
 void compile_program(Program& program) {
   if (!can_compile_cpu()) return;
   auto& jit = runtime::CpuJit::instance();
+  // Kernels call hand-written code (kernels/: the GEMM) by name; define those names once.
+  static std::once_flag kernel_symbols;
+  std::call_once(kernel_symbols, [&] {
+    for (const auto& s : kernels::extern_symbols()) jit.define_symbol(s.name, reinterpret_cast<void*>(s.fn));
+  });
   std::vector<size_t> todo;
   for (size_t i = 0; i < program.kernels.size(); ++i) {
     program.entry_points[i] = jit.find(program.kernels[i].name);

@@ -25,6 +25,7 @@ struct CpuJit::Impl {
   std::mutex mu;
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::unordered_map<std::string, void*> loaded;
+  std::unordered_map<std::string, void*> defined;  // define_symbol's names
   int64_t objects = 0;
 };
 
@@ -79,6 +80,21 @@ int64_t CpuJit::objects_loaded() const {
   return impl_->objects;
 }
 
+void CpuJit::define_symbol(const std::string& name, void* address) {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  if (auto it = impl_->defined.find(name); it != impl_->defined.end()) {
+    if (it->second != address) throw CompileError("[cpu_jit] symbol " + name + " defined twice");
+    return;
+  }
+  auto& es = impl_->jit->getExecutionSession();
+  llvm::orc::SymbolMap symbols;
+  symbols[es.intern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
+  if (auto err = impl_->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
+    throw CompileError("[cpu_jit] cannot define " + name + ": " + message(std::move(err)));
+  }
+  impl_->defined.emplace(name, address);
+}
+
 #else  // !KILN_WITH_LLVM
 
 struct CpuJit::Impl {};
@@ -91,6 +107,7 @@ void* CpuJit::load(const std::vector<char>&, const std::string&) {
 }
 void* CpuJit::find(const std::string&) { return nullptr; }
 int64_t CpuJit::objects_loaded() const { return 0; }
+void CpuJit::define_symbol(const std::string&, void*) {}
 
 #endif
 

@@ -5,6 +5,7 @@
 #include <numbers>
 #include <unordered_map>
 
+#include "cpu/gemm.h"
 #include "kiln/runtime/error.h"
 #include "kiln/runtime/philox.h"
 
@@ -115,6 +116,16 @@ class Evaluator {
             else a.i = std::min(a.i, v.i);
             break;
         }
+        cache_.clear();
+        break;
+      }
+      case StmtKind::Extern: {
+        // The same C function the compiled kernel calls (kernels/: the known symbols).
+        kernels::ExternFn fn = kernels::find_extern(s->symbol);
+        KILN_CHECK(fn != nullptr, "kir::evaluate: unknown extern function " + s->symbol);
+        std::vector<void*> ptrs;
+        for (int64_t p : s->params) ptrs.push_back(args_[p]);
+        fn(ptrs.data(), s->int_args.empty() ? nullptr : s->int_args.data());
         cache_.clear();
         break;
       }

@@ -30,6 +30,13 @@ void print_stmt(const Stmt& s, int depth, std::string& out) {
     case StmtKind::Accumulate:
       out += fmt::format("{}a{} {}= {}\n", pad, s->id, reduce_name(s->reduce), print(s->exprs[0]));
       break;
+    case StmtKind::Extern: {
+      std::string params, args;
+      for (int64_t p : s->params) params += fmt::format("{}p{}", params.empty() ? "" : ", ", p);
+      for (size_t i = 0; i < s->int_args.size(); ++i) args += fmt::format("{}{}", i ? ", " : "", s->int_args[i]);
+      out += fmt::format("{}extern {}({}; {})\n", pad, s->symbol, params, args);
+      break;
+    }
   }
 }
 }  // namespace

@@ -57,6 +57,15 @@ Stmt accumulate(int64_t id, ReduceOp op, Expr value) {
   return n;
 }
 
+Stmt extern_call(std::string symbol, std::vector<int64_t> params, std::vector<int64_t> int_args) {
+  KILN_CHECK(!symbol.empty(), "kir::extern_call: empty symbol");
+  auto n = node(StmtKind::Extern);
+  n->symbol = std::move(symbol);
+  n->params = std::move(params);
+  n->int_args = std::move(int_args);
+  return n;
+}
+
 namespace {
 struct Verifier {
   const Kernel& k;
@@ -115,6 +124,12 @@ struct Verifier {
       case StmtKind::Accumulate:
         if (!accs.count(s->id)) fail("accumulate into an undeclared accumulator");
         expr(s->exprs[0]);
+        break;
+      case StmtKind::Extern:
+        if (s->symbol.empty()) fail("extern call without a symbol");
+        for (int64_t p : s->params) {
+          if (p < 0 || p >= static_cast<int64_t>(k.params.size())) fail("extern " + s->symbol + " passes a missing param");
+        }
         break;
     }
   }

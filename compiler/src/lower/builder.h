@@ -50,6 +50,17 @@ class Builder {
   /// The value of matmul `n` at `idx` as a dot product over its inner dim (x[.., i, :] . y[.., :, j]),
   /// emitted into `stmts`. Throws FusionBreak when an operand holds another contraction.
   kir::Expr contraction(const ir::Node* n, const std::vector<kir::Expr>& idx, std::vector<kir::Stmt>& stmts);
+
+  // ---- matmul as a GEMM call (kernels/cpu/gemm.h) ----------------------------------------
+  /// Allows an f32/f64 matmul of `shape` read at the elementwise index to run as a call of the
+  /// packed GEMM (a kir Extern) that writes the product into output param `out` (laid out
+  /// row-major in `shape`, the kernel's logical shape); the matmul's value is then a load of
+  /// `out` at the element, and the kernel's elementwise loop becomes the in-place epilogue.
+  void enable_gemm(int64_t out, Shape shape);
+  /// The GEMM call built while lowering, or null when the kernel has none.
+  const kir::Stmt& gemm_call() const { return gemm_call_; }
+  /// The matmul the GEMM computes (null when none).
+  const ir::Node* gemm_node() const { return gemm_node_; }
   /// Emits the accumulator for reduce `r` (if not yet) and returns a reference to it.
   kir::Expr reduce_value(const ir::Node* r);
   /// Statements computing the fused reductions of the current row, in dependency order.
@@ -79,6 +90,20 @@ class Builder {
   std::map<std::pair<int64_t, int64_t>, bool> loads_;  // (param, pass) pairs seen
 
   bool contains_contraction(const ir::Node* n) const;
+  /// Matmul `n` as a GEMM call into the output buffer, or null when it does not qualify.
+  kir::Expr gemm_value(const ir::Node* n, const std::vector<kir::Expr>& idx);
+  /// Offset and per-dim strides (elements) of operand `x` as a strided view of one buffer, and
+  /// that buffer's param; throws FusionBreak when it is not one.
+  struct StridedView {
+    int64_t param = 0, offset = 0;
+    std::vector<int64_t> strides;
+  };
+  StridedView strided_view(const ir::Node* x);
+
+  int64_t gemm_out_ = -1;
+  Shape gemm_shape_;
+  kir::Stmt gemm_call_;
+  const ir::Node* gemm_node_ = nullptr;
 
   bool has_elementwise_ = false;
   std::vector<kir::Expr> elementwise_idx_;

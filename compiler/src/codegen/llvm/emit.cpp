@@ -4,6 +4,9 @@
 // round-to-nearest-even by bit arithmetic). Data pointers reach the code as noalias arguments of
 // an internal body function that the optimizer inlines (keeping the noalias facts as scopes).
 // A Parallel loop is outlined into <name>.parN(ctx, begin, end) and run via kiln_parallel_for.
+// An Extern statement calls the named C function with an array of data pointers and an array
+// of int64 constants; the JIT resolves the name (CpuJit::define_symbol). Such a kernel's data
+// pointers escape into the call, so its body function does not mark them noalias / nocapture.
 #include <algorithm>
 #include <set>
 #include <unordered_map>
@@ -39,6 +42,7 @@ struct FreeUses {
       case kir::StmtKind::Accumulator: accs_declared.insert(s->id); return 1;
       case kir::StmtKind::Accumulate: accs_used.insert(s->id); return 1;
       case kir::StmtKind::Store: return 1;
+      case kir::StmtKind::Extern: return 1 << 20;  // a whole library call: never batch iterations
     }
     return 1;
   }
@@ -56,6 +60,7 @@ struct Scope {
 class Emitter {
  public:
   Emitter(const kir::Kernel& k, llvm::Module& m) : k_(k), m_(m), b_(m.getContext()), v_(b_) {
+    has_extern_ = contains_extern(k.body);
     llvm::FastMathFlags fmf;
     fmf.setAllowReassoc();
     fmf.setAllowContract();
@@ -96,11 +101,43 @@ class Emitter {
                                       llvm::GlobalValue::InternalLinkage, name, m_);
     fn->addFnAttr(llvm::Attribute::NoUnwind);
     for (size_t i = 0; i < k_.params.size(); ++i) {
-      fn->addParamAttr(i, llvm::Attribute::NoAlias);
-      fn->addParamAttr(i, llvm::Attribute::NoCapture);
+      if (!has_extern_) {
+        fn->addParamAttr(i, llvm::Attribute::NoAlias);
+        fn->addParamAttr(i, llvm::Attribute::NoCapture);
+      }
       if (!k_.params[i].output) fn->addParamAttr(i, llvm::Attribute::ReadOnly);
     }
     return fn;
+  }
+
+  static bool contains_extern(const kir::Stmt& s) {
+    if (s->kind == kir::StmtKind::Extern) return true;
+    for (const auto& c : s->body) {
+      if (contains_extern(c)) return true;
+    }
+    return false;
+  }
+
+  /// void symbol(ptr params, ptr args): params an array of data pointers, args of i64 constants.
+  void extern_call(const kir::Stmt& s) {
+    auto& ctx = m_.getContext();
+    auto* ptr = b_.getPtrTy();
+    llvm::IRBuilder<> eb(&scope_->fn->getEntryBlock(), scope_->fn->getEntryBlock().begin());
+    auto* ptrs_type = llvm::ArrayType::get(ptr, std::max<size_t>(1, s->params.size()));
+    llvm::AllocaInst* ptrs = eb.CreateAlloca(ptrs_type, nullptr, s->symbol + ".params");
+    for (size_t i = 0; i < s->params.size(); ++i) {
+      b_.CreateStore(scope_->params[s->params[i]], b_.CreateConstInBoundsGEP2_64(ptrs_type, ptrs, 0, i));
+    }
+    Value* args = llvm::ConstantPointerNull::get(ptr);
+    if (!s->int_args.empty()) {
+      std::vector<uint64_t> values(s->int_args.begin(), s->int_args.end());
+      auto* init = llvm::ConstantDataArray::get(ctx, values);
+      args = new llvm::GlobalVariable(m_, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init,
+                                      s->symbol + ".args");
+    }
+    auto* fn_type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr}, false);
+    llvm::FunctionCallee fn = m_.getOrInsertFunction(s->symbol, fn_type);
+    b_.CreateCall(fn, {ptrs, args});
   }
 
   template <typename F>
@@ -155,6 +192,7 @@ class Emitter {
         b_.CreateStore(combine(s->reduce, at, cur, x), slot);
         break;
       }
+      case kir::StmtKind::Extern: extern_call(s); break;
     }
   }
 
@@ -330,6 +368,7 @@ class Emitter {
   Values v_;
   Scope* scope_ = nullptr;
   int parallel_count_ = 0;
+  bool has_extern_ = false;
   std::unordered_map<int64_t, DType> acc_dtype_;
   std::unordered_map<const kir::ExprNode*, Value*> cache_;
 };

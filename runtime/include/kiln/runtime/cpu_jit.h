@@ -22,6 +22,11 @@ class CpuJit {
   void* load(const std::vector<char>& object, const std::string& symbol);
   /// The address of an already loaded symbol, or nullptr.
   void* find(const std::string& symbol);
+  /// Makes `name` resolve to `address` in every object loaded afterwards (an absolute symbol,
+  /// like kiln_parallel_for): how kernels reach hand-written code (kernels/) that the runtime
+  /// does not link itself. Defining a name again with the same address does nothing; with
+  /// another address it throws CompileError. Thread-safe. Does nothing without LLVM.
+  void define_symbol(const std::string& name, void* address);
   /// Number of objects linked so far.
   int64_t objects_loaded() const;
 

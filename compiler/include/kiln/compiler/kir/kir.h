@@ -17,6 +17,14 @@
 //   Accumulate statements in a nested loop, and read by AccRef: AccRef gives the current value
 //   (after the loop: the reduction; inside it, after an Accumulate: the running value, as a
 //   cumulative sum needs).
+// - An Extern statement calls a hand-written C function (kernels/, e.g. the packed GEMM) by
+//   symbol name: `void symbol(void* const* params, const int64_t* args)`, where params[i] is
+//   the data pointer (element 0) of kernel parameter `params[i]` and args points at the
+//   statement's constant int64 arguments (nullptr when there are none). The callee reads its
+//   parameters and writes only output parameters; statements after it see its writes. The
+//   known symbols and their argument layouts are listed in kernels/cpu/gemm.h
+//   (kiln::kernels::extern_symbols); the LLVM JIT resolves them as absolute symbols and the
+//   evaluator calls them directly.
 // - Philox may have a 16-bit float dtype: the value is then exact in that dtype (uniform uses
 //   its mantissa bits); a consumer widens it with a Cast like a Load.
 #pragma once
@@ -108,7 +116,7 @@ Expr mul(Expr a, Expr b);
 Expr div(Expr a, Expr b);
 Expr mod(Expr a, Expr b);
 
-#define KILN_KIR_STMTS(X) X(For) X(Block) X(Store) X(Accumulator) X(Accumulate)
+#define KILN_KIR_STMTS(X) X(For) X(Block) X(Store) X(Accumulator) X(Accumulate) X(Extern)
 
 enum class StmtKind : uint8_t {
 #define KILN_KIR_ENUM(name) name,
@@ -130,6 +138,9 @@ struct StmtNode {
   DType dtype = DType::Float32;     ///< Accumulator: accumulation dtype
   std::vector<Expr> exprs;   ///< Store: {index, value}; Accumulator: {init}; Accumulate: {value}
   std::vector<Stmt> body;    ///< For / Block: statements in order
+  std::string symbol;              ///< Extern: the C function called
+  std::vector<int64_t> params;     ///< Extern: kernel parameters passed (their data pointers)
+  std::vector<int64_t> int_args;   ///< Extern: constant int64 arguments
 };
 
 Stmt loop(int64_t var_id, int64_t extent, LoopKind kind, std::vector<Stmt> body);
@@ -137,6 +148,8 @@ Stmt block(std::vector<Stmt> body);
 Stmt store(int64_t param, Expr index, Expr value);
 Stmt accumulator(int64_t id, DType dtype, Expr init);
 Stmt accumulate(int64_t id, ReduceOp op, Expr value);
+/// A call of `void symbol(void* const* params, const int64_t* args)` (see the semantics above).
+Stmt extern_call(std::string symbol, std::vector<int64_t> params, std::vector<int64_t> int_args);
 
 /// A kernel parameter: a flat buffer of `numel` elements of `dtype`.
 struct Param {

@@ -1,0 +1,392 @@
+// The packed GEMM (see gemm.h). Loop nest, for one sub-problem (one thread's rows/columns of
+// one batch entry):
+//
+//   for jc in 0..n step NC                      B block: KC x NC, packed, lives in L2
+//     for pc in 0..k step KC
+//       pack B[pc.., jc..] into NR-column micro-panels
+//       for ic in 0..m step MC
+//         pack A[ic.., pc..] into MR-row micro-panels
+//         for ir in 0..mc step MR               A micro-panel (MR x KC) stays in L1
+//           for jr in 0..nc step NR             B micro-panels stream from L2
+//             C[ir.., jr..] (+)= Ap[ir] * Bp[jr]   micro-kernel, C tile in registers
+//
+// The first KC block stores into C, later ones add, so C needs no zeroing.
+#include "cpu/gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define KILN_GEMM_X86 1
+#else
+#define KILN_GEMM_X86 0
+#endif
+
+#include "kiln/runtime/thread_pool.h"
+
+namespace kiln::kernels {
+
+namespace {
+
+template <typename T>
+struct Tile;
+template <>
+struct Tile<float> {
+  static constexpr int64_t MR = 14, NR = 32, KC = 256, MC = 14 * 12, NC = 512;
+};
+template <>
+struct Tile<double> {
+  static constexpr int64_t MR = 14, NR = 16, KC = 256, MC = 14 * 12, NC = 256;
+};
+
+/// A 64-byte aligned scratch buffer per thread (one for A panels, one for B).
+template <typename T>
+T* scratch(int which, int64_t count) {
+  struct Buf {
+    void* p = nullptr;
+    size_t bytes = 0;
+    ~Buf() { std::free(p); }
+  };
+  thread_local Buf bufs[2];
+  Buf& b = bufs[which];
+  auto need = static_cast<size_t>(count) * sizeof(T);
+  need = (need + 63) / 64 * 64;
+  if (b.bytes < need) {
+    std::free(b.p);
+    b.p = std::aligned_alloc(64, need);
+    if (!b.p) throw std::bad_alloc();
+    b.bytes = need;
+  }
+  return static_cast<T*>(b.p);
+}
+
+/// Packs rows [0, mc) x cols [0, kc) of A into MR-row micro-panels: panel r holds, for each
+/// p, the MR values A[r*MR + i, p] (zero past mc).
+template <typename T>
+void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* ap) {
+  constexpr int64_t MR = Tile<T>::MR;
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    int64_t rows = std::min(MR, mc - ir);
+    const T* src = a + ir * rs;
+    if (rows == MR && cs == 1) {
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t i = 0; i < MR; ++i) ap[p * MR + i] = src[i * rs + p];
+      }
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t i = 0; i < rows; ++i) ap[p * MR + i] = src[i * rs + p * cs];
+        for (int64_t i = rows; i < MR; ++i) ap[p * MR + i] = T(0);
+      }
+    }
+    ap += MR * kc;
+  }
+}
+
+/// Packs rows [0, kc) x cols [0, nc) of B into NR-column micro-panels (zero past nc).
+template <typename T>
+void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* bp) {
+  constexpr int64_t NR = Tile<T>::NR;
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    int64_t cols = std::min(NR, nc - jr);
+    const T* src = b + jr * cs;
+    if (cols == NR && cs == 1) {
+      for (int64_t p = 0; p < kc; ++p) std::memcpy(bp + p * NR, src + p * rs, sizeof(T) * NR);
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t j = 0; j < cols; ++j) bp[p * NR + j] = src[p * rs + j * cs];
+        for (int64_t j = cols; j < NR; ++j) bp[p * NR + j] = T(0);
+      }
+    }
+    bp += NR * kc;
+  }
+}
+
+/// The micro-kernel: C[0..MR, 0..NR] (ldc) = (acc ? C : 0) + Ap * Bp over kc steps.
+template <typename T>
+using MicroFn = void (*)(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool acc);
+
+/// Portable micro-kernel (any CPU): plain loops the compiler vectorizes as it can.
+template <typename T>
+void micro_generic(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool acc) {
+  constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
+  T t[MR][NR] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int64_t i = 0; i < MR; ++i) {
+      T a = ap[p * MR + i];
+      for (int64_t j = 0; j < NR; ++j) t[i][j] += a * bp[p * NR + j];
+    }
+  }
+  for (int64_t i = 0; i < MR; ++i) {
+    for (int64_t j = 0; j < NR; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
+  }
+}
+
+#if KILN_GEMM_X86
+// AVX-512 micro-kernels: 14 rows x 2 vectors of accumulators (28 zmm) + 2 B vectors + one
+// broadcast A value = 31 of the 32 registers. Compiled for AVX-512 by attribute only, so the
+// library builds for (and runs on) any x86-64; they are called after a CPU check.
+#define KILN_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+
+#define KILN_MICRO_AVX512(NAME, T, VEC, W, LOAD)                                                   \
+  __attribute__((target("avx512f,fma"))) void NAME(int64_t kc, const T* ap, const T* bp, T* c,    \
+                                                    int64_t ldc, bool acc) {                      \
+    KILN_ROWS(KILN_DECL)                                                                           \
+    for (int64_t p = 0; p < kc; ++p) {                                                             \
+      VEC b0 = LOAD(bp), b1 = LOAD(bp + W);                                                        \
+      KILN_ROWS(KILN_STEP)                                                                         \
+      ap += 14;                                                                                    \
+      bp += 2 * W;                                                                                 \
+    }                                                                                              \
+    if (acc) {                                                                                     \
+      KILN_ROWS(KILN_ADD_STORE)                                                                    \
+    } else {                                                                                       \
+      KILN_ROWS(KILN_STORE)                                                                        \
+    }                                                                                              \
+  }
+
+// f32: 14 x 32.
+#define KILN_DECL(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
+#define KILN_STEP(i)                      \
+  {                                       \
+    __m512 a = _mm512_set1_ps(ap[i]);     \
+    c##i##0 = _mm512_fmadd_ps(a, b0, c##i##0); \
+    c##i##1 = _mm512_fmadd_ps(a, b1, c##i##1); \
+  }
+#define KILN_STORE(i)                            \
+  _mm512_storeu_ps(c + (i) * ldc, c##i##0);      \
+  _mm512_storeu_ps(c + (i) * ldc + 16, c##i##1);
+#define KILN_ADD_STORE(i)                                                                   \
+  _mm512_storeu_ps(c + (i) * ldc, _mm512_add_ps(_mm512_loadu_ps(c + (i) * ldc), c##i##0)); \
+  _mm512_storeu_ps(c + (i) * ldc + 16, _mm512_add_ps(_mm512_loadu_ps(c + (i) * ldc + 16), c##i##1));
+KILN_MICRO_AVX512(micro_f32_avx512, float, __m512, 16, _mm512_load_ps)
+#undef KILN_DECL
+#undef KILN_STEP
+#undef KILN_STORE
+#undef KILN_ADD_STORE
+
+// f64: 14 x 16.
+#define KILN_DECL(i) __m512d c##i##0 = _mm512_setzero_pd(), c##i##1 = _mm512_setzero_pd();
+#define KILN_STEP(i)                       \
+  {                                        \
+    __m512d a = _mm512_set1_pd(ap[i]);     \
+    c##i##0 = _mm512_fmadd_pd(a, b0, c##i##0); \
+    c##i##1 = _mm512_fmadd_pd(a, b1, c##i##1); \
+  }
+#define KILN_STORE(i)                           \
+  _mm512_storeu_pd(c + (i) * ldc, c##i##0);     \
+  _mm512_storeu_pd(c + (i) * ldc + 8, c##i##1);
+#define KILN_ADD_STORE(i)                                                                   \
+  _mm512_storeu_pd(c + (i) * ldc, _mm512_add_pd(_mm512_loadu_pd(c + (i) * ldc), c##i##0)); \
+  _mm512_storeu_pd(c + (i) * ldc + 8, _mm512_add_pd(_mm512_loadu_pd(c + (i) * ldc + 8), c##i##1));
+KILN_MICRO_AVX512(micro_f64_avx512, double, __m512d, 8, _mm512_load_pd)
+#undef KILN_DECL
+#undef KILN_STEP
+#undef KILN_STORE
+#undef KILN_ADD_STORE
+#undef KILN_MICRO_AVX512
+#undef KILN_ROWS
+#endif
+
+bool cpu_has_avx512() {
+#if KILN_GEMM_X86
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma")) return false;
+    const char* env = std::getenv("KILN_GEMM_PORTABLE");  // for testing the fallback
+    return !(env && *env && std::string(env) != "0");
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
+
+template <typename T>
+MicroFn<T> micro_kernel() {
+#if KILN_GEMM_X86
+  if (cpu_has_avx512()) {
+    if constexpr (sizeof(T) == 4) return &micro_f32_avx512;
+    else return &micro_f64_avx512;
+  }
+#endif
+  return &micro_generic<T>;
+}
+
+/// One sub-problem on the calling thread: C (m x n, row stride ldc) = A (m x k) * B (k x n).
+template <typename T>
+void gemm_serial(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t acs, const T* b, int64_t brs,
+                 int64_t bcs, T* c, int64_t ldc) {
+  using Tl = Tile<T>;
+  constexpr int64_t MR = Tl::MR, NR = Tl::NR;
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    return;
+  }
+  MicroFn<T> micro = micro_kernel<T>();
+  int64_t kc_max = std::min(Tl::KC, k), nc_max = std::min(Tl::NC, n), mc_max = std::min(Tl::MC, m);
+  T* bp = scratch<T>(1, kc_max * ((nc_max + NR - 1) / NR * NR));
+  T* ap = scratch<T>(0, kc_max * ((mc_max + MR - 1) / MR * MR));
+  alignas(64) T edge[MR * NR];
+  for (int64_t jc = 0; jc < n; jc += Tl::NC) {
+    int64_t nc = std::min(Tl::NC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += Tl::KC) {
+      int64_t kc = std::min(Tl::KC, k - pc);
+      bool acc = pc > 0;
+      pack_b(kc, nc, b + pc * brs + jc * bcs, brs, bcs, bp);
+      for (int64_t ic = 0; ic < m; ic += Tl::MC) {
+        int64_t mc = std::min(Tl::MC, m - ic);
+        pack_a(mc, kc, a + ic * ars + pc * acs, ars, acs, ap);
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          int64_t rows = std::min(MR, mc - ir);
+          const T* apanel = ap + ir * kc;
+          for (int64_t jr = 0; jr < nc; jr += NR) {
+            int64_t cols = std::min(NR, nc - jr);
+            T* ct = c + (ic + ir) * ldc + jc + jr;
+            if (rows == MR && cols == NR) {
+              micro(kc, apanel, bp + jr * kc, ct, ldc, acc);
+            } else {
+              micro(kc, apanel, bp + jr * kc, edge, NR, false);
+              for (int64_t i = 0; i < rows; ++i) {
+                for (int64_t j = 0; j < cols; ++j) ct[i * ldc + j] = acc ? ct[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+struct Job {
+  int64_t batch, m, n, k;
+  const T* a;
+  int64_t abs, ars, acs;
+  const T* b;
+  int64_t bbs, brs, bcs;
+  T* c;
+  int64_t mparts, nparts;        // each batch entry is split into mparts x nparts tasks
+  std::atomic<int64_t> next{0};  // the next task to take (tasks are taken dynamically, so a
+                                 // core slowed by other work takes fewer)
+};
+
+template <typename T>
+void run_task(const Job<T>& j, int64_t t) {
+  constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
+  // Part boundaries are multiples of the tile sizes, so only the last part has edge tiles.
+  auto bound = [](int64_t part, int64_t parts, int64_t size, int64_t tile) {
+    int64_t tiles = (size + tile - 1) / tile;
+    return std::min(size, tiles * part / parts * tile);
+  };
+  int64_t bi = t / (j.mparts * j.nparts), rest = t % (j.mparts * j.nparts);
+  int64_t mp = rest / j.nparts, np = rest % j.nparts;
+  int64_t m0 = bound(mp, j.mparts, j.m, MR), m1 = bound(mp + 1, j.mparts, j.m, MR);
+  int64_t n0 = bound(np, j.nparts, j.n, NR), n1 = bound(np + 1, j.nparts, j.n, NR);
+  gemm_serial<T>(m1 - m0, n1 - n0, j.k, j.a + bi * j.abs + m0 * j.ars, j.ars, j.acs, j.b + bi * j.bbs + n0 * j.bcs,
+                 j.brs, j.bcs, j.c + bi * j.m * j.n + m0 * j.n + n0, j.n);
+}
+
+template <typename T>
+void run_tasks(void* ctx, int64_t, int64_t) {
+  Job<T>& j = *static_cast<Job<T>*>(ctx);
+  int64_t tasks = j.batch * j.mparts * j.nparts;
+  for (int64_t t = j.next.fetch_add(1); t < tasks; t = j.next.fetch_add(1)) run_task(j, t);
+}
+
+template <typename T>
+void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t abs, int64_t ars, int64_t acs,
+          const T* b, int64_t bbs, int64_t brs, int64_t bcs, T* c) {
+  if (batch <= 0 || m <= 0 || n <= 0) return;
+  constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
+  Job<T> job{batch, m, n, k, a, abs, ars, acs, b, bbs, brs, bcs, c, 1, 1};
+  int64_t threads = runtime::ThreadPool::instance().num_threads();
+  double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(n) *
+                 static_cast<double>(std::max<int64_t>(k, 1));
+  if (threads <= 1 || flops < 4.0e6) {
+    for (int64_t t = 0; t < batch; ++t) run_task(job, t);
+    return;
+  }
+  // Aim at a few tasks per thread (taken dynamically); split each batch entry into an
+  // mparts x nparts grid that minimizes the packing (every task packs its rows of A and its
+  // columns of B: cost ~ nparts * m + mparts * n).
+  int64_t want = (flops >= 1.0e8 ? 4 : 1) * threads;
+  int64_t per_batch = (want + batch - 1) / batch;
+  if (per_batch > 1) {
+    int64_t mtiles = (m + MR - 1) / MR, ntiles = (n + NR - 1) / NR;
+    double best = -1;
+    for (int64_t mp = 1; mp <= per_batch; ++mp) {
+      int64_t np = (per_batch + mp - 1) / mp;
+      if (mp > mtiles || np > ntiles || mp * np > per_batch + per_batch / 2) continue;
+      double cost = static_cast<double>(np) * static_cast<double>(m) + static_cast<double>(mp) * static_cast<double>(n);
+      if (best < 0 || cost < best) {
+        best = cost;
+        job.mparts = mp;
+        job.nparts = np;
+      }
+    }
+    if (best < 0) {  // too few tiles for the grid: as many parts as there are tiles
+      job.mparts = std::min(per_batch, mtiles);
+      job.nparts = std::min((per_batch + job.mparts - 1) / job.mparts, ntiles);
+    }
+  }
+  kiln_parallel_for(&run_tasks<T>, &job, threads, 1);
+}
+
+template <typename T>
+void extern_gemm(void* const* params, const int64_t* args) {
+  const T* a = static_cast<const T*>(params[0]) + args[4];
+  const T* b = static_cast<const T*>(params[1]) + args[8];
+  gemm<T>(args[0], args[1], args[2], args[3], a, args[5], args[6], args[7], b, args[9], args[10], args[11],
+          static_cast<T*>(params[2]));
+}
+
+}  // namespace
+
+const std::vector<ExternSymbol>& extern_symbols() {
+  static const std::vector<ExternSymbol> symbols = {
+      {"kiln_extern_gemm_f32", &kiln_extern_gemm_f32},
+      {"kiln_extern_gemm_f64", &kiln_extern_gemm_f64},
+  };
+  return symbols;
+}
+
+ExternFn find_extern(std::string_view name) {
+  for (const auto& s : extern_symbols()) {
+    if (name == s.name) return s.fn;
+  }
+  return nullptr;
+}
+
+bool gemm_uses_avx512() { return cpu_has_avx512(); }
+
+}  // namespace kiln::kernels
+
+extern "C" {
+
+void kiln_gemm_f32(int64_t batch, int64_t m, int64_t n, int64_t k, const float* a, int64_t a_batch_stride,
+                   int64_t a_row_stride, int64_t a_col_stride, const float* b, int64_t b_batch_stride,
+                   int64_t b_row_stride, int64_t b_col_stride, float* c) {
+  kiln::kernels::gemm<float>(batch, m, n, k, a, a_batch_stride, a_row_stride, a_col_stride, b, b_batch_stride,
+                             b_row_stride, b_col_stride, c);
+}
+
+void kiln_gemm_f64(int64_t batch, int64_t m, int64_t n, int64_t k, const double* a, int64_t a_batch_stride,
+                   int64_t a_row_stride, int64_t a_col_stride, const double* b, int64_t b_batch_stride,
+                   int64_t b_row_stride, int64_t b_col_stride, double* c) {
+  kiln::kernels::gemm<double>(batch, m, n, k, a, a_batch_stride, a_row_stride, a_col_stride, b, b_batch_stride,
+                              b_row_stride, b_col_stride, c);
+}
+
+void kiln_extern_gemm_f32(void* const* params, const int64_t* args) {
+  kiln::kernels::extern_gemm<float>(params, args);
+}
+
+void kiln_extern_gemm_f64(void* const* params, const int64_t* args) {
+  kiln::kernels::extern_gemm<double>(params, args);
+}
+}
