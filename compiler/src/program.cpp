@@ -1,6 +1,9 @@
 #include "kiln/compiler/program.h"
 
+#include <chrono>
 #include <cstring>
+
+#include <fmt/format.h>
 #include <map>
 #include <unordered_map>
 
@@ -149,13 +152,21 @@ std::vector<runtime::BufferPtr> run_program(const Program& p, const std::vector<
       case Program::SlotKind::Temp: data[i] = temps[s.index]->data(); break;
     }
   }
+  bool trace = debug_level() >= 2;
   for (const auto& l : p.launches) {
     std::vector<void*> args;
     for (size_t slot : l.slots) args.push_back(data[slot]);
+    auto start = std::chrono::steady_clock::now();
     if (void* fn = p.entry_points[l.kernel]) {
       reinterpret_cast<void (*)(void**)>(fn)(args.data());
     } else {
       kir::evaluate(p.kernels[l.kernel], args);
+    }
+    if (trace) {
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const kir::Kernel& k = p.kernels[l.kernel];
+      debug_line(fmt::format("launch {} {:.3f} ms {:.2f} GB/s{}", k.name, s * 1e3,
+                             static_cast<double>(k.bytes_minimum) / s / 1e9, p.entry_points[l.kernel] ? "" : " (evaluated)"));
     }
   }
   for (size_t i = 0; i < outputs.size(); ++i) {

@@ -3,6 +3,7 @@
 // and compiled once; each storage's node then becomes a load of its new buffer.
 // KILN_BACKEND=interpreter runs the reference interpreter instead (for debugging).
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 
 #include "kiln/compiler/check_indices.h"
 #include "kiln/compiler/compile.h"
+#include "kiln/compiler/debug.h"
 #include "kiln/compiler/graph.h"
 #include "kiln/compiler/interpreter.h"
 #include "kiln/compiler/program.h"
@@ -33,6 +35,15 @@ const char* backend() {
 }
 bool use_interpreter() { return std::strcmp(backend(), "interpreter") == 0; }
 bool use_evaluator() { return std::strcmp(backend(), "evaluate") == 0; }
+
+void debug_program(const char* what, uint64_t key, const ir::Program& p, double ms) {
+  char line[160];
+  std::snprintf(line, sizeof line, "%s %016llx: %zu kernels, %lld bytes peak", what,
+                static_cast<unsigned long long>(key), p.kernels.size(), static_cast<long long>(p.peak_bytes));
+  std::string text = line;
+  if (ms > 0) text += " (" + std::to_string(ms) + " ms to plan and compile)";
+  ir::debug_line(text);
+}
 
 /// KILN_DUMP_DIR: every graph compiled is written there as a file kiln-dump reads.
 void dump_graph(const std::vector<ir::NodeRef>& outputs, uint64_t key) {
@@ -58,11 +69,15 @@ class ProgramCache {
     if (it != index_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second);
       ++runtime::counters().program_cache_hits;
+      if (ir::debug_level() >= 1) debug_program("program cache hit", key, *it->second->second, 0.0);
       return it->second->second;
     }
     dump_graph(outputs, key);
+    auto start = std::chrono::steady_clock::now();
     auto program = ir::plan_program(outputs);
     if (!use_evaluator()) ir::compile_program(*program);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (ir::debug_level() >= 1) debug_program("compiled program", key, *program, ms);
     ++runtime::counters().programs_compiled;
     runtime::counters().kernels_compiled += static_cast<int64_t>(program->kernels.size());
     lru_.emplace_front(key, program);
