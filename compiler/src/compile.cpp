@@ -3,14 +3,49 @@
 #include <algorithm>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "cpu/gemm.h"
 #include "kiln/compiler/codegen/llvm_codegen.h"
 #include "kiln/runtime/cpu_jit.h"
+#include "kiln/runtime/disk_cache.h"
 #include "kiln/runtime/error.h"
+#include "kiln/runtime/stats.h"
+
+#ifndef KILN_VERSION
+#error "KILN_VERSION is defined by compiler/CMakeLists.txt"
+#endif
 
 namespace kiln::ir {
+
+namespace {
+
+/// The on-disk cache key of a kernel's object: everything the object depends on, namely the
+/// kernel IR (which includes its name), the host target with the LLVM version, and kiln's
+/// version.
+std::string disk_cache_key(const kir::Kernel& k) {
+  static const std::string suffix =
+      "\n;target " + codegen::host_target_id() + "\n;kiln " KILN_VERSION "\n";
+  return kir::print(k) + suffix;
+}
+
+/// The kernel's object from the disk cache, or compiled (and then stored there).
+std::vector<char> cached_object(const kir::Kernel& k) {
+  auto& cache = runtime::DiskCache::instance();
+  std::string key = disk_cache_key(k);
+  if (auto hit = cache.get(key)) {
+    ++runtime::counters().disk_cache_hits;
+    return std::move(*hit);
+  }
+  std::vector<char> object = codegen::compile_object(k);
+  cache.put(key, object);
+  return object;
+}
+
+}  // namespace
 
 bool can_compile_cpu() {
 #if KILN_WITH_LLVM
@@ -33,8 +68,8 @@ void compile_program(Program& program) {
     program.entry_points[i] = jit.find(program.kernels[i].name);
     if (!program.entry_points[i]) todo.push_back(i);
   }
-  // Kernels compile on their own threads (LLVM contexts are per kernel); loading into the JIT
-  // is serialized inside CpuJit.
+  // Kernels compile (or come from the disk cache) on their own threads (LLVM contexts are per
+  // kernel); loading into the JIT is serialized inside CpuJit.
   size_t workers = std::min<size_t>(todo.size(), std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::exception_ptr> errors(workers);
   std::vector<std::thread> threads;
@@ -43,7 +78,7 @@ void compile_program(Program& program) {
       try {
         for (size_t t = w; t < todo.size(); t += workers) {
           const kir::Kernel& k = program.kernels[todo[t]];
-          program.entry_points[todo[t]] = jit.load(codegen::compile_object(k), k.name);
+          program.entry_points[todo[t]] = jit.load(cached_object(k), k.name);
         }
       } catch (...) {
         errors[w] = std::current_exception();

@@ -62,7 +62,8 @@ uint64_t hash64(const char* p, size_t n, uint64_t seed) {
     h = ((h << 27) | (h >> 37)) * 5 + 0x52dce729;
   }
   uint64_t tail = 0;
-  for (size_t j = 0; i + j < n; ++j) tail |= uint64_t{static_cast<unsigned char>(p[i + j])} << (8 * j);
+  for (size_t j = 0; i + j < n; ++j)
+    tail |= uint64_t{static_cast<unsigned char>(p[i + j])} << (8 * j);
   h ^= fmix64(tail + m + n);
   return fmix64(h);
 }
@@ -301,7 +302,8 @@ void DiskCache::put(const std::string& key, const std::vector<char>& bytes) {
   h.checksum = hash64(bytes.data(), bytes.size(), 0);
   std::memcpy(file.data(), &h, sizeof(Header));
   std::memcpy(file.data() + sizeof(Header), key.data(), key.size());
-  if (!bytes.empty()) std::memcpy(file.data() + sizeof(Header) + key.size(), bytes.data(), bytes.size());
+  if (!bytes.empty())
+    std::memcpy(file.data() + sizeof(Header) + key.size(), bytes.data(), bytes.size());
 
   // Unique within the directory: pid, thread, and a per-process counter.
   std::string temp = dir_ + "/.tmp-" + std::to_string(::getpid()) + "-" +

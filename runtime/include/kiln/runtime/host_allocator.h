@@ -18,12 +18,12 @@
 namespace kiln::runtime {
 
 struct HostAllocatorStats {
-  int64_t bytes_in_use = 0;        ///< size-class bytes of live blocks
-  int64_t bytes_cached = 0;        ///< bytes of freed blocks kept for reuse
-  int64_t peak_bytes_in_use = 0;   ///< highest bytes_in_use since start or reset_peak()
-  int64_t allocations = 0;         ///< allocate() calls
-  int64_t cache_hits = 0;          ///< allocations served from the cache
-  int64_t blocks_released = 0;     ///< cached blocks given back to the C library
+  int64_t bytes_in_use = 0;       ///< size-class bytes of live blocks
+  int64_t bytes_cached = 0;       ///< bytes of freed blocks kept for reuse
+  int64_t peak_bytes_in_use = 0;  ///< highest bytes_in_use since start or reset_peak()
+  int64_t allocations = 0;        ///< allocate() calls
+  int64_t cache_hits = 0;         ///< allocations served from the cache
+  int64_t blocks_released = 0;    ///< cached blocks given back to the C library
 };
 
 class HostAllocator {
