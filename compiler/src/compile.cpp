@@ -15,8 +15,8 @@
 #include "kiln/runtime/error.h"
 #include "kiln/runtime/stats.h"
 
-#ifndef KILN_VERSION
-#error "KILN_VERSION is defined by compiler/CMakeLists.txt"
+#if !defined(KILN_VERSION) || !defined(KILN_CODEGEN_ID)
+#error "KILN_VERSION and KILN_CODEGEN_ID are defined by compiler/CMakeLists.txt"
 #endif
 
 namespace kiln::ir {
@@ -24,11 +24,11 @@ namespace kiln::ir {
 namespace {
 
 /// The on-disk cache key of a kernel's object: everything the object depends on, namely the
-/// kernel IR (which includes its name), the host target with the LLVM version, and kiln's
-/// version.
+/// kernel IR (which includes its name), the host target with the LLVM version, kiln's version
+/// and a hash of the code generator's sources.
 std::string disk_cache_key(const kir::Kernel& k) {
-  static const std::string suffix =
-      "\n;target " + codegen::host_target_id() + "\n;kiln " KILN_VERSION "\n";
+  static const std::string suffix = "\n;target " + codegen::host_target_id() +
+                                    "\n;kiln " KILN_VERSION " codegen " KILN_CODEGEN_ID "\n";
   return kir::print(k) + suffix;
 }
 
@@ -61,7 +61,9 @@ void compile_program(Program& program) {
   // Kernels call hand-written code (kernels/: the GEMM) by name; define those names once.
   static std::once_flag kernel_symbols;
   std::call_once(kernel_symbols, [&] {
-    for (const auto& s : kernels::extern_symbols()) jit.define_symbol(s.name, reinterpret_cast<void*>(s.fn));
+    for (const auto& s : kernels::extern_symbols()) {
+      jit.define_symbol(s.name, reinterpret_cast<void*>(s.fn));
+    }
   });
   std::vector<size_t> todo;
   for (size_t i = 0; i < program.kernels.size(); ++i) {
