@@ -1,5 +1,6 @@
 // Typed node constructors. Each infers what it can (node_check.cpp), canonicalises trivial
 // cases (a reshape to the same shape is its input, reshapes of reshapes collapse), and interns.
+#include <cmath>
 #include <numeric>
 
 #include "kiln/compiler/node.h"
@@ -25,8 +26,27 @@ NodeRef load(runtime::BufferPtr buffer, Shape shape) {
 }
 
 NodeRef constant(double value, DType dtype, Shape shape, Device device) {
+  if (is_integral(dtype, true) && std::isfinite(value) && std::abs(value) < 9.2e18) {
+    return constant_int(static_cast<int64_t>(value), dtype, std::move(shape), device);
+  }
   Attrs a;
   a.scalar = round_to_dtype(value, dtype);
+  return make(Op::Const, {}, dtype, std::move(shape), std::move(a), device);
+}
+
+NodeRef constant_int(int64_t value, DType dtype, Shape shape, Device device) {
+  if (is_floating(dtype)) return constant(static_cast<double>(value), dtype, std::move(shape), device);
+  Attrs a;
+  // Wrap to the dtype as a store would (int32 and uint8 wrap, bool is 0 or 1).
+  switch (dtype) {
+    case DType::Bool: value = value != 0; break;
+    case DType::UInt8: value = static_cast<uint8_t>(value); break;
+    case DType::Int32: value = static_cast<int32_t>(value); break;
+    default: break;
+  }
+  a.scalar = static_cast<double>(value);
+  // Only a value the double cannot hold exactly carries its exact copy.
+  if (static_cast<double>(value) >= 9.2e18 || static_cast<int64_t>(a.scalar) != value) a.ints = {value};
   return make(Op::Const, {}, dtype, std::move(shape), std::move(a), device);
 }
 

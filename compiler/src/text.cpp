@@ -81,7 +81,7 @@ enum AttrBit : unsigned { kInts = 1, kScalar = 2, kSeed = 4, kOffset = 8, kBuffe
 unsigned allowed_attrs(Op op) {
   switch (op) {
     case Op::Load: return kBuffer;
-    case Op::Const: return kScalar;
+    case Op::Const: return kScalar | kInts;  // ints: the exact value of an integer constant
     case Op::Random: return kInts | kSeed | kOffset;
     case Op::Pad: return kInts | kScalar;
     case Op::Iota:

@@ -77,7 +77,7 @@ Tensor constant_tensor(const char* op, const Shape& shape, Scalar value, DType d
     if (d < 0) throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
   }
   Device dev = detail::resolve_device(op, options);
-  Tensor t = Tensor::from_node(ir::constant(value.to_double(), dtype, shape, dev));
+  Tensor t = Tensor::from_node(detail::scalar_node(value, dtype, shape, dev));
   if (options.requires_grad_value()) t.requires_grad_();
   return t;
 }

@@ -357,9 +357,7 @@ TEST_CASE("linspace: an integer dtype truncates", "[creation]") {
         std::vector<int64_t>{0, -2, -5, -7, -10});
 }
 
-// [!mayfail]: full() goes through ir::constant(double value, ...) (compiler/node.h), which cannot
-// hold an int64 past 2^53, so 2^53 + 1 comes back as 2^53.
-TEST_CASE("full: an int64 fill past 2^53 is exact", "[creation][!mayfail]") {
+TEST_CASE("full: an int64 fill past 2^53 is exact", "[creation]") {
   const int64_t v = (int64_t{1} << 53) + 1;
   // PyTorch: full((1,), 2**53 + 1) -> [9007199254740993]
   CHECK(kiln::full({1}, v).item<int64_t>() == v);

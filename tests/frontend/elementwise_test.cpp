@@ -223,9 +223,7 @@ TEST_CASE("integer true division by zero gives inf and nan", "[elementwise]") {
   CHECK(std::isnan(v[1]));
 }
 
-// [!mayfail]: a number is turned into a graph constant through a double (detail::scalar_node in
-// op_helpers.cpp, ir::constant in compiler/node.h), so an int64 past 2^53 loses its low bits.
-TEST_CASE("an int64 number past 2^53 is exact in arithmetic", "[elementwise][!mayfail]") {
+TEST_CASE("an int64 number past 2^53 is exact in arithmetic", "[elementwise]") {
   const int64_t v = (int64_t{1} << 53) + 1;
   // PyTorch: tensor([0]) + (2**53 + 1) -> [9007199254740993]
   CHECK((kiln::tensor({0}) + v).to_vector<int64_t>() == std::vector<int64_t>{v});

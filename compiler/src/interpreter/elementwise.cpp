@@ -163,7 +163,7 @@ Array eval_leaf(const Node& n) {
     case Op::Const:
       for (int64_t k = 0; k < count; ++k) {
         if (out.is_int()) {
-          out.i[k] = static_cast<int64_t>(n.attrs().scalar);
+          out.i[k] = n.attrs().ints.empty() ? static_cast<int64_t>(n.attrs().scalar) : n.attrs().ints[0];
         } else {
           out.f[k] = n.attrs().scalar;
         }

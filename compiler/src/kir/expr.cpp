@@ -106,6 +106,13 @@ Expr imm(double v, DType dtype) {
   return n;
 }
 
+Expr imm_int(int64_t v, DType dtype) {
+  KILN_CHECK(!is_floating(dtype), "imm_int of a float dtype");
+  auto n = node(ExprKind::IntImm, dtype);
+  n->int_value = v;
+  return n;
+}
+
 Expr var(int64_t id, int64_t extent) {
   auto n = node(ExprKind::Var, DType::Int64);
   n->int_value = id;

@@ -370,7 +370,9 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
   switch (ir::op_kind(n->op())) {
     case ir::OpKind::Leaf:
       switch (n->op()) {
-        case Op::Const: return kir::imm(a.scalar, dt);
+        case Op::Const:
+          if (!a.ints.empty()) return kir::imm_int(a.ints[0], dt);
+          return kir::imm(a.scalar, dt);
         case Op::Iota: return kir::cast(idx[a.ints[0]], dt);
         case Op::Random:
           return kir::cast(kir::philox(a.seed, a.offset, a.ints[0], n->dtype(), flatten_index(idx, n->shape())), dt);

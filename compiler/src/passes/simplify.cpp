@@ -33,11 +33,13 @@ NodeRef fold_constants(const NodeRef& n) {
   for (const auto& in : n->inputs()) {
     auto c = const_value(in);
     if (!c) return nullptr;
-    scalars.push_back(constant(*c, in->dtype(), {}, in->device()));
+    scalars.push_back(in->attrs().ints.empty() ? constant(*c, in->dtype(), {}, in->device())
+                                               : constant_int(in->attrs().ints[0], in->dtype(), {}, in->device()));
   }
   NodeRef small = make(n->op(), scalars, n->dtype(), {}, n->attrs(), n->device());
-  double v = interpret({small})[0]->get(0);
-  return constant(v, n->dtype(), n->shape(), n->device());
+  runtime::BufferPtr v = interpret({small})[0];
+  if (!is_floating(n->dtype())) return constant_int(v->get_int(0), n->dtype(), n->shape(), n->device());
+  return constant(v->get(0), n->dtype(), n->shape(), n->device());
 }
 
 /// A movement op of a constant is the constant in the new shape (pad only when it pads with
@@ -46,6 +48,8 @@ NodeRef move_constant(const NodeRef& n) {
   if (!is_movement(n->op())) return nullptr;
   auto c = const_value(n->input(0));
   if (!c || (n->op() == Op::Pad && n->attrs().scalar != *c)) return nullptr;
+  const auto& exact = n->input(0)->attrs().ints;
+  if (!exact.empty()) return constant_int(exact[0], n->dtype(), n->shape(), n->device());
   return constant(*c, n->dtype(), n->shape(), n->device());
 }
 

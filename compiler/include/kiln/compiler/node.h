@@ -4,7 +4,7 @@
 // dtypes are inferred and checked when a node is made (check_node), which is also the verifier.
 //
 // Attribute layout per op (Attrs::ints unless said):
-//   load: buffer   const: scalar   iota: [axis]   random: [dist] + seed, offset
+//   load: buffer   const: scalar (+ ints = {exact value} for an integer past 2^53)   iota: [axis]   random: [dist] + seed, offset
 //   reduce: sorted axes (the result keeps them as size 1)   permute: perm   flip: axes
 //   pad: [before0, after0, before1, after1, ...] + scalar fill   slice: [start, stop, step] per dim
 //   as_strided: strides..., offset (sizes are the node's shape)
@@ -89,6 +89,8 @@ NodeRef make(Op op, std::vector<NodeRef> inputs, DType dtype, Shape shape, Attrs
 // Leaves.
 NodeRef load(runtime::BufferPtr buffer, Shape shape);
 NodeRef constant(double value, DType dtype, Shape shape, Device device);
+/// An integer constant, exact for every int64 (a double holds integers only up to 2^53).
+NodeRef constant_int(int64_t value, DType dtype, Shape shape, Device device);
 NodeRef iota(int64_t axis, DType dtype, Shape shape, Device device);
 NodeRef random(RandomDist dist, uint64_t seed, uint64_t offset, DType dtype, Shape shape,
                Device device);

@@ -91,6 +91,8 @@ Expr int_imm(int64_t v);
 Expr float_imm(double v, DType dtype);
 /// A constant of any dtype (integers and bool become IntImm of that dtype).
 Expr imm(double v, DType dtype);
+/// An exact integer constant of an integer or bool dtype.
+Expr imm_int(int64_t v, DType dtype);
 /// Loop variable `id` of a loop with `extent` iterations.
 Expr var(int64_t id, int64_t extent);
 Expr load(int64_t param, DType dtype, Expr index);
