@@ -205,6 +205,18 @@ TEST_CASE("matmul epilogues that change dtype or reduce still match", "[matmul]"
   }
 }
 
+TEST_CASE("two matmuls in one epilogue: one runs as its own kernel", "[matmul]") {
+  auto x = realized(kiln::randn({9, 14}));
+  auto w1 = realized(kiln::randn({14, 11}));
+  auto y = realized(kiln::randn({9, 6}));
+  auto w2 = realized(kiln::randn({6, 11}));
+  auto z = kiln::tanh(x.matmul(w1) + y.matmul(w2));
+  REQUIRE(kernels_for(z) == 2);
+  auto a = product(x, w1), b = product(y, w2);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = std::tanh(a[i] + b[i]);
+  require_close(values(z), a, 1e-4);
+}
+
 TEST_CASE("matmul with an empty inner dim gives zeros", "[matmul]") {
   auto a = kiln::zeros({3, 0});
   auto b = kiln::zeros({0, 4});
