@@ -31,9 +31,9 @@ Buffer::~Buffer() {
   HostAllocator::instance().deallocate(data_, static_cast<size_t>(nbytes()));
 }
 
-double Buffer::get(int64_t i) const {
-  const char* p = static_cast<const char*>(data_) + i * itemsize(dtype_);
-  switch (dtype_) {
+double read_element(const void* data, DType t, int64_t i) {
+  const char* p = static_cast<const char*>(data) + i * itemsize(t);
+  switch (t) {
     case DType::Bool: return *reinterpret_cast<const uint8_t*>(p) != 0 ? 1.0 : 0.0;
     case DType::UInt8: return *reinterpret_cast<const uint8_t*>(p);
     case DType::Int32: return *reinterpret_cast<const int32_t*>(p);
@@ -46,9 +46,9 @@ double Buffer::get(int64_t i) const {
   return 0.0;
 }
 
-void Buffer::set(int64_t i, double v) {
-  char* p = static_cast<char*>(data_) + i * itemsize(dtype_);
-  switch (dtype_) {
+void write_element(void* data, DType t, int64_t i, double v) {
+  char* p = static_cast<char*>(data) + i * itemsize(t);
+  switch (t) {
     case DType::Bool: *reinterpret_cast<uint8_t*>(p) = v != 0.0 ? 1 : 0; break;
     case DType::UInt8:
       *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(static_cast<int64_t>(v));
@@ -68,25 +68,25 @@ void Buffer::set(int64_t i, double v) {
   }
 }
 
-int64_t Buffer::get_int(int64_t i) const {
-  const char* p = static_cast<const char*>(data_) + i * itemsize(dtype_);
-  switch (dtype_) {
+int64_t read_int_element(const void* data, DType t, int64_t i) {
+  const char* p = static_cast<const char*>(data) + i * itemsize(t);
+  switch (t) {
     case DType::Int64: return *reinterpret_cast<const int64_t*>(p);
     case DType::Int32: return *reinterpret_cast<const int32_t*>(p);
     case DType::UInt8:
     case DType::Bool: return *reinterpret_cast<const uint8_t*>(p);
-    default: return static_cast<int64_t>(get(i));
+    default: return static_cast<int64_t>(read_element(data, t, i));
   }
 }
 
-void Buffer::set_int(int64_t i, int64_t v) {
-  char* p = static_cast<char*>(data_) + i * itemsize(dtype_);
-  switch (dtype_) {
+void write_int_element(void* data, DType t, int64_t i, int64_t v) {
+  char* p = static_cast<char*>(data) + i * itemsize(t);
+  switch (t) {
     case DType::Int64: *reinterpret_cast<int64_t*>(p) = v; break;
     case DType::Int32: *reinterpret_cast<int32_t*>(p) = static_cast<int32_t>(v); break;
     case DType::UInt8: *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(v); break;
     case DType::Bool: *reinterpret_cast<uint8_t*>(p) = v != 0 ? 1 : 0; break;
-    default: set(i, static_cast<double>(v)); break;
+    default: write_element(data, t, i, static_cast<double>(v)); break;
   }
 }
 

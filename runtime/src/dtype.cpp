@@ -136,6 +136,24 @@ float bfloat16_bits_to_float(uint16_t b) {
   return f;
 }
 
+int mantissa_bits(DType t) {
+  switch (t) {
+    case DType::Float16: return 11;
+    case DType::BFloat16: return 8;
+    case DType::Float32: return 24;
+    default: return 53;
+  }
+}
+
+int64_t wrap_int(int64_t v, DType t) {
+  switch (t) {
+    case DType::Bool: return v != 0 ? 1 : 0;
+    case DType::UInt8: return static_cast<uint8_t>(v);
+    case DType::Int32: return static_cast<int32_t>(v);
+    default: return v;
+  }
+}
+
 double round_to_dtype(double v, DType t) {
   switch (t) {
     case DType::Bool: return v != 0.0 ? 1.0 : 0.0;

@@ -29,8 +29,6 @@ inline void copy_elem(const Array& src, int64_t from, Array& dst, int64_t to) {
     dst.f[to] = src.f[from];
   }
 }
-/// Wraps an int64 to what the integer dtype holds (int32 and uint8 wrap, bool is 0/1).
-int64_t wrap_int(int64_t v, DType dtype);
 
 /// Advances a row-major multi-index over `shape`; returns false after the last one.
 bool next_index(std::vector<int64_t>& idx, const Shape& shape);

@@ -1,6 +1,5 @@
 // Interpreter kernels for leaves (load, const, iota, random) and elementwise ops.
 #include <cmath>
-#include <numbers>
 
 #include "interpreter/array.h"
 #include "kiln/runtime/error.h"
@@ -10,28 +9,8 @@ namespace kiln::ir::interp {
 
 namespace {
 
-/// Mantissa digits of a floating dtype: uniform samples use that many bits so that the value
-/// stays below 1 after rounding to the dtype.
-int mantissa_bits(DType t) {
-  switch (t) {
-    case DType::Float16: return 11;
-    case DType::BFloat16: return 8;
-    case DType::Float32: return 24;
-    default: return 53;
-  }
-}
-
 double random_value(const Attrs& a, DType dtype, int64_t index) {
-  auto w = runtime::philox_words(a.seed, a.offset, static_cast<uint64_t>(index));
-  if (static_cast<RandomDist>(a.ints[0]) == RandomDist::Uniform) {
-    double u = runtime::philox_uniform(w[0], w[1]);
-    double scale = std::ldexp(1.0, mantissa_bits(dtype));
-    return std::floor(u * scale) / scale;
-  }
-  // Box-Muller: u1 in (0, 1] keeps the log finite.
-  double u1 = 1.0 - runtime::philox_uniform(w[0], w[1]);
-  double u2 = runtime::philox_uniform(w[2], w[3]);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  return runtime::philox_sample(a.seed, a.offset, static_cast<uint64_t>(index), a.ints[0], mantissa_bits(dtype));
 }
 
 double unary_float(Op op, double x) {
@@ -114,21 +93,8 @@ int64_t binary_int(Op op, int64_t a, int64_t b) {
   }
 }
 
-bool compare(Op op, double a, double b) {
-  switch (op) {
-    case Op::Lt: return a < b;
-    case Op::Le: return a <= b;
-    case Op::Gt: return a > b;
-    case Op::Ge: return a >= b;
-    case Op::Eq: return a == b;
-    case Op::Ne: return a != b;
-    case Op::And: return a != 0 && b != 0;
-    case Op::Or: return a != 0 || b != 0;
-    default: KILN_CHECK(false, "not a comparison");
-  }
-}
-
-bool compare_int(Op op, int64_t a, int64_t b) {
+template <typename T>
+bool compare(Op op, T a, T b) {
   switch (op) {
     case Op::Lt: return a < b;
     case Op::Le: return a <= b;
@@ -225,7 +191,7 @@ Array eval_elementwise(const Node& n, const std::vector<const Array*>& in) {
   const Array& b = *in[1];
   for (int64_t k = 0; k < count; ++k) {
     if (is_comparison(op)) {
-      out.i[k] = a.is_int() ? compare_int(op, a.i[k], b.i[k]) : compare(op, a.f[k], b.f[k]);
+      out.i[k] = a.is_int() ? compare(op, a.i[k], b.i[k]) : compare(op, a.f[k], b.f[k]);
     } else if (out.is_int()) {
       out.i[k] = wrap_int(binary_int(op, a.i[k], b.i[k]), out.dtype);
     } else {

@@ -22,15 +22,6 @@ Array make_array(DType dtype, const Shape& shape) {
   return a;
 }
 
-int64_t wrap_int(int64_t v, DType dtype) {
-  switch (dtype) {
-    case DType::Bool: return v != 0 ? 1 : 0;
-    case DType::UInt8: return static_cast<uint8_t>(v);
-    case DType::Int32: return static_cast<int32_t>(v);
-    default: return v;
-  }
-}
-
 bool next_index(std::vector<int64_t>& idx, const Shape& shape) {
   for (size_t d = shape.size(); d-- > 0;) {
     if (++idx[d] < shape[d]) return true;

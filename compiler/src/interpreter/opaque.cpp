@@ -103,38 +103,34 @@ int64_t offset_with(const Shape& strides, const std::vector<int64_t>& idx, int64
   return off;
 }
 
-Array gather(const Node& n, const Array& x, const Array& index) {
-  Array out = make_array(n.dtype(), n.shape());
-  int64_t axis = n.attrs().ints[0];
+/// Walks every element of `index` and calls fn(k, offset in x) with the offset that element
+/// selects along `axis` (negative indices count from the end; out of range throws).
+template <typename Fn>
+void for_each_indexed(const char* op, const Array& x, const Array& index, int64_t axis, Fn fn) {
   Shape xs = contiguous_strides(x.shape);
   std::vector<int64_t> idx(index.shape.size(), 0);
   int64_t count = numel_of(index.shape);
+  int64_t size = x.shape[axis];
   for (int64_t k = 0; k < count; ++k, next_index(idx, index.shape)) {
     int64_t j = index.i[k];
-    int64_t size = x.shape[axis];
-    if (j < -size || j >= size) index_error("gather", j, axis, size);
+    if (j < -size || j >= size) index_error(op, j, axis, size);
     if (j < 0) j += size;
     for (size_t d = 0; d < idx.size(); ++d) {
-      if (static_cast<int64_t>(d) != axis && idx[d] >= x.shape[d]) index_error("gather", idx[d], static_cast<int64_t>(d), x.shape[d]);
+      if (static_cast<int64_t>(d) != axis && idx[d] >= x.shape[d]) index_error(op, idx[d], static_cast<int64_t>(d), x.shape[d]);
     }
-    copy_elem(x, offset_with(xs, idx, axis, j), out, k);
+    fn(k, offset_with(xs, idx, axis, j));
   }
+}
+
+Array gather(const Node& n, const Array& x, const Array& index) {
+  Array out = make_array(n.dtype(), n.shape());
+  for_each_indexed("gather", x, index, n.attrs().ints[0], [&](int64_t k, int64_t off) { copy_elem(x, off, out, k); });
   return out;
 }
 
 Array scatter(const Node& n, const Array& x, const Array& index, const Array& src) {
   Array out = x;
-  int64_t axis = n.attrs().ints[0];
-  Shape xs = contiguous_strides(x.shape);
-  std::vector<int64_t> idx(index.shape.size(), 0);
-  int64_t count = numel_of(index.shape);
-  for (int64_t k = 0; k < count; ++k, next_index(idx, index.shape)) {
-    int64_t j = index.i[k];
-    int64_t size = x.shape[axis];
-    if (j < -size || j >= size) index_error("scatter", j, axis, size);
-    if (j < 0) j += size;
-    copy_elem(src, k, out, offset_with(xs, idx, axis, j));
-  }
+  for_each_indexed("scatter", x, index, n.attrs().ints[0], [&](int64_t k, int64_t off) { copy_elem(src, k, out, off); });
   return out;
 }
 

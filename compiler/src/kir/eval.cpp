@@ -2,10 +2,10 @@
 
 #include <cmath>
 #include <cstring>
-#include <numbers>
 #include <unordered_map>
 
 #include "cpu/gemm.h"
+#include "kiln/runtime/buffer.h"
 #include "kiln/runtime/error.h"
 #include "kiln/runtime/philox.h"
 
@@ -19,57 +19,15 @@ struct Val {
   int64_t i = 0;
 };
 
-double read(const void* base, DType t, int64_t k) {
-  const char* p = static_cast<const char*>(base) + k * itemsize(t);
-  switch (t) {
-    case DType::Bool: return *reinterpret_cast<const uint8_t*>(p) != 0;
-    case DType::UInt8: return *reinterpret_cast<const uint8_t*>(p);
-    case DType::Int32: return *reinterpret_cast<const int32_t*>(p);
-    case DType::Int64: return static_cast<double>(*reinterpret_cast<const int64_t*>(p));
-    case DType::Float16: return half_bits_to_float(*reinterpret_cast<const uint16_t*>(p));
-    case DType::BFloat16: return bfloat16_bits_to_float(*reinterpret_cast<const uint16_t*>(p));
-    case DType::Float32: return *reinterpret_cast<const float*>(p);
-    case DType::Float64: return *reinterpret_cast<const double*>(p);
-  }
-  return 0;
-}
-
-int64_t read_int(const void* base, DType t, int64_t k) {
-  if (t == DType::Int64) return static_cast<const int64_t*>(base)[k];
-  return static_cast<int64_t>(read(base, t, k));
-}
-
 void write(void* base, DType t, int64_t k, Val v) {
-  char* p = static_cast<char*>(base) + k * itemsize(t);
-  switch (t) {
-    case DType::Bool: *reinterpret_cast<uint8_t*>(p) = v.i != 0; break;
-    case DType::UInt8: *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(v.i); break;
-    case DType::Int32: *reinterpret_cast<int32_t*>(p) = static_cast<int32_t>(v.i); break;
-    case DType::Int64: *reinterpret_cast<int64_t*>(p) = v.i; break;
-    case DType::Float16: *reinterpret_cast<uint16_t*>(p) = float_to_half_bits(static_cast<float>(v.f)); break;
-    case DType::BFloat16: *reinterpret_cast<uint16_t*>(p) = float_to_bfloat16_bits(static_cast<float>(v.f)); break;
-    case DType::Float32: *reinterpret_cast<float*>(p) = static_cast<float>(v.f); break;
-    case DType::Float64: *reinterpret_cast<double*>(p) = v.f; break;
+  if (is_floating(t)) {
+    runtime::write_element(base, t, k, v.f);
+  } else {
+    runtime::write_int_element(base, t, k, v.i);
   }
 }
 
-int64_t wrap(int64_t v, DType t) {
-  switch (t) {
-    case DType::Bool: return v != 0;
-    case DType::UInt8: return static_cast<uint8_t>(v);
-    case DType::Int32: return static_cast<int32_t>(v);
-    default: return v;
-  }
-}
-
-int mantissa_bits(DType t) {
-  switch (t) {
-    case DType::Float16: return 11;
-    case DType::BFloat16: return 8;
-    case DType::Float32: return 24;
-    default: return 53;
-  }
-}
+int64_t wrap(int64_t v, DType t) { return wrap_int(v, t); }
 
 class Evaluator {
  public:
@@ -166,24 +124,17 @@ class Evaluator {
         int64_t idx = eval(e->operands[0]).i;
         const Param& p = k_.params[e->int_value];
         KILN_CHECK(idx >= 0 && idx < p.numel, "kir::evaluate: load out of bounds in " + k_.name);
-        if (fl) r.f = read(args_[e->int_value], p.dtype, idx);
-        else r.i = read_int(args_[e->int_value], p.dtype, idx);
+        if (fl) r.f = runtime::read_element(args_[e->int_value], p.dtype, idx);
+        else r.i = runtime::read_int_element(args_[e->int_value], p.dtype, idx);
         return r;
       }
       case ExprKind::Cast: return convert(eval(e->operands[0]), e->operands[0]->dtype, e->dtype);
       case ExprKind::Select: return eval(e->operands[0]).i ? eval(e->operands[1]) : eval(e->operands[2]);
-      case ExprKind::Philox: {
-        auto w = runtime::philox_words(e->seed, e->offset, static_cast<uint64_t>(eval(e->operands[0]).i));
-        if (e->dist == 0) {
-          double scale = std::ldexp(1.0, mantissa_bits(e->dtype));
-          r.f = std::floor(runtime::philox_uniform(w[0], w[1]) * scale) / scale;
-        } else {
-          double u1 = 1.0 - runtime::philox_uniform(w[0], w[1]);
-          double u2 = runtime::philox_uniform(w[2], w[3]);
-          r.f = round_to_dtype(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2), e->dtype);
-        }
+      case ExprKind::Philox:
+        r.f = round_to_dtype(runtime::philox_sample(e->seed, e->offset, static_cast<uint64_t>(eval(e->operands[0]).i),
+                                                    e->dist, mantissa_bits(e->dtype)),
+                             e->dtype);
         return r;
-      }
       case ExprKind::Unary: return unary(e->unop, eval(e->operands[0]), e->dtype);
       case ExprKind::Binary: return binary(e->binop, eval(e->operands[0]), eval(e->operands[1]), e->operands[0]->dtype);
     }

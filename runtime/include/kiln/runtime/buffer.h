@@ -10,6 +10,14 @@
 
 namespace kiln::runtime {
 
+/// Element i of a host array of dtype t, converted to double.
+double read_element(const void* data, DType t, int64_t i);
+/// Element i of a host array of an integer dtype as int64 (exact for every int64).
+int64_t read_int_element(const void* data, DType t, int64_t i);
+/// Stores v, converted to dtype t, as element i.
+void write_element(void* data, DType t, int64_t i, double v);
+void write_int_element(void* data, DType t, int64_t i, int64_t v);
+
 class Buffer {
  public:
   /// Allocates uninitialised host memory, 64-byte aligned. Throws OutOfMemoryError.
@@ -28,12 +36,12 @@ class Buffer {
   const void* data() const { return data_; }
 
   /// Element i converted to double (host buffers only).
-  double get(int64_t i) const;
+  double get(int64_t i) const { return read_element(data_, dtype_, i); }
   /// Stores v, converted to the buffer's dtype, at element i (host buffers only).
-  void set(int64_t i, double v);
+  void set(int64_t i, double v) { write_element(data_, dtype_, i, v); }
   /// Element i of an integer buffer as int64 (exact for all int64 values).
-  int64_t get_int(int64_t i) const;
-  void set_int(int64_t i, int64_t v);
+  int64_t get_int(int64_t i) const { return read_int_element(data_, dtype_, i); }
+  void set_int(int64_t i, int64_t v) { write_int_element(data_, dtype_, i, v); }
 
  private:
   DType dtype_;

@@ -47,6 +47,11 @@ inline bool is_integral(DType t, bool include_bool) {
 /// The dtype two tensor operands promote to (PyTorch's promote_types).
 DType promote_types(DType a, DType b);
 
+/// Significand bits of a floating dtype (f16: 11, bf16: 8, f32: 24, f64: 53).
+int mantissa_bits(DType t);
+/// Wraps an int64 to what an integer dtype holds (int32 and uint8 wrap, bool is 0 or 1).
+int64_t wrap_int(int64_t v, DType t);
+
 /// Rounds a double to the value the dtype can hold (wrapping integers, rounding floats).
 double round_to_dtype(double v, DType t);
 

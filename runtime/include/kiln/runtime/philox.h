@@ -4,7 +4,9 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <numbers>
 
 namespace kiln::runtime {
 
@@ -36,6 +38,20 @@ inline double philox_uniform(uint32_t a, uint32_t b) {
   uint64_t bits = (static_cast<uint64_t>(a) << 21) ^ (static_cast<uint64_t>(b) >> 11);
   bits &= (uint64_t{1} << 53) - 1;
   return static_cast<double>(bits) * (1.0 / 9007199254740992.0);
+}
+
+/// Element `index` of the random op (seed, offset): dist 0 is uniform in [0, 1) with
+/// `mantissa_bits` random bits (so it stays below 1 in that precision), dist 1 is a standard
+/// normal by Box-Muller. Every backend computes exactly this.
+inline double philox_sample(uint64_t seed, uint64_t offset, uint64_t index, int64_t dist, int mantissa_bits) {
+  auto w = philox_words(seed, offset, index);
+  if (dist == 0) {
+    double scale = std::ldexp(1.0, mantissa_bits);
+    return std::floor(philox_uniform(w[0], w[1]) * scale) / scale;
+  }
+  double u1 = 1.0 - philox_uniform(w[0], w[1]);  // (0, 1]: the log stays finite
+  double u2 = philox_uniform(w[2], w[3]);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
 }  // namespace kiln::runtime
