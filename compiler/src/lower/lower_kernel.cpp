@@ -44,15 +44,34 @@ const ir::Node* logical_root(const Builder& b, const ir::Node* root) {
 
 kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
   const ir::Node* shaped = logical_root(b, root);
-  int64_t id = 0;
-  Expr i = b.new_var(root->numel(), &id);
-  std::vector<Expr> idx = unflatten_index(i, shaped->shape());
+  const Shape& shape = shaped->shape();
+  int64_t n = root->numel();
+  // Rows of the last dim when it is long enough to vectorize: broadcast operands then index by
+  // the row variable instead of dividing the element index in the inner loop.
+  int64_t inner = shape.empty() ? 1 : shape.back();
+  bool rows = shape.size() >= 2 && inner >= 16 && n > inner;
+  int64_t id = 0, k_id = 0;
+  Expr i, flat;
+  std::vector<Expr> idx;
+  if (rows) {
+    i = b.new_var(n / inner, &id);
+    Expr k = b.new_var(inner, &k_id);
+    idx = unflatten_index(i, Shape(shape.begin(), shape.end() - 1));
+    idx.push_back(k);
+    flat = kir::add(kir::mul(i, kir::int_imm(inner)), k);
+  } else {
+    i = b.new_var(n, &id);
+    idx = unflatten_index(i, shape);
+    flat = i;
+  }
   b.set_elementwise(idx);
-  b.enable_gemm(out, shaped->shape());
+  b.enable_gemm(out, shape);
   Expr v = b.value(shaped, idx);
   std::vector<kir::Stmt> body = b.take_row_statements();
-  body.push_back(kir::store(out, i, narrow_for_store(v, root->dtype())));
-  kir::Stmt loop = kir::loop(id, root->numel(), kir::LoopKind::Parallel, std::move(body));
+  body.push_back(kir::store(out, flat, narrow_for_store(v, root->dtype())));
+  kir::Stmt loop = rows ? kir::loop(id, n / inner, kir::LoopKind::Parallel,
+                                    {kir::loop(k_id, inner, kir::LoopKind::Vectorizable, std::move(body))})
+                        : kir::loop(id, n, kir::LoopKind::Parallel, std::move(body));
   // A matmul that runs as a GEMM call (Builder::gemm_value) writes the output buffer first;
   // the loop then applies the fused epilogue in place (reading the product back), and is not
   // needed when the matmul is the kernel's value itself.
