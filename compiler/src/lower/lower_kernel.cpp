@@ -16,20 +16,32 @@ using ir::Op;
 
 namespace {
 
-/// The first fused reduction reachable from root (root included), or null.
+/// The reduction that sets a row kernel's rows: the root when it reduces, else one of the
+/// row structure (input shape and axes) most fused reductions share, so that as few as
+/// possible break. Null when nothing fused reduces.
 const ir::Node* find_reduce(const Builder& b, const ir::Node* root) {
-  std::vector<const ir::Node*> stack{root};
+  if (ir::is_reduce(root->op())) return root;
+  std::vector<const ir::Node*> stack{root}, reduces;
   std::unordered_set<const ir::Node*> seen{root};
   while (!stack.empty()) {
     const ir::Node* n = stack.back();
     stack.pop_back();
-    if (ir::is_reduce(n->op())) return n;
+    if (ir::is_reduce(n->op())) reduces.push_back(n);
     if (n->op() == Op::MatMul) continue;  // its operands are lowered inside the contraction
     for (const auto& in : n->inputs()) {
       if (b.fused(in.get()) && seen.insert(in.get()).second) stack.push_back(in.get());
     }
   }
-  return nullptr;
+  const ir::Node* best = nullptr;
+  size_t best_count = 0;
+  for (const ir::Node* r : reduces) {
+    size_t count = 0;
+    for (const ir::Node* o : reduces) {
+      count += o->input(0)->shape() == r->input(0)->shape() && o->attrs().ints == r->attrs().ints;
+    }
+    if (count > best_count) best = r, best_count = count;
+  }
+  return best;
 }
 
 Expr narrow_for_store(const Expr& v, DType dtype) { return kir::cast(v, dtype); }

@@ -1,0 +1,72 @@
+// The fusion pass on IR graphs: which nodes it materializes and why.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "kiln/compiler/schedule.h"
+
+using namespace kiln;
+using namespace kiln::ir;
+
+namespace {
+NodeRef leaf(Shape s) { return load(std::make_shared<runtime::Buffer>(DType::Float32, numel_of(s)), s); }
+NodeRef c(double v, Shape s) { return constant(v, DType::Float32, s, Device()); }
+bool has_break(const Schedule& s, Op op, const std::string& reason_part) {
+  return std::any_of(s.breaks.begin(), s.breaks.end(), [&](const FusionBreakRecord& b) {
+    return b.node->op() == op && b.reason.find(reason_part) != std::string::npos;
+  });
+}
+}  // namespace
+
+TEST_CASE("an elementwise chain is one kernel with only its output materialized", "[fuse]") {
+  auto x = leaf({8, 32});
+  auto y = unary(Op::Tanh, binary(Op::Mul, unary(Op::Exp, x), c(2, {8, 32})));
+  Schedule s = schedule({y});
+  REQUIRE(s.kernels.size() == 1);
+  REQUIRE(s.breaks.size() == 1);
+  REQUIRE(s.breaks[0].reason == "output");
+}
+
+TEST_CASE("softmax rows fuse; a reduce over other rows breaks with a reason", "[fuse]") {
+  auto x = leaf({4, 16});
+  auto m = reduce(Op::Max, x, {1});
+  auto e = unary(Op::Exp, binary(Op::Sub, x, expand(m, {4, 16})));
+  auto sm = binary(Op::Div, e, expand(reduce(Op::Sum, e, {1}), {4, 16}));
+  REQUIRE(schedule({sm}).kernels.size() == 1);
+  // Normalizing by a column sum (axis 0) inside a row softmax cannot share its rows.
+  auto col = expand(reduce(Op::Sum, x, {0}), {4, 16});
+  auto mixed = binary(Op::Add, sm, col);
+  Schedule s = schedule({mixed});
+  REQUIRE(s.kernels.size() == 2);
+  REQUIRE(has_break(s, Op::Sum, "row"));
+}
+
+TEST_CASE("opaque ops run as kernels of their own", "[fuse]") {
+  auto x = leaf({3, 5});
+  auto y = cumsum(unary(Op::Exp, x), 1);
+  Schedule s = schedule({binary(Op::Mul, y, c(3, {3, 5}))});
+  REQUIRE(s.kernels.size() == 2);
+  REQUIRE(has_break(s, Op::Cumsum, "own kernel"));
+}
+
+TEST_CASE("a costly node with several consumers is materialized, a cheap one recomputed", "[fuse]") {
+  auto x = leaf({64});
+  NodeRef cheap = unary(Op::Exp, x);
+  Schedule s1 = schedule({binary(Op::Add, cheap, unary(Op::Sin, cheap))});
+  REQUIRE(s1.kernels.size() == 1);
+  NodeRef costly = x;
+  for (int i = 0; i < 40; ++i) costly = unary(i % 2 ? Op::Sin : Op::Cos, costly);
+  Schedule s2 = schedule({binary(Op::Add, costly, unary(Op::Exp, costly))});
+  REQUIRE(s2.kernels.size() == 2);
+  REQUIRE(has_break(s2, Op::Sin, "several consumers"));
+}
+
+TEST_CASE("kernels come producers first", "[fuse]") {
+  auto x = leaf({2, 8});
+  auto a = cumsum(x, 1);
+  auto b = cumsum(unary(Op::Neg, a), 1);
+  Schedule s = schedule({b});
+  REQUIRE(s.roots.size() == 2);
+  REQUIRE(s.roots[0] == a.get());
+  REQUIRE(s.roots[1] == b.get());
+}
