@@ -142,8 +142,9 @@ Expr Builder::contraction(const ir::Node* n, const std::vector<Expr>& idx, std::
   std::vector<Expr> yi(idx.begin(), idx.end() - 2);  // y[..., k, j]
   yi.push_back(kk);
   yi.push_back(idx.back());
-  next_pass();
+  int64_t enclosing = begin_pass();
   Expr prod = kir::binary(kir::BinOp::Mul, value(x, xi), value(y, yi));
+  end_pass(enclosing);
   DType dt = compute_dtype(n->dtype());
   int64_t acc = new_acc();
   stmts.push_back(kir::accumulator(acc, dt, kir::imm(0, dt)));
@@ -320,8 +321,9 @@ Expr Builder::reduce_value(const ir::Node* r) {
     bool reduced = std::binary_search(axes_.begin(), axes_.end(), static_cast<int64_t>(d));
     full[d] = reduced ? inner[ii++] : outer_[oi++];
   }
-  next_pass();
+  int64_t enclosing = begin_pass();
   Expr body = value(in, full);
+  end_pass(enclosing);
   DType dt = compute_dtype(r->dtype());
   kir::ReduceOp op = r->op() == Op::Sum ? kir::ReduceOp::Sum
                      : r->op() == Op::Max ? kir::ReduceOp::Max

@@ -70,7 +70,15 @@ class Builder {
   int64_t param_of(const ir::Node* n);
   const std::vector<const ir::Node*>& inputs() const { return inputs_; }
   /// Marks the start of a new pass over the data (for the bytes-moved estimate).
-  void next_pass() { ++pass_; }
+  void next_pass() { pass_ = ++passes_; }
+  /// A nested pass (a fused reduction's loop, built while its consumer's pass is being built):
+  /// returns the enclosing pass for end_pass to restore.
+  int64_t begin_pass() {
+    int64_t enclosing = pass_;
+    next_pass();
+    return enclosing;
+  }
+  void end_pass(int64_t enclosing) { pass_ = enclosing; }
   /// Bytes the loads of this kernel move, counting each input once per pass that reads it.
   int64_t bytes_loaded() const;
 
@@ -86,7 +94,7 @@ class Builder {
   const std::unordered_set<const ir::Node*>& materialized_;
   std::vector<const ir::Node*> inputs_;
   std::unordered_map<const ir::Node*, int64_t> params_;
-  int64_t next_var_ = 0, next_acc_ = 0, pass_ = 0;
+  int64_t next_var_ = 0, next_acc_ = 0, pass_ = 0, passes_ = 0;
   std::map<std::pair<int64_t, int64_t>, bool> loads_;  // (param, pass) pairs seen
 
   bool contains_contraction(const ir::Node* n) const;
