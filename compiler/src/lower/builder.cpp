@@ -143,7 +143,8 @@ Expr Builder::contraction(const ir::Node* n, const std::vector<Expr>& idx, std::
   yi.push_back(kk);
   yi.push_back(idx.back());
   int64_t enclosing = begin_pass();
-  Expr prod = kir::binary(kir::BinOp::Mul, value(x, xi), value(y, yi));
+  Expr xv = value(x, xi);  // operands in order: param numbering must not depend on the compiler
+  Expr prod = kir::binary(kir::BinOp::Mul, xv, value(y, yi));
   end_pass(enclosing);
   DType dt = compute_dtype(n->dtype());
   int64_t acc = new_acc();
@@ -388,9 +389,18 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
       return kir::cast(x, dt);
     }
     case ir::OpKind::Binary:
-      return kir::binary(binop_of(n->op()), value(n->input(0).get(), idx), value(n->input(1).get(), idx));
+    {
+      // Operands are built in order (not as call arguments, whose order C++ leaves open), so
+      // params and kernel names are the same whichever compiler built kiln.
+      Expr a = value(n->input(0).get(), idx);
+      return kir::binary(binop_of(n->op()), a, value(n->input(1).get(), idx));
+    }
     case ir::OpKind::Ternary:
-      return kir::select(value(n->input(0).get(), idx), value(n->input(1).get(), idx), value(n->input(2).get(), idx));
+    {
+      Expr c = value(n->input(0).get(), idx);
+      Expr a = value(n->input(1).get(), idx);
+      return kir::select(c, a, value(n->input(2).get(), idx));
+    }
     case ir::OpKind::Reduce: {
       // A fused reduce is a per-row scalar: it must be read at the current row.
       size_t oi = 0;
