@@ -1,9 +1,9 @@
 // A tour of kiln's tensor idioms: creation, broadcasting arithmetic, reductions, views and
 // in-place writes through them, indexing, linear algebra and random numbers. Every op is lazy;
 // values are computed when printed.
-#include <kiln/kiln.h>
-
 #include <iostream>
+
+#include <kiln/kiln.h>
 
 int main() {
   using namespace kiln::indexing;
@@ -53,8 +53,8 @@ int main() {
   auto r1 = kiln::randn({2, 3});
   kiln::manual_seed(0);
   auto r2 = kiln::randn({2, 3});
-  std::cout << "randn(2, 3) with seed 0 =\n" << r1 << "\nsame again: " << std::boolalpha
-            << (r1 == r2).all().item<bool>() << "\n";
+  std::cout << "randn(2, 3) with seed 0 =\n"
+            << r1 << "\nsame again: " << std::boolalpha << (r1 == r2).all().item<bool>() << "\n";
   std::cout << fmt::format("fmt works too: {}\n", kiln::tensor({1, 2, 3}));
   return 0;
 }

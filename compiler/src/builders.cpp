@@ -35,7 +35,8 @@ NodeRef constant(double value, DType dtype, Shape shape, Device device) {
 }
 
 NodeRef constant_int(int64_t value, DType dtype, Shape shape, Device device) {
-  if (is_floating(dtype)) return constant(static_cast<double>(value), dtype, std::move(shape), device);
+  if (is_floating(dtype))
+    return constant(static_cast<double>(value), dtype, std::move(shape), device);
   Attrs a;
   // Wrap to the dtype as a store would (int32 and uint8 wrap, bool is 0 or 1).
   switch (dtype) {
@@ -46,7 +47,8 @@ NodeRef constant_int(int64_t value, DType dtype, Shape shape, Device device) {
   }
   a.scalar = static_cast<double>(value);
   // Only a value the double cannot hold exactly carries its exact copy.
-  if (static_cast<double>(value) >= 9.2e18 || static_cast<int64_t>(a.scalar) != value) a.ints = {value};
+  if (static_cast<double>(value) >= 9.2e18 || static_cast<int64_t>(a.scalar) != value)
+    a.ints = {value};
   return make(Op::Const, {}, dtype, std::move(shape), std::move(a), device);
 }
 
@@ -168,7 +170,9 @@ NodeRef set_strided(NodeRef flat_base, NodeRef src, Shape strides, int64_t offse
   return make_inferred(Op::SetStrided, {std::move(flat_base), std::move(src)}, std::move(a));
 }
 
-NodeRef matmul(NodeRef a, NodeRef b) { return make_inferred(Op::MatMul, {std::move(a), std::move(b)}, {}); }
+NodeRef matmul(NodeRef a, NodeRef b) {
+  return make_inferred(Op::MatMul, {std::move(a), std::move(b)}, {});
+}
 
 NodeRef argsort(NodeRef x, int64_t axis, bool descending) {
   Attrs a;

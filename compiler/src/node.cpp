@@ -28,7 +28,8 @@ uint64_t mix(uint64_t h, uint64_t v) {
 uint64_t hash_of(Op op, const std::vector<NodeRef>& inputs, DType dtype, const Shape& shape,
                  const Attrs& attrs, Device device) {
   uint64_t h = mix(static_cast<uint64_t>(op), static_cast<uint64_t>(dtype));
-  h = mix(h, static_cast<uint64_t>(device.type()) * 1000003u + static_cast<uint64_t>(device.index()));
+  h = mix(h,
+          static_cast<uint64_t>(device.type()) * 1000003u + static_cast<uint64_t>(device.index()));
   h = mix(h, shape.size());
   for (int64_t d : shape) h = mix(h, static_cast<uint64_t>(d));
   for (const auto& in : inputs) h = mix(h, in->hash());

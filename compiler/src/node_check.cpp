@@ -19,8 +19,10 @@ void require(bool cond, Op op, const std::string& what) {
 
 void require_axes(Op op, const std::vector<int64_t>& axes, int64_t rank, bool sorted_unique) {
   for (size_t i = 0; i < axes.size(); ++i) {
-    require(axes[i] >= 0 && axes[i] < rank, op, "axis " + std::to_string(axes[i]) + " out of range");
-    if (sorted_unique && i > 0) require(axes[i] > axes[i - 1], op, "axes must be sorted and unique");
+    require(axes[i] >= 0 && axes[i] < rank, op,
+            "axis " + std::to_string(axes[i]) + " out of range");
+    if (sorted_unique && i > 0)
+      require(axes[i] > axes[i - 1], op, "axes must be sorted and unique");
   }
 }
 
@@ -56,27 +58,50 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
   Inferred r;
   switch (op) {
     case Op::Load:
-    case Op::Const:
-      return r;
+    case Op::Const: return r;
     case Op::Iota:
-    case Op::Random:
-      require(a.ints.size() == 1, op, "expects one integer attribute");
-      return r;
-    case Op::Neg: case Op::Exp: case Op::Log: case Op::Log1p: case Op::Expm1: case Op::Sqrt:
-    case Op::Rsqrt: case Op::Abs: case Op::Sign: case Op::Sin: case Op::Cos: case Op::Tanh:
-    case Op::Sigmoid: case Op::Erf: case Op::Floor: case Op::Ceil: case Op::Round:
-    case Op::Reciprocal: case Op::Not:
+    case Op::Random: require(a.ints.size() == 1, op, "expects one integer attribute"); return r;
+    case Op::Neg:
+    case Op::Exp:
+    case Op::Log:
+    case Op::Log1p:
+    case Op::Expm1:
+    case Op::Sqrt:
+    case Op::Rsqrt:
+    case Op::Abs:
+    case Op::Sign:
+    case Op::Sin:
+    case Op::Cos:
+    case Op::Tanh:
+    case Op::Sigmoid:
+    case Op::Erf:
+    case Op::Floor:
+    case Op::Ceil:
+    case Op::Round:
+    case Op::Reciprocal:
+    case Op::Not:
       r.shape = in[0]->shape();
       r.dtype = in[0]->dtype();
       return r;
-    case Op::Cast:
-      r.shape = in[0]->shape();
-      return r;
-    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Pow: case Op::Maximum:
-    case Op::Minimum: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Eq:
-    case Op::Ne: case Op::And: case Op::Or:
-      require(in[0]->shape() == in[1]->shape(), op,
-              "input shapes differ: " + shape_str(in[0]->shape()) + " vs " + shape_str(in[1]->shape()));
+    case Op::Cast: r.shape = in[0]->shape(); return r;
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+    case Op::Pow:
+    case Op::Maximum:
+    case Op::Minimum:
+    case Op::Lt:
+    case Op::Le:
+    case Op::Gt:
+    case Op::Ge:
+    case Op::Eq:
+    case Op::Ne:
+    case Op::And:
+    case Op::Or:
+      require(
+          in[0]->shape() == in[1]->shape(), op,
+          "input shapes differ: " + shape_str(in[0]->shape()) + " vs " + shape_str(in[1]->shape()));
       require(in[0]->dtype() == in[1]->dtype(), op, "input dtypes differ");
       r.shape = in[0]->shape();
       r.dtype = is_comparison(op) ? DType::Bool : in[0]->dtype();
@@ -89,7 +114,10 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
       r.shape = in[1]->shape();
       r.dtype = in[1]->dtype();
       return r;
-    case Op::Sum: case Op::Max: case Op::Min: case Op::Prod: {
+    case Op::Sum:
+    case Op::Max:
+    case Op::Min:
+    case Op::Prod: {
       require_axes(op, a.ints, in[0]->rank(), true);
       Shape s = in[0]->shape();
       for (int64_t ax : a.ints) s[ax] = 1;
@@ -98,9 +126,7 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
       return r;
     }
     case Op::Reshape:
-    case Op::Expand:
-      r.dtype = in[0]->dtype();
-      return r;
+    case Op::Expand: r.dtype = in[0]->dtype(); return r;
     case Op::Permute: {
       int64_t rank = in[0]->rank();
       require(static_cast<int64_t>(a.ints.size()) == rank, op, "permutation has wrong length");
@@ -129,7 +155,8 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
     }
     case Op::Slice: {
       int64_t rank = in[0]->rank();
-      require(static_cast<int64_t>(a.ints.size()) == 3 * rank, op, "needs start, stop, step per dim");
+      require(static_cast<int64_t>(a.ints.size()) == 3 * rank, op,
+              "needs start, stop, step per dim");
       Shape s(rank);
       for (int64_t i = 0; i < rank; ++i) {
         int64_t start = a.ints[3 * i], stop = a.ints[3 * i + 1], step = a.ints[3 * i + 2];
@@ -211,7 +238,8 @@ void check_node(Op op, const std::vector<NodeRef>& inputs, DType dtype, const Sh
   Inferred r = infer(op, inputs, attrs);
   if (!inputs.empty()) require(inputs[0]->device() == device, op, "device differs from inputs");
   if (r.shape) {
-    require(*r.shape == shape, op, "shape " + shape_str(shape) + " but inputs imply " + shape_str(*r.shape));
+    require(*r.shape == shape, op,
+            "shape " + shape_str(shape) + " but inputs imply " + shape_str(*r.shape));
   }
   if (r.dtype) require(*r.dtype == dtype, op, "dtype does not match inputs");
   switch (op) {
@@ -248,8 +276,7 @@ void check_node(Op op, const std::vector<NodeRef>& inputs, DType dtype, const Sh
     case Op::ArgSort:
       require(attrs.ints[1] == 0 || attrs.ints[1] == 1, op, "descending must be 0 or 1");
       break;
-    default:
-      break;
+    default: break;
   }
 }
 

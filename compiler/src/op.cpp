@@ -38,10 +38,8 @@ bool is_comparison(Op op) {
     case Op::Eq:
     case Op::Ne:
     case Op::And:
-    case Op::Or:
-      return true;
-    default:
-      return false;
+    case Op::Or: return true;
+    default: return false;
   }
 }
 

@@ -2,17 +2,17 @@
 
 #include <chrono>
 #include <cstring>
-
-#include <fmt/format.h>
 #include <map>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "kiln/compiler/debug.h"
 #include "kiln/compiler/graph.h"
-#include "kiln/compiler/text.h"
 #include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/schedule.h"
 #include "kiln/compiler/simplify.h"
+#include "kiln/compiler/text.h"
 #include "kiln/runtime/error.h"
 
 namespace kiln::ir {
@@ -35,7 +35,8 @@ GraphSignature signature(const std::vector<NodeRef>& outputs) {
     position[n] = i;
     h = mix(h, static_cast<uint64_t>(n->op()));
     h = mix(h, static_cast<uint64_t>(n->dtype()));
-    h = mix(h, static_cast<uint64_t>(n->device().type()) * 64 + static_cast<uint64_t>(n->device().index()));
+    h = mix(h, static_cast<uint64_t>(n->device().type()) * 64 +
+                   static_cast<uint64_t>(n->device().index()));
     for (int64_t d : n->shape()) h = mix(h, static_cast<uint64_t>(d));
     for (const auto& in : n->inputs()) h = mix(h, position.at(in.get()));
     const Attrs& a = n->attrs();
@@ -69,7 +70,8 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
     slot_of[n] = p->slots.size();
     p->slots.push_back({kind, index, n->dtype(), n->numel()});
   };
-  for (size_t i = 0; i < sig.loads.size(); ++i) add_slot(sig.loads[i], Program::SlotKind::Input, static_cast<int64_t>(i));
+  for (size_t i = 0; i < sig.loads.size(); ++i)
+    add_slot(sig.loads[i], Program::SlotKind::Input, static_cast<int64_t>(i));
   p->num_inputs = sig.loads.size();
   p->output_copy_of.assign(outputs.size(), -1);
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -77,7 +79,8 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
     for (size_t j = 0; j < i && p->output_copy_of[i] < 0; ++j) {
       if (outputs[j] == outputs[i]) p->output_copy_of[i] = static_cast<int64_t>(j);
     }
-    if (p->output_copy_of[i] < 0) add_slot(outputs[i].get(), Program::SlotKind::Output, static_cast<int64_t>(i));
+    if (p->output_copy_of[i] < 0)
+      add_slot(outputs[i].get(), Program::SlotKind::Output, static_cast<int64_t>(i));
   }
   p->num_outputs = outputs.size();
   for (const Node* root : s.roots) {
@@ -112,7 +115,8 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
     }
     for (size_t slot : p->launches[k].slots) {
       const Program::Slot& sl = p->slots[slot];
-      if (sl.kind == Program::SlotKind::Temp && last_use[slot] == k && slot != p->launches[k].slots.back()) {
+      if (sl.kind == Program::SlotKind::Temp && last_use[slot] == k &&
+          slot != p->launches[k].slots.back()) {
         free_allocs.emplace(sl.numel * itemsize(sl.dtype), sl.index);
       }
     }
@@ -122,7 +126,8 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
   }
   for (int64_t b : p->temp_bytes) p->peak_bytes += b;
   for (const auto& b : s.breaks) {
-    p->fusion_breaks.push_back(std::string(op_name(b.node->op())) + shape_str(b.node->shape()) + ": " + b.reason);
+    p->fusion_breaks.push_back(std::string(op_name(b.node->op())) + shape_str(b.node->shape()) +
+                               ": " + b.reason);
   }
   p->entry_points.assign(p->kernels.size(), nullptr);
   if (debug_level() >= 3) {
@@ -135,11 +140,13 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
   return p;
 }
 
-std::vector<runtime::BufferPtr> run_program(const Program& p, const std::vector<runtime::BufferPtr>& inputs) {
+std::vector<runtime::BufferPtr> run_program(const Program& p,
+                                            const std::vector<runtime::BufferPtr>& inputs) {
   KILN_CHECK(inputs.size() == p.num_inputs, "run_program: wrong number of inputs");
   std::vector<runtime::BufferPtr> outputs(p.num_outputs);
   std::vector<runtime::BufferPtr> temps(p.temp_bytes.size());
-  for (size_t i = 0; i < p.temp_bytes.size(); ++i) temps[i] = std::make_shared<runtime::Buffer>(DType::UInt8, p.temp_bytes[i]);
+  for (size_t i = 0; i < p.temp_bytes.size(); ++i)
+    temps[i] = std::make_shared<runtime::Buffer>(DType::UInt8, p.temp_bytes[i]);
   std::vector<void*> data(p.slots.size(), nullptr);
   for (size_t i = 0; i < p.slots.size(); ++i) {
     const Program::Slot& s = p.slots[i];
@@ -166,7 +173,8 @@ std::vector<runtime::BufferPtr> run_program(const Program& p, const std::vector<
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const kir::Kernel& k = p.kernels[l.kernel];
       debug_line(fmt::format("launch {} {:.3f} ms {:.2f} GB/s{}", k.name, s * 1e3,
-                             static_cast<double>(k.bytes_minimum) / s / 1e9, p.entry_points[l.kernel] ? "" : " (evaluated)"));
+                             static_cast<double>(k.bytes_minimum) / s / 1e9,
+                             p.entry_points[l.kernel] ? "" : " (evaluated)"));
     }
   }
   for (size_t i = 0; i < outputs.size(); ++i) {

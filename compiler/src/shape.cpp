@@ -34,9 +34,9 @@ std::string shape_str(const Shape& shape) {
 int64_t wrap_dim(const char* op, int64_t dim, int64_t rank) {
   int64_t r = std::max<int64_t>(rank, 1);  // a 0-d tensor accepts dim 0 and -1, as in PyTorch
   if (dim < -r || dim >= r) {
-    throw IndexError(std::string("[") + op + "] dimension out of range (expected to be in range of [" +
-                     std::to_string(-r) + ", " + std::to_string(r - 1) + "], but got " +
-                     std::to_string(dim) + ")");
+    throw IndexError(std::string("[") + op +
+                     "] dimension out of range (expected to be in range of [" + std::to_string(-r) +
+                     ", " + std::to_string(r - 1) + "], but got " + std::to_string(dim) + ")");
   }
   return dim < 0 ? dim + r : dim;
 }

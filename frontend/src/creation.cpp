@@ -33,7 +33,8 @@ void check_list_dim(Shape& shape, size_t depth, int64_t length) {
 namespace {
 void check_count(const char* op, int64_t have, const Shape& shape) {
   for (int64_t d : shape) {
-    if (d < 0) throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
+    if (d < 0)
+      throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
   }
   if (have != numel_of(shape)) {
     throw ShapeError(std::string("[") + op + "] " + std::to_string(have) +
@@ -74,7 +75,8 @@ namespace {
 Tensor constant_tensor(const char* op, const Shape& shape, Scalar value, DType dtype,
                        const TensorOptions& options) {
   for (int64_t d : shape) {
-    if (d < 0) throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
+    if (d < 0)
+      throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
   }
   Device dev = detail::resolve_device(op, options);
   Tensor t = Tensor::from_node(detail::scalar_node(value, dtype, shape, dev));
@@ -91,7 +93,8 @@ TensorOptions like(const Tensor& t, const TensorOptions& options) {
 }  // namespace
 
 Tensor scalar_tensor(Scalar value, const TensorOptions& options) {
-  return constant_tensor("scalar_tensor", {}, value, options.dtype_or(value.default_dtype()), options);
+  return constant_tensor("scalar_tensor", {}, value, options.dtype_or(value.default_dtype()),
+                         options);
 }
 
 Tensor zeros(const std::vector<int64_t>& shape, const TensorOptions& options) {
@@ -106,18 +109,27 @@ Tensor full(const std::vector<int64_t>& shape, Scalar value, const TensorOptions
 Tensor empty(const std::vector<int64_t>& shape, const TensorOptions& options) {
   return constant_tensor("empty", shape, 0, options.dtype_or(kFloat32), options);
 }
-Tensor zeros_like(const Tensor& t, const TensorOptions& options) { return zeros(t.sizes(), like(t, options)); }
-Tensor ones_like(const Tensor& t, const TensorOptions& options) { return ones(t.sizes(), like(t, options)); }
+Tensor zeros_like(const Tensor& t, const TensorOptions& options) {
+  return zeros(t.sizes(), like(t, options));
+}
+Tensor ones_like(const Tensor& t, const TensorOptions& options) {
+  return ones(t.sizes(), like(t, options));
+}
 Tensor full_like(const Tensor& t, Scalar value, const TensorOptions& options) {
   return full(t.sizes(), value, like(t, options));
 }
-Tensor rand_like(const Tensor& t, const TensorOptions& options) { return rand(t.sizes(), like(t, options)); }
-Tensor randn_like(const Tensor& t, const TensorOptions& options) { return randn(t.sizes(), like(t, options)); }
+Tensor rand_like(const Tensor& t, const TensorOptions& options) {
+  return rand(t.sizes(), like(t, options));
+}
+Tensor randn_like(const Tensor& t, const TensorOptions& options) {
+  return randn(t.sizes(), like(t, options));
+}
 
 Tensor eye(int64_t n, const TensorOptions& options) { return eye(n, n, options); }
 Tensor eye(int64_t n, int64_t m, const TensorOptions& options) {
   if (n < 0 || m < 0) {
-    throw ShapeError("[eye] n and m must be non-negative, got " + std::to_string(n) + " and " + std::to_string(m));
+    throw ShapeError("[eye] n and m must be non-negative, got " + std::to_string(n) + " and " +
+                     std::to_string(m));
   }
   Device dev = detail::resolve_device("eye", options);
   Shape s{n, m};
@@ -150,13 +162,15 @@ Tensor arange(Scalar start, Scalar end, Scalar step, const TensorOptions& option
     return Tensor::from_node(ir::cast(v, dtype));
   }
   auto idx = ir::iota(0, kFloat64, {n}, dev);
-  auto vals = ir::binary(ir::Op::Add, ir::binary(ir::Op::Mul, idx, ir::constant(st, kFloat64, {n}, dev)),
-                         ir::constant(s, kFloat64, {n}, dev));
+  auto vals =
+      ir::binary(ir::Op::Add, ir::binary(ir::Op::Mul, idx, ir::constant(st, kFloat64, {n}, dev)),
+                 ir::constant(s, kFloat64, {n}, dev));
   return Tensor::from_node(ir::cast(vals, dtype));
 }
 
 Tensor linspace(double start, double end, int64_t steps, const TensorOptions& options) {
-  if (steps < 0) throw Error("[linspace] number of steps must be non-negative, got " + std::to_string(steps));
+  if (steps < 0)
+    throw Error("[linspace] number of steps must be non-negative, got " + std::to_string(steps));
   DType dtype = options.dtype_or(kFloat32);
   Device dev = detail::resolve_device("linspace", options);
   if (steps == 1) return full({1}, start, options.dtype(dtype));
@@ -167,8 +181,10 @@ Tensor linspace(double start, double end, int64_t steps, const TensorOptions& op
   auto i = ir::iota(0, kFloat64, s, dev);
   auto c = [&](double v) { return ir::constant(v, kFloat64, s, dev); };
   auto up = ir::binary(ir::Op::Add, c(start), ir::binary(ir::Op::Mul, i, c(step)));
-  auto down = ir::binary(ir::Op::Sub, c(end),
-                         ir::binary(ir::Op::Mul, ir::binary(ir::Op::Sub, c(static_cast<double>(steps - 1)), i), c(step)));
+  auto down = ir::binary(
+      ir::Op::Sub, c(end),
+      ir::binary(ir::Op::Mul, ir::binary(ir::Op::Sub, c(static_cast<double>(steps - 1)), i),
+                 c(step)));
   auto first_half = ir::binary(ir::Op::Lt, i, c(static_cast<double>(steps / 2)));
   return Tensor::from_node(ir::cast(ir::where(first_half, up, down), dtype));
 }

@@ -19,7 +19,8 @@ Device default_device() {
   if (want == "cpu") return Device(kCPU);
   if (want.rfind("cuda", 0) == 0) {
     if (!cuda::is_available()) {
-      throw DeviceError("[default_device] KILN_DEVICE=" + want + " but no CUDA device is available");
+      throw DeviceError("[default_device] KILN_DEVICE=" + want +
+                        " but no CUDA device is available");
     }
     return Device(want);
   }

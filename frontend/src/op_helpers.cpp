@@ -70,7 +70,8 @@ ir::NodeRef prepare(const Tensor& x, DType dtype, const Shape& shape) {
 }
 
 ir::NodeRef scalar_node(Scalar s, DType dtype, const Shape& shape, Device device) {
-  if (s.kind() != Scalar::Kind::Float && !is_floating(dtype)) return ir::constant_int(s.to_int(), dtype, shape, device);
+  if (s.kind() != Scalar::Kind::Float && !is_floating(dtype))
+    return ir::constant_int(s.to_int(), dtype, shape, device);
   return ir::constant(s.to_double(), dtype, shape, device);
 }
 
@@ -96,7 +97,8 @@ std::vector<int64_t> reduce_axes(const char* op, const std::vector<int64_t>& dim
 Shape drop_axes(const Shape& shape, const std::vector<int64_t>& axes) {
   Shape out;
   for (size_t i = 0; i < shape.size(); ++i) {
-    if (!std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(i))) out.push_back(shape[i]);
+    if (!std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(i)))
+      out.push_back(shape[i]);
   }
   return out;
 }

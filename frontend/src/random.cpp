@@ -27,11 +27,13 @@ std::pair<uint64_t, uint64_t> next_stream() {
   return {g.seed, g.offset++};
 }
 
-Tensor random_tensor(const char* op, ir::RandomDist dist, const Shape& shape, const TensorOptions& options) {
+Tensor random_tensor(const char* op, ir::RandomDist dist, const Shape& shape,
+                     const TensorOptions& options) {
   DType dtype = options.dtype_or(kFloat32);
   detail::check_floating(op, dtype);
   for (int64_t d : shape) {
-    if (d < 0) throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
+    if (d < 0)
+      throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
   }
   Device dev = detail::resolve_device(op, options);
   auto [seed, offset] = next_stream();
@@ -56,7 +58,8 @@ Tensor randn(const std::vector<int64_t>& shape, const TensorOptions& options) {
   return random_tensor("randn", ir::RandomDist::Normal, shape, options);
 }
 
-Tensor randint(int64_t low, int64_t high, const std::vector<int64_t>& shape, const TensorOptions& options) {
+Tensor randint(int64_t low, int64_t high, const std::vector<int64_t>& shape,
+               const TensorOptions& options) {
   if (high <= low) {
     throw Error("[randint] random_ expects 'from' to be less than 'to', but got from=" +
                 std::to_string(low) + " >= to=" + std::to_string(high));
@@ -74,7 +77,8 @@ Tensor randint(int64_t high, const std::vector<int64_t>& shape, const TensorOpti
 Tensor randperm(int64_t n, const TensorOptions& options) {
   if (n < 0) throw Error("[randperm] n must be non-negative, got " + std::to_string(n));
   // Sorting n uniform keys gives a uniformly random permutation.
-  Tensor keys = rand({n}, TensorOptions(kFloat64).device(options.device_opt().value_or(Device(kCPU))));
+  Tensor keys =
+      rand({n}, TensorOptions(kFloat64).device(options.device_opt().value_or(Device(kCPU))));
   return std::get<1>(sort(keys, 0)).to(options.dtype_or(kInt64));
 }
 

@@ -39,7 +39,8 @@ bool use_evaluator() { return std::strcmp(backend(), "evaluate") == 0; }
 void debug_program(const char* what, uint64_t key, const ir::Program& p, double ms) {
   char line[160];
   std::snprintf(line, sizeof line, "%s %016llx: %zu kernels, %lld bytes peak", what,
-                static_cast<unsigned long long>(key), p.kernels.size(), static_cast<long long>(p.peak_bytes));
+                static_cast<unsigned long long>(key), p.kernels.size(),
+                static_cast<long long>(p.peak_bytes));
   std::string text = line;
   if (ms > 0) text += " (" + std::to_string(ms) + " ms to plan and compile)";
   ir::debug_line(text);
@@ -76,7 +77,8 @@ class ProgramCache {
     auto start = std::chrono::steady_clock::now();
     auto program = ir::plan_program(outputs);
     if (!use_evaluator()) ir::compile_program(*program);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (ir::debug_level() >= 1) debug_program("compiled program", key, *program, ms);
     ++runtime::counters().programs_compiled;
     runtime::counters().kernels_compiled += static_cast<int64_t>(program->kernels.size());
@@ -107,7 +109,9 @@ std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nod
   auto program = program_cache().get(nodes, sig.hash);
   std::vector<runtime::BufferPtr> inputs;
   for (const ir::Node* load : sig.loads) {
-    if (!load->buffer()) throw Error("[eval] graph reads buffer " + std::to_string(load->attrs().buffer_id) + " which has no data");
+    if (!load->buffer())
+      throw Error("[eval] graph reads buffer " + std::to_string(load->attrs().buffer_id) +
+                  " which has no data");
     inputs.push_back(load->buffer());
   }
   runtime::counters().kernel_launches += static_cast<int64_t>(program->launches.size());
@@ -129,7 +133,8 @@ void realize(const std::vector<Tensor>& tensors) {
     nodes.push_back(st->node);
   }
   if (nodes.empty()) return;
-  std::vector<runtime::BufferPtr> buffers = use_interpreter() ? ir::interpret(nodes) : run_compiled(nodes);
+  std::vector<runtime::BufferPtr> buffers =
+      use_interpreter() ? ir::interpret(nodes) : run_compiled(nodes);
   for (size_t i = 0; i < pending.size(); ++i) {
     pending[i]->node = ir::load(buffers[i], {buffers[i]->numel()});
   }

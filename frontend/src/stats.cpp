@@ -6,8 +6,8 @@ namespace kiln {
 
 Stats stats() {
   const auto& c = runtime::counters();
-  return {c.programs_compiled.load(), c.kernels_compiled.load(), c.kernel_launches.load(),
-          c.program_cache_hits.load(), c.disk_cache_hits.load(), c.peak_device_bytes.load()};
+  return {c.programs_compiled.load(),  c.kernels_compiled.load(), c.kernel_launches.load(),
+          c.program_cache_hits.load(), c.disk_cache_hits.load(),  c.peak_device_bytes.load()};
 }
 
 void reset_stats() {

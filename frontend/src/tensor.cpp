@@ -103,7 +103,8 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
   detail::check_defined("requires_grad_", *this);
   if (requires_grad && !is_floating(dtype())) {
     throw DTypeError(std::string("[requires_grad_] only floating point tensors can require "
-                                 "gradients, got ") + torch_name(dtype()));
+                                 "gradients, got ") +
+                     torch_name(dtype()));
   }
   impl_->requires_grad = requires_grad;
   return *this;
@@ -175,7 +176,8 @@ std::vector<double> Tensor::values_double() const {
 }
 std::vector<int64_t> Tensor::values_int() const {
   detail::check_defined("to_vector", *this);
-  return read_view<int64_t>(*this, [](const runtime::Buffer& b, int64_t i) { return b.get_int(i); });
+  return read_view<int64_t>(*this,
+                            [](const runtime::Buffer& b, int64_t i) { return b.get_int(i); });
 }
 double Tensor::item_double() const {
   detail::check_defined("item", *this);
@@ -190,7 +192,8 @@ int64_t Tensor::item_int() const {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "[ Tensor (undefined) ]";
-  detail::PrintData data{t.to_vector<double>(), t.sizes(), t.dtype(), t.device(), t.requires_grad()};
+  detail::PrintData data{t.to_vector<double>(), t.sizes(), t.dtype(), t.device(),
+                         t.requires_grad()};
   return os << detail::format_tensor(data);
 }
 

@@ -49,7 +49,9 @@ Tensor Tensor::ceil() const { return kiln::ceil(*this); }
 Tensor Tensor::round() const { return kiln::round(*this); }
 Tensor Tensor::reciprocal() const { return kiln::reciprocal(*this); }
 Tensor Tensor::neg() const { return kiln::neg(*this); }
-Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const { return kiln::clamp(*this, min, max); }
+Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
+  return kiln::clamp(*this, min, max);
+}
 Tensor Tensor::lt(const Tensor& o) const { return kiln::lt(*this, o); }
 Tensor Tensor::le(const Tensor& o) const { return kiln::le(*this, o); }
 Tensor Tensor::gt(const Tensor& o) const { return kiln::gt(*this, o); }
@@ -64,24 +66,38 @@ Tensor Tensor::div(const Tensor& o) const { return kiln::div(*this, o); }
 
 Tensor Tensor::sum() const { return kiln::sum(*this); }
 Tensor Tensor::sum(int64_t dim, bool keepdim) const { return kiln::sum(*this, {dim}, keepdim); }
-Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const { return kiln::sum(*this, dims, keepdim); }
+Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::sum(*this, dims, keepdim);
+}
 Tensor Tensor::mean() const { return kiln::mean(*this); }
 Tensor Tensor::mean(int64_t dim, bool keepdim) const { return kiln::mean(*this, {dim}, keepdim); }
-Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const { return kiln::mean(*this, dims, keepdim); }
+Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::mean(*this, dims, keepdim);
+}
 Tensor Tensor::prod() const { return kiln::prod(*this); }
 Tensor Tensor::prod(int64_t dim, bool keepdim) const { return kiln::prod(*this, dim, keepdim); }
 Tensor Tensor::max() const { return kiln::max(*this); }
-std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const { return kiln::max(*this, dim, keepdim); }
+std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
+  return kiln::max(*this, dim, keepdim);
+}
 Tensor Tensor::min() const { return kiln::min(*this); }
-std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const { return kiln::min(*this, dim, keepdim); }
-Tensor Tensor::amax(const std::vector<int64_t>& dims, bool keepdim) const { return kiln::amax(*this, dims, keepdim); }
-Tensor Tensor::amin(const std::vector<int64_t>& dims, bool keepdim) const { return kiln::amin(*this, dims, keepdim); }
+std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
+  return kiln::min(*this, dim, keepdim);
+}
+Tensor Tensor::amax(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::amax(*this, dims, keepdim);
+}
+Tensor Tensor::amin(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::amin(*this, dims, keepdim);
+}
 Tensor Tensor::argmax() const { return kiln::argmax(*this); }
 Tensor Tensor::argmax(int64_t dim, bool keepdim) const { return kiln::argmax(*this, dim, keepdim); }
 Tensor Tensor::argmin() const { return kiln::argmin(*this); }
 Tensor Tensor::argmin(int64_t dim, bool keepdim) const { return kiln::argmin(*this, dim, keepdim); }
 Tensor Tensor::norm(double p) const { return kiln::norm(*this, p); }
-Tensor Tensor::norm(double p, const std::vector<int64_t>& dims, bool keepdim) const { return kiln::norm(*this, p, dims, keepdim); }
+Tensor Tensor::norm(double p, const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::norm(*this, p, dims, keepdim);
+}
 Tensor Tensor::var(bool unbiased) const { return kiln::var(*this, unbiased); }
 Tensor Tensor::var(const std::vector<int64_t>& dims, bool unbiased, bool keepdim) const {
   return kiln::var(*this, dims, unbiased, keepdim);
@@ -90,7 +106,9 @@ Tensor Tensor::std(bool unbiased) const { return kiln::std(*this, unbiased); }
 Tensor Tensor::std(const std::vector<int64_t>& dims, bool unbiased, bool keepdim) const {
   return kiln::std(*this, dims, unbiased, keepdim);
 }
-Tensor Tensor::logsumexp(const std::vector<int64_t>& dims, bool keepdim) const { return kiln::logsumexp(*this, dims, keepdim); }
+Tensor Tensor::logsumexp(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::logsumexp(*this, dims, keepdim);
+}
 Tensor Tensor::all() const { return kiln::all(*this); }
 Tensor Tensor::all(int64_t dim, bool keepdim) const { return kiln::all(*this, dim, keepdim); }
 Tensor Tensor::any() const { return kiln::any(*this); }
@@ -98,6 +116,8 @@ Tensor Tensor::any(int64_t dim, bool keepdim) const { return kiln::any(*this, di
 Tensor Tensor::softmax(int64_t dim) const { return kiln::softmax(*this, dim); }
 Tensor Tensor::log_softmax(int64_t dim) const { return kiln::log_softmax(*this, dim); }
 Tensor Tensor::cumsum(int64_t dim) const { return kiln::cumsum(*this, dim); }
-std::tuple<Tensor, Tensor> Tensor::sort(int64_t dim, bool descending) const { return kiln::sort(*this, dim, descending); }
+std::tuple<Tensor, Tensor> Tensor::sort(int64_t dim, bool descending) const {
+  return kiln::sort(*this, dim, descending);
+}
 
 }  // namespace kiln

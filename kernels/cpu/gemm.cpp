@@ -131,37 +131,37 @@ void micro_generic(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool
 // library builds for (and runs on) any x86-64; they are called after a CPU check.
 #define KILN_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
 
-#define KILN_MICRO_AVX512(NAME, T, VEC, W, LOAD)                                                   \
-  __attribute__((target("avx512f,fma"))) void NAME(int64_t kc, const T* ap, const T* bp, T* c,    \
-                                                    int64_t ldc, bool acc) {                      \
-    KILN_ROWS(KILN_DECL)                                                                           \
-    for (int64_t p = 0; p < kc; ++p) {                                                             \
-      VEC b0 = LOAD(bp), b1 = LOAD(bp + W);                                                        \
-      KILN_ROWS(KILN_STEP)                                                                         \
-      ap += 14;                                                                                    \
-      bp += 2 * W;                                                                                 \
-    }                                                                                              \
-    if (acc) {                                                                                     \
-      KILN_ROWS(KILN_ADD_STORE)                                                                    \
-    } else {                                                                                       \
-      KILN_ROWS(KILN_STORE)                                                                        \
-    }                                                                                              \
+#define KILN_MICRO_AVX512(NAME, T, VEC, W, LOAD)                                               \
+  __attribute__((target("avx512f,fma"))) void NAME(int64_t kc, const T* ap, const T* bp, T* c, \
+                                                   int64_t ldc, bool acc) {                    \
+    KILN_ROWS(KILN_DECL)                                                                       \
+    for (int64_t p = 0; p < kc; ++p) {                                                         \
+      VEC b0 = LOAD(bp), b1 = LOAD(bp + W);                                                    \
+      KILN_ROWS(KILN_STEP)                                                                     \
+      ap += 14;                                                                                \
+      bp += 2 * W;                                                                             \
+    }                                                                                          \
+    if (acc) {                                                                                 \
+      KILN_ROWS(KILN_ADD_STORE)                                                                \
+    } else {                                                                                   \
+      KILN_ROWS(KILN_STORE)                                                                    \
+    }                                                                                          \
   }
 
 // f32: 14 x 32.
 #define KILN_DECL(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
-#define KILN_STEP(i)                      \
-  {                                       \
-    __m512 a = _mm512_set1_ps(ap[i]);     \
+#define KILN_STEP(i)                           \
+  {                                            \
+    __m512 a = _mm512_set1_ps(ap[i]);          \
     c##i##0 = _mm512_fmadd_ps(a, b0, c##i##0); \
     c##i##1 = _mm512_fmadd_ps(a, b1, c##i##1); \
   }
-#define KILN_STORE(i)                            \
-  _mm512_storeu_ps(c + (i) * ldc, c##i##0);      \
-  _mm512_storeu_ps(c + (i) * ldc + 16, c##i##1);
-#define KILN_ADD_STORE(i)                                                                   \
-  _mm512_storeu_ps(c + (i) * ldc, _mm512_add_ps(_mm512_loadu_ps(c + (i) * ldc), c##i##0)); \
-  _mm512_storeu_ps(c + (i) * ldc + 16, _mm512_add_ps(_mm512_loadu_ps(c + (i) * ldc + 16), c##i##1));
+#define KILN_STORE(i)                     \
+  _mm512_storeu_ps(c + (i)*ldc, c##i##0); \
+  _mm512_storeu_ps(c + (i)*ldc + 16, c##i##1);
+#define KILN_ADD_STORE(i)                                                              \
+  _mm512_storeu_ps(c + (i)*ldc, _mm512_add_ps(_mm512_loadu_ps(c + (i)*ldc), c##i##0)); \
+  _mm512_storeu_ps(c + (i)*ldc + 16, _mm512_add_ps(_mm512_loadu_ps(c + (i)*ldc + 16), c##i##1));
 KILN_MICRO_AVX512(micro_f32_avx512, float, __m512, 16, _mm512_load_ps)
 #undef KILN_DECL
 #undef KILN_STEP
@@ -170,18 +170,18 @@ KILN_MICRO_AVX512(micro_f32_avx512, float, __m512, 16, _mm512_load_ps)
 
 // f64: 14 x 16.
 #define KILN_DECL(i) __m512d c##i##0 = _mm512_setzero_pd(), c##i##1 = _mm512_setzero_pd();
-#define KILN_STEP(i)                       \
-  {                                        \
-    __m512d a = _mm512_set1_pd(ap[i]);     \
+#define KILN_STEP(i)                           \
+  {                                            \
+    __m512d a = _mm512_set1_pd(ap[i]);         \
     c##i##0 = _mm512_fmadd_pd(a, b0, c##i##0); \
     c##i##1 = _mm512_fmadd_pd(a, b1, c##i##1); \
   }
-#define KILN_STORE(i)                           \
-  _mm512_storeu_pd(c + (i) * ldc, c##i##0);     \
-  _mm512_storeu_pd(c + (i) * ldc + 8, c##i##1);
-#define KILN_ADD_STORE(i)                                                                   \
-  _mm512_storeu_pd(c + (i) * ldc, _mm512_add_pd(_mm512_loadu_pd(c + (i) * ldc), c##i##0)); \
-  _mm512_storeu_pd(c + (i) * ldc + 8, _mm512_add_pd(_mm512_loadu_pd(c + (i) * ldc + 8), c##i##1));
+#define KILN_STORE(i)                     \
+  _mm512_storeu_pd(c + (i)*ldc, c##i##0); \
+  _mm512_storeu_pd(c + (i)*ldc + 8, c##i##1);
+#define KILN_ADD_STORE(i)                                                              \
+  _mm512_storeu_pd(c + (i)*ldc, _mm512_add_pd(_mm512_loadu_pd(c + (i)*ldc), c##i##0)); \
+  _mm512_storeu_pd(c + (i)*ldc + 8, _mm512_add_pd(_mm512_loadu_pd(c + (i)*ldc + 8), c##i##1));
 KILN_MICRO_AVX512(micro_f64_avx512, double, __m512d, 8, _mm512_load_pd)
 #undef KILN_DECL
 #undef KILN_STEP
@@ -209,8 +209,10 @@ template <typename T>
 MicroFn<T> micro_kernel() {
 #if KILN_GEMM_X86
   if (cpu_has_avx512()) {
-    if constexpr (sizeof(T) == 4) return &micro_f32_avx512;
-    else return &micro_f64_avx512;
+    if constexpr (sizeof(T) == 4)
+      return &micro_f32_avx512;
+    else
+      return &micro_f64_avx512;
   }
 #endif
   return &micro_generic<T>;
@@ -218,8 +220,8 @@ MicroFn<T> micro_kernel() {
 
 /// One sub-problem on the calling thread: C (m x n, row stride ldc) = A (m x k) * B (k x n).
 template <typename T>
-void gemm_serial(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t acs, const T* b, int64_t brs,
-                 int64_t bcs, T* c, int64_t ldc) {
+void gemm_serial(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t acs, const T* b,
+                 int64_t brs, int64_t bcs, T* c, int64_t ldc) {
   using Tl = Tile<T>;
   constexpr int64_t MR = Tl::MR, NR = Tl::NR;
   if (m <= 0 || n <= 0) return;
@@ -252,7 +254,8 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64
             } else {
               micro(kc, apanel, bp + jr * kc, edge, NR, false);
               for (int64_t i = 0; i < rows; ++i) {
-                for (int64_t j = 0; j < cols; ++j) ct[i * ldc + j] = acc ? ct[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
+                for (int64_t j = 0; j < cols; ++j)
+                  ct[i * ldc + j] = acc ? ct[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
               }
             }
           }
@@ -287,8 +290,9 @@ void run_task(const Job<T>& j, int64_t t) {
   int64_t mp = rest / j.nparts, np = rest % j.nparts;
   int64_t m0 = bound(mp, j.mparts, j.m, MR), m1 = bound(mp + 1, j.mparts, j.m, MR);
   int64_t n0 = bound(np, j.nparts, j.n, NR), n1 = bound(np + 1, j.nparts, j.n, NR);
-  gemm_serial<T>(m1 - m0, n1 - n0, j.k, j.a + bi * j.abs + m0 * j.ars, j.ars, j.acs, j.b + bi * j.bbs + n0 * j.bcs,
-                 j.brs, j.bcs, j.c + bi * j.m * j.n + m0 * j.n + n0, j.n);
+  gemm_serial<T>(m1 - m0, n1 - n0, j.k, j.a + bi * j.abs + m0 * j.ars, j.ars, j.acs,
+                 j.b + bi * j.bbs + n0 * j.bcs, j.brs, j.bcs, j.c + bi * j.m * j.n + m0 * j.n + n0,
+                 j.n);
 }
 
 template <typename T>
@@ -299,14 +303,14 @@ void run_tasks(void* ctx, int64_t, int64_t) {
 }
 
 template <typename T>
-void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t abs, int64_t ars, int64_t acs,
-          const T* b, int64_t bbs, int64_t brs, int64_t bcs, T* c) {
+void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t abs, int64_t ars,
+          int64_t acs, const T* b, int64_t bbs, int64_t brs, int64_t bcs, T* c) {
   if (batch <= 0 || m <= 0 || n <= 0) return;
   constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
   Job<T> job{batch, m, n, k, a, abs, ars, acs, b, bbs, brs, bcs, c, 1, 1};
   int64_t threads = runtime::ThreadPool::instance().num_threads();
-  double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(n) *
-                 static_cast<double>(std::max<int64_t>(k, 1));
+  double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(m) *
+                 static_cast<double>(n) * static_cast<double>(std::max<int64_t>(k, 1));
   if (threads <= 1 || flops < 4.0e6) {
     for (int64_t t = 0; t < batch; ++t) run_task(job, t);
     return;
@@ -322,7 +326,8 @@ void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t ab
     for (int64_t mp = 1; mp <= per_batch; ++mp) {
       int64_t np = (per_batch + mp - 1) / mp;
       if (mp > mtiles || np > ntiles || mp * np > per_batch + per_batch / 2) continue;
-      double cost = static_cast<double>(np) * static_cast<double>(m) + static_cast<double>(mp) * static_cast<double>(n);
+      double cost = static_cast<double>(np) * static_cast<double>(m) +
+                    static_cast<double>(mp) * static_cast<double>(n);
       if (best < 0 || cost < best) {
         best = cost;
         job.mparts = mp;
@@ -341,8 +346,8 @@ template <typename T>
 void extern_gemm(void* const* params, const int64_t* args) {
   const T* a = static_cast<const T*>(params[0]) + args[4];
   const T* b = static_cast<const T*>(params[1]) + args[8];
-  gemm<T>(args[0], args[1], args[2], args[3], a, args[5], args[6], args[7], b, args[9], args[10], args[11],
-          static_cast<T*>(params[2]));
+  gemm<T>(args[0], args[1], args[2], args[3], a, args[5], args[6], args[7], b, args[9], args[10],
+          args[11], static_cast<T*>(params[2]));
 }
 
 }  // namespace
@@ -368,18 +373,20 @@ bool gemm_uses_avx512() { return cpu_has_avx512(); }
 
 extern "C" {
 
-void kiln_gemm_f32(int64_t batch, int64_t m, int64_t n, int64_t k, const float* a, int64_t a_batch_stride,
-                   int64_t a_row_stride, int64_t a_col_stride, const float* b, int64_t b_batch_stride,
-                   int64_t b_row_stride, int64_t b_col_stride, float* c) {
-  kiln::kernels::gemm<float>(batch, m, n, k, a, a_batch_stride, a_row_stride, a_col_stride, b, b_batch_stride,
-                             b_row_stride, b_col_stride, c);
+void kiln_gemm_f32(int64_t batch, int64_t m, int64_t n, int64_t k, const float* a,
+                   int64_t a_batch_stride, int64_t a_row_stride, int64_t a_col_stride,
+                   const float* b, int64_t b_batch_stride, int64_t b_row_stride,
+                   int64_t b_col_stride, float* c) {
+  kiln::kernels::gemm<float>(batch, m, n, k, a, a_batch_stride, a_row_stride, a_col_stride, b,
+                             b_batch_stride, b_row_stride, b_col_stride, c);
 }
 
-void kiln_gemm_f64(int64_t batch, int64_t m, int64_t n, int64_t k, const double* a, int64_t a_batch_stride,
-                   int64_t a_row_stride, int64_t a_col_stride, const double* b, int64_t b_batch_stride,
-                   int64_t b_row_stride, int64_t b_col_stride, double* c) {
-  kiln::kernels::gemm<double>(batch, m, n, k, a, a_batch_stride, a_row_stride, a_col_stride, b, b_batch_stride,
-                              b_row_stride, b_col_stride, c);
+void kiln_gemm_f64(int64_t batch, int64_t m, int64_t n, int64_t k, const double* a,
+                   int64_t a_batch_stride, int64_t a_row_stride, int64_t a_col_stride,
+                   const double* b, int64_t b_batch_stride, int64_t b_row_stride,
+                   int64_t b_col_stride, double* c) {
+  kiln::kernels::gemm<double>(batch, m, n, k, a, a_batch_stride, a_row_stride, a_col_stride, b,
+                              b_batch_stride, b_row_stride, b_col_stride, c);
 }
 
 void kiln_extern_gemm_f32(void* const* params, const int64_t* args) {

@@ -19,13 +19,15 @@
 
 extern "C" {
 
-void kiln_gemm_f32(int64_t batch, int64_t m, int64_t n, int64_t k, const float* a, int64_t a_batch_stride,
-                   int64_t a_row_stride, int64_t a_col_stride, const float* b, int64_t b_batch_stride,
-                   int64_t b_row_stride, int64_t b_col_stride, float* c);
+void kiln_gemm_f32(int64_t batch, int64_t m, int64_t n, int64_t k, const float* a,
+                   int64_t a_batch_stride, int64_t a_row_stride, int64_t a_col_stride,
+                   const float* b, int64_t b_batch_stride, int64_t b_row_stride,
+                   int64_t b_col_stride, float* c);
 
-void kiln_gemm_f64(int64_t batch, int64_t m, int64_t n, int64_t k, const double* a, int64_t a_batch_stride,
-                   int64_t a_row_stride, int64_t a_col_stride, const double* b, int64_t b_batch_stride,
-                   int64_t b_row_stride, int64_t b_col_stride, double* c);
+void kiln_gemm_f64(int64_t batch, int64_t m, int64_t n, int64_t k, const double* a,
+                   int64_t a_batch_stride, int64_t a_row_stride, int64_t a_col_stride,
+                   const double* b, int64_t b_batch_stride, int64_t b_row_stride,
+                   int64_t b_col_stride, double* c);
 
 // The same GEMMs in the calling convention of the kernel IR's Extern statement
 // (kir::extern_call): void fn(void* const* params, const int64_t* args) with

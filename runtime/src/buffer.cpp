@@ -27,9 +27,7 @@ Buffer::Buffer(DType dtype, int64_t numel, Device device)
   }
 }
 
-Buffer::~Buffer() {
-  HostAllocator::instance().deallocate(data_, static_cast<size_t>(nbytes()));
-}
+Buffer::~Buffer() { HostAllocator::instance().deallocate(data_, static_cast<size_t>(nbytes())); }
 
 double read_element(const void* data, DType t, int64_t i) {
   const char* p = static_cast<const char*>(data) + i * itemsize(t);

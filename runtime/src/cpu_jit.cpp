@@ -88,8 +88,10 @@ void CpuJit::define_symbol(const std::string& name, void* address) {
   }
   auto& es = impl_->jit->getExecutionSession();
   llvm::orc::SymbolMap symbols;
-  symbols[es.intern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
-  if (auto err = impl_->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
+  symbols[es.intern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                              llvm::JITSymbolFlags::Exported};
+  if (auto err =
+          impl_->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
     throw CompileError("[cpu_jit] cannot define " + name + ": " + message(std::move(err)));
   }
   impl_->defined.emplace(name, address);

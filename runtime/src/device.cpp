@@ -6,8 +6,10 @@
 
 namespace kiln {
 
-Device::Device(DeviceType type, int index) : type_(type), index_(type == DeviceType::CPU ? 0 : index) {
-  if (index < 0) throw DeviceError("[Device] device index must be non-negative, got " + std::to_string(index));
+Device::Device(DeviceType type, int index)
+    : type_(type), index_(type == DeviceType::CPU ? 0 : index) {
+  if (index < 0)
+    throw DeviceError("[Device] device index must be non-negative, got " + std::to_string(index));
 }
 
 Device::Device(const std::string& name) : type_(DeviceType::CPU), index_(0) {

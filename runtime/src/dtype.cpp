@@ -10,17 +10,13 @@ namespace kiln {
 int64_t itemsize(DType t) {
   switch (t) {
     case DType::Bool:
-    case DType::UInt8:
-      return 1;
+    case DType::UInt8: return 1;
     case DType::Float16:
-    case DType::BFloat16:
-      return 2;
+    case DType::BFloat16: return 2;
     case DType::Int32:
-    case DType::Float32:
-      return 4;
+    case DType::Float32: return 4;
     case DType::Int64:
-    case DType::Float64:
-      return 8;
+    case DType::Float64: return 8;
   }
   return 0;
 }
@@ -78,7 +74,8 @@ uint16_t float_to_half_bits(float f) {
   std::memcpy(&x, &f, 4);
   uint32_t sign = (x >> 16) & 0x8000u;
   uint32_t mag = x & 0x7fffffffu;
-  if (mag >= 0x7f800000u) return static_cast<uint16_t>(sign | (mag > 0x7f800000u ? 0x7e00u : 0x7c00u));
+  if (mag >= 0x7f800000u)
+    return static_cast<uint16_t>(sign | (mag > 0x7f800000u ? 0x7e00u : 0x7c00u));
   if (mag >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow to inf
   if (mag < 0x38800000u) {                                               // subnormal or zero
     if (mag < 0x33000000u) return static_cast<uint16_t>(sign);

@@ -1,7 +1,7 @@
 // The fusion pass on IR graphs: which nodes it materializes and why.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+
+#include <catch2/catch.hpp>
 
 #include "kiln/compiler/schedule.h"
 
@@ -9,7 +9,9 @@ using namespace kiln;
 using namespace kiln::ir;
 
 namespace {
-NodeRef leaf(Shape s) { return load(std::make_shared<runtime::Buffer>(DType::Float32, numel_of(s)), s); }
+NodeRef leaf(Shape s) {
+  return load(std::make_shared<runtime::Buffer>(DType::Float32, numel_of(s)), s);
+}
 NodeRef c(double v, Shape s) { return constant(v, DType::Float32, s, Device()); }
 bool has_break(const Schedule& s, Op op, const std::string& reason_part) {
   return std::any_of(s.breaks.begin(), s.breaks.end(), [&](const FusionBreakRecord& b) {
@@ -49,7 +51,8 @@ TEST_CASE("opaque ops run as kernels of their own", "[fuse]") {
   REQUIRE(has_break(s, Op::Cumsum, "own kernel"));
 }
 
-TEST_CASE("a costly node with several consumers is materialized, a cheap one recomputed", "[fuse]") {
+TEST_CASE("a costly node with several consumers is materialized, a cheap one recomputed",
+          "[fuse]") {
   auto x = leaf({64});
   NodeRef cheap = unary(Op::Exp, x);
   Schedule s1 = schedule({binary(Op::Add, cheap, unary(Op::Sin, cheap))});

@@ -1,12 +1,12 @@
 // The packed GEMM (kernels/cpu/gemm.h) against a naive triple loop in double, over odd,
 // tall, skinny, empty, transposed, negatively strided, batched and broadcast shapes; and the
 // kernel IR's Extern statement that calls it (printer, verifier, evaluator, LLVM JIT).
-#include <catch2/catch.hpp>
-
 #include <cmath>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 // kiln_kernels is an internal library (its headers are not installed), linked by the compiler.
 #include "../../kernels/cpu/gemm.h"
@@ -44,11 +44,14 @@ void check_case(const Case& c, uint32_t seed) {
     a0 += (c.m - 1) * a_rs;
     a_rs = -a_rs;
   }
-  std::vector<T> out(static_cast<size_t>(std::max<int64_t>(1, c.batch * c.m * c.n)), static_cast<T>(12345));
+  std::vector<T> out(static_cast<size_t>(std::max<int64_t>(1, c.batch * c.m * c.n)),
+                     static_cast<T>(12345));
   if constexpr (sizeof(T) == 4) {
-    kiln_gemm_f32(c.batch, c.m, c.n, c.k, a0, a_bs, a_rs, a_cs, b.data(), b_bs, b_rs, b_cs, out.data());
+    kiln_gemm_f32(c.batch, c.m, c.n, c.k, a0, a_bs, a_rs, a_cs, b.data(), b_bs, b_rs, b_cs,
+                  out.data());
   } else {
-    kiln_gemm_f64(c.batch, c.m, c.n, c.k, a0, a_bs, a_rs, a_cs, b.data(), b_bs, b_rs, b_cs, out.data());
+    kiln_gemm_f64(c.batch, c.m, c.n, c.k, a0, a_bs, a_rs, a_cs, b.data(), b_bs, b_rs, b_cs,
+                  out.data());
   }
   double tol = sizeof(T) == 4 ? 1e-5 : 1e-13;
   for (int64_t bi = 0; bi < c.batch; ++bi) {
@@ -56,14 +59,15 @@ void check_case(const Case& c, uint32_t seed) {
       for (int64_t j = 0; j < c.n; ++j) {
         double want = 0, mag = 0;
         for (int64_t p = 0; p < c.k; ++p) {
-          double x = a0[bi * a_bs + i * a_rs + p * a_cs], y = b[static_cast<size_t>(bi * b_bs + p * b_rs + j * b_cs)];
+          double x = a0[bi * a_bs + i * a_rs + p * a_cs],
+                 y = b[static_cast<size_t>(bi * b_bs + p * b_rs + j * b_cs)];
           want += x * y;
           mag += std::abs(x * y);
         }
         double got = out[static_cast<size_t>(bi * c.m * c.n + i * c.n + j)];
         if (std::abs(got - want) > tol * (mag + 1.0)) {
-          FAIL("batch " << c.batch << " m " << c.m << " n " << c.n << " k " << c.k << " at [" << bi << ", " << i << ", "
-                        << j << "]: got " << got << ", want " << want);
+          FAIL("batch " << c.batch << " m " << c.m << " n " << c.n << " k " << c.k << " at [" << bi
+                        << ", " << i << ", " << j << "]: got " << got << ", want " << want);
         }
       }
     }
@@ -72,10 +76,10 @@ void check_case(const Case& c, uint32_t seed) {
 
 std::vector<Case> cases() {
   std::vector<Case> cs = {
-      {1, 1, 1, 1},      {1, 17, 33, 65},  {1, 33, 17, 65},   {1, 14, 32, 256}, {1, 15, 33, 257},
-      {1, 28, 64, 512},  {1, 1000, 3, 5},  {1, 3, 1000, 7},   {1, 1, 1, 1000},  {1, 1000, 1, 9},
-      {1, 1, 700, 300},  {1, 5, 7, 0},     {2, 3, 4, 0},      {1, 0, 5, 3},     {1, 4, 0, 3},
-      {0, 4, 4, 4},      {3, 29, 31, 37},  {1, 300, 260, 400}, {2, 200, 170, 90}, {1, 520, 530, 270},
+      {1, 1, 1, 1},     {1, 17, 33, 65}, {1, 33, 17, 65},    {1, 14, 32, 256},  {1, 15, 33, 257},
+      {1, 28, 64, 512}, {1, 1000, 3, 5}, {1, 3, 1000, 7},    {1, 1, 1, 1000},   {1, 1000, 1, 9},
+      {1, 1, 700, 300}, {1, 5, 7, 0},    {2, 3, 4, 0},       {1, 0, 5, 3},      {1, 4, 0, 3},
+      {0, 4, 4, 4},     {3, 29, 31, 37}, {1, 300, 260, 400}, {2, 200, 170, 90}, {1, 520, 530, 270},
   };
   Case t{1, 45, 70, 33};
   t.a_trans = true;
@@ -130,14 +134,18 @@ kiln::kir::Kernel extern_kernel() {
   using namespace kiln::kir;
   Kernel k;
   k.name = "gemm_extern_test";
-  k.params = {{kiln::DType::Float32, 7, false}, {kiln::DType::Float32, 6, false}, {kiln::DType::Float32, 4, true}};
+  k.params = {{kiln::DType::Float32, 7, false},
+              {kiln::DType::Float32, 6, false},
+              {kiln::DType::Float32, 4, true}};
   int64_t id = 0;
   Expr i = var(id, 4);
   Expr v = load(2, kiln::DType::Float32, i);
-  Expr e = binary(BinOp::Add, binary(BinOp::Max, v, float_imm(0, kiln::DType::Float32)), float_imm(1, kiln::DType::Float32));
+  Expr e = binary(BinOp::Add, binary(BinOp::Max, v, float_imm(0, kiln::DType::Float32)),
+                  float_imm(1, kiln::DType::Float32));
   // A[i, p] = a[1 + i + 2 p] (column-major view), B[p, j] = b[2 p + j].
-  k.body = block({extern_call("kiln_extern_gemm_f32", {0, 1, 2}, {1, 2, 2, 3, 1, 0, 1, 2, 0, 0, 2, 1}),
-                  loop(id, 4, LoopKind::Parallel, {store(2, i, e)})});
+  k.body =
+      block({extern_call("kiln_extern_gemm_f32", {0, 1, 2}, {1, 2, 2, 3, 1, 0, 1, 2, 0, 0, 2, 1}),
+             loop(id, 4, LoopKind::Parallel, {store(2, i, e)})});
   return k;
 }
 
@@ -159,7 +167,9 @@ TEST_CASE("kir Extern: print, verify and evaluate", "[gemm]") {
   kiln::kir::Kernel k = extern_kernel();
   kiln::kir::verify(k);
   std::string text = kiln::kir::print(k);
-  REQUIRE(text.find("extern kiln_extern_gemm_f32(p0, p1, p2; 1, 2, 2, 3, 1, 0, 1, 2, 0, 0, 2, 1)") != std::string::npos);
+  REQUIRE(
+      text.find("extern kiln_extern_gemm_f32(p0, p1, p2; 1, 2, 2, 3, 1, 0, 1, 2, 0, 0, 2, 1)") !=
+      std::string::npos);
   std::vector<float> a = {9, 1, -2, 3, 4, -5, 6}, b = {1, 2, 3, -4, 5, 6}, out(4, -7);
   kiln::kir::evaluate(k, {a.data(), b.data(), out.data()});
   auto want = extern_expected(a, b);
@@ -173,7 +183,8 @@ TEST_CASE("kir Extern: print, verify and evaluate", "[gemm]") {
 #if KILN_WITH_LLVM
 TEST_CASE("kir Extern: the LLVM backend calls the GEMM through the JIT", "[gemm]") {
   auto& jit = kiln::runtime::CpuJit::instance();
-  for (const auto& s : kiln::kernels::extern_symbols()) jit.define_symbol(s.name, reinterpret_cast<void*>(s.fn));
+  for (const auto& s : kiln::kernels::extern_symbols())
+    jit.define_symbol(s.name, reinterpret_cast<void*>(s.fn));
   // Defining the same name again with the same address is allowed.
   jit.define_symbol("kiln_extern_gemm_f32", reinterpret_cast<void*>(&kiln_extern_gemm_f32));
   kiln::kir::Kernel k = extern_kernel();

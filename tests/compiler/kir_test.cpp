@@ -1,11 +1,12 @@
 // Kernel IR: index simplification (div/mod folding), the text form, the verifier and the
 // evaluator on a hand-built kernel.
-#include <catch2/catch.hpp>
+#include "kiln/compiler/kir/kir.h"
 
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "kiln/compiler/kir/eval.h"
-#include "kiln/compiler/kir/kir.h"
 #include "kiln/runtime/error.h"
 
 using namespace kiln;
@@ -54,11 +55,12 @@ TEST_CASE("a kernel prints, verifies and evaluates", "[kir]") {
   k.params = {{DType::Float32, 12, false}, {DType::Float32, 3, true}};
   Expr i = var(0, 3), j = var(1, 4);
   Expr x = load(0, DType::Float32, add(mul(i, int_imm(4)), j));
-  k.body = loop(0, 3, LoopKind::Parallel,
-                {accumulator(0, DType::Float32, imm(0, DType::Float32)),
-                 loop(1, 4, LoopKind::Vectorizable,
-                      {accumulate(0, ReduceOp::Sum, binary(BinOp::Mul, x, float_imm(2, DType::Float32)))}),
-                 store(1, i, acc_ref(0, DType::Float32))});
+  k.body = loop(
+      0, 3, LoopKind::Parallel,
+      {accumulator(0, DType::Float32, imm(0, DType::Float32)),
+       loop(1, 4, LoopKind::Vectorizable,
+            {accumulate(0, ReduceOp::Sum, binary(BinOp::Mul, x, float_imm(2, DType::Float32)))}),
+       store(1, i, acc_ref(0, DType::Float32))});
   verify(k);
   std::string text = print(k);
   REQUIRE(text.find("parallel for v0 in 0..3") != std::string::npos);

@@ -61,7 +61,7 @@ TEST_CASE("llvm: f32 erf within 2 ulp over a dense sweep, exact limits", "[llvm]
     xs.push_back(-from_bits(static_cast<uint32_t>(b)));
   }
   for (float x = 0.99f; x < 1.01f; x = std::nextafter(x, 2.0f)) xs.push_back(x);  // piece edge
-  for (float x = 3.9f; x < 3.94f; x = std::nextafter(x, 4.0f)) xs.push_back(x);  // rounds to 1
+  for (float x = 3.9f; x < 3.94f; x = std::nextafter(x, 4.0f)) xs.push_back(x);   // rounds to 1
   std::vector<float> ys = run_f32(Op::Erf, xs);
   Worst w;
   for (size_t i = 0; i < xs.size(); ++i) {

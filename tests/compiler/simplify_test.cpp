@@ -1,8 +1,9 @@
 // The simplify pass: constant folding, identities, dead code.
+#include "kiln/compiler/simplify.h"
+
 #include <catch2/catch.hpp>
 
 #include "kiln/compiler/graph.h"
-#include "kiln/compiler/simplify.h"
 
 using namespace kiln;
 using namespace kiln::ir;

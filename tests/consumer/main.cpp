@@ -1,7 +1,7 @@
 // Uses an installed kiln through find_package(kiln) and kiln::kiln; see CMakeLists.txt here.
-#include <kiln/kiln.h>
-
 #include <iostream>
+
+#include <kiln/kiln.h>
 
 int main() {
   kiln::Tensor t = kiln::ones({2, 2}) + 1;

@@ -2,13 +2,13 @@
 // views, in-place writes, casts, matmul, gather, cumsum) are realized by the compiler and
 // compared with the reference interpreter on the very same graph. A failure prints its seed;
 // KILN_TEST_SEED=<seed> replays one graph.
-#include <catch2/catch.hpp>
-#include <kiln/kiln.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <random>
 #include <string>
+
+#include <catch2/catch.hpp>
+#include <kiln/kiln.h>
 
 #include "kiln/compiler/interpreter.h"
 
@@ -23,8 +23,12 @@ struct Gen {
 
   explicit Gen(uint64_t seed) : rng(seed) {}
 
-  int64_t pick(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); }
-  const Tensor& any() { return pool[static_cast<size_t>(pick(0, static_cast<int64_t>(pool.size()) - 1))]; }
+  int64_t pick(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  }
+  const Tensor& any() {
+    return pool[static_cast<size_t>(pick(0, static_cast<int64_t>(pool.size()) - 1))];
+  }
 
   std::vector<int64_t> shape() {
     std::vector<int64_t> s(static_cast<size_t>(pick(1, 3)));
@@ -68,7 +72,12 @@ struct Gen {
       case 3: log += "sigmoid*erf "; return kiln::sigmoid(x) * kiln::erf(x);
       case 4: log += "add "; return x + like(x.sizes());
       case 5: log += "mul "; return x * like(x.sizes()) - 0.5;
-      case 6: log += "where "; { auto y = like(x.sizes()); return kiln::where(x > y, x, y * 2); }
+      case 6:
+        log += "where ";
+        {
+          auto y = like(x.sizes());
+          return kiln::where(x > y, x, y * 2);
+        }
       case 7: {
         int64_t d = pick(0, x.dim() - 1);
         bool keep = pick(0, 1) == 1;
@@ -143,7 +152,8 @@ void compare(uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("compiled programs equal the reference interpreter on random graphs", "[property][compiled]") {
+TEST_CASE("compiled programs equal the reference interpreter on random graphs",
+          "[property][compiled]") {
   if (const char* s = std::getenv("KILN_TEST_SEED")) {
     compare(std::strtoull(s, nullptr, 10));
     return;

@@ -4,11 +4,12 @@
 // the machine that generated the others has no GPU.
 #include "kiln/frontend/format.h"
 
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
 #include <utility>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 using kiln::Device;
 using kiln::DeviceType;

@@ -17,7 +17,8 @@ kiln::Tensor realized(kiln::Tensor t) {
   return t;
 }
 
-kiln::Tensor layer_norm(const kiln::Tensor& x, const kiln::Tensor& w, const kiln::Tensor& b, double eps) {
+kiln::Tensor layer_norm(const kiln::Tensor& x, const kiln::Tensor& w, const kiln::Tensor& b,
+                        double eps) {
   auto mean = x.mean(-1, true);
   auto centered = x - mean;
   auto var = (centered * centered).mean(-1, true);

@@ -1,10 +1,10 @@
 // save_graph and KILN_DUMP_DIR files parse back into the same graph.
-#include <catch2/catch.hpp>
-#include <kiln/kiln.h>
-
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include <catch2/catch.hpp>
+#include <kiln/kiln.h>
 
 #include "kiln/compiler/text.h"
 
@@ -27,5 +27,6 @@ TEST_CASE("save_graph writes the pending graph in the text form", "[inspect]") {
 
 TEST_CASE("save_graph to an unwritable path throws", "[inspect]") {
   auto x = kiln::ones({2});
-  REQUIRE_THROWS_WITH(kiln::save_graph({x + 1}, "/dev/null/nope.txt"), Catch::Contains("[save_graph] cannot write"));
+  REQUIRE_THROWS_WITH(kiln::save_graph({x + 1}, "/dev/null/nope.txt"),
+                      Catch::Contains("[save_graph] cannot write"));
 }

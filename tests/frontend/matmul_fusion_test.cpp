@@ -1,11 +1,11 @@
 // Matmul through the packed GEMM (a kernel-IR Extern call) with its elementwise epilogue fused:
 // values of mm / bmm / matmul over transposed, sliced, flipped and broadcast operands against
 // products computed here, and kernel counts (relu(x @ W + b) is ONE kernel launch).
-#include <catch2/catch.hpp>
-#include <kiln/kiln.h>
-
 #include <cmath>
 #include <vector>
+
+#include <catch2/catch.hpp>
+#include <kiln/kiln.h>
 
 namespace {
 
@@ -40,7 +40,8 @@ std::vector<double> product(const kiln::Tensor& a, const kiln::Tensor& b) {
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < n; ++j) {
         double s = 0;
-        for (int64_t p = 0; p < k; ++p) s += av[bi * m * k + i * k + p] * bv[bi * k * n + p * n + j];
+        for (int64_t p = 0; p < k; ++p)
+          s += av[bi * m * k + i * k + p] * bv[bi * k * n + p * n + j];
         out[bi * m * n + i * n + j] = s;
       }
     }

@@ -9,6 +9,8 @@
 // median_ms / min_ms are over the reps. gbps = (bytes the math must read + write) / median.
 // gflops = 2*M*N*K / median for matmul, 0 for the memory-bound workloads. kernels = kernel
 // launches per rep (kiln::stats()). bw_ratio = gbps / copy's gbps from the same run.
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -19,7 +21,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -90,7 +91,8 @@ Result run_workload(Workload w, const Options& opt) {
     kiln_bench::use_mul_one_copy(w);
     std::tie(out, launches) = warm();
     r.note = "x*1";
-    if (launches == 0) throw std::runtime_error("copy: neither x.clone() nor x*1 launched a kernel");
+    if (launches == 0)
+      throw std::runtime_error("copy: neither x.clone() nor x*1 launched a kernel");
   } else if (w.name == "copy") {
     r.note = "clone";
   }
@@ -147,11 +149,11 @@ void print_table(const std::vector<Result>& results) {
              "workload", "device", "shape", "dtype", "median_ms", "min_ms", "GB/s", "GFLOP/s",
              "compile_ms", "kernels", "bw/copy", "reps");
   for (const Result& r : results) {
-    fmt::print("{:<18} {:<6} {:<24} {:<9} {:>10.3f} {:>10.3f} {:>8.1f} {:>9.1f} {:>11.1f} {:>7.2f} "
-               "{:>7}  {}{}\n",
-               r.name, r.device, r.shape, r.dtype, r.median_ms, r.min_ms, r.gbps, r.gflops,
-               r.compile_ms, r.kernels, ratio_str(r.bw_ratio), r.reps,
-               r.note.empty() ? "" : " (" + r.note + ")");
+    fmt::print(
+        "{:<18} {:<6} {:<24} {:<9} {:>10.3f} {:>10.3f} {:>8.1f} {:>9.1f} {:>11.1f} {:>7.2f} "
+        "{:>7}  {}{}\n",
+        r.name, r.device, r.shape, r.dtype, r.median_ms, r.min_ms, r.gbps, r.gflops, r.compile_ms,
+        r.kernels, ratio_str(r.bw_ratio), r.reps, r.note.empty() ? "" : " (" + r.note + ")");
   }
 }
 
@@ -230,9 +232,9 @@ std::map<std::tuple<std::string, std::string, std::string>, PeerResult> run_peer
   return out;
 }
 
-void print_compare(const std::vector<Result>& results,
-                   const std::map<std::tuple<std::string, std::string, std::string>, PeerResult>&
-                       peer) {
+void print_compare(
+    const std::vector<Result>& results,
+    const std::map<std::tuple<std::string, std::string, std::string>, PeerResult>& peer) {
   auto find = [&](const char* impl, const Result& r) -> std::optional<PeerResult> {
     auto it = peer.find({impl, r.name, r.dtype});
     if (it == peer.end()) return std::nullopt;
@@ -244,11 +246,12 @@ void print_compare(const std::vector<Result>& results,
     if (auto e = find("torch_eager", r)) eager_copy = e->gbps;
     if (auto c = find("torch_compile", r)) compile_copy = c->gbps;
   }
-  fmt::print("\nside by side (speedup = torch_ms / kiln_ms: > 1 means kiln is faster; "
-             "bw/copy = GB/s over the same implementation's copy GB/s)\n");
+  fmt::print(
+      "\nside by side (speedup = torch_ms / kiln_ms: > 1 means kiln is faster; "
+      "bw/copy = GB/s over the same implementation's copy GB/s)\n");
   fmt::print("{:<18} {:<9} {:>10} {:>10} {:>10} {:>10} {:>12} {:>9} {:>9} {:>9}\n", "workload",
-             "dtype", "kiln_ms", "eager_ms", "compile_ms", "vs_eager", "vs_compile",
-             "kiln_bw", "eager_bw", "comp_bw");
+             "dtype", "kiln_ms", "eager_ms", "compile_ms", "vs_eager", "vs_compile", "kiln_bw",
+             "eager_bw", "comp_bw");
   auto ms = [](const std::optional<PeerResult>& p) {
     return p ? fmt::format("{:.3f}", p->median_ms) : std::string("-");
   };

@@ -154,7 +154,8 @@ Workload layernorm_wl(const std::string& dev, int64_t rows, int64_t cols, kiln::
   w.name = "layernorm";
   w.shape = shape_str({rows, cols});
   w.dtype = dt;
-  w.bytes = (2.0 * static_cast<double>(rows * cols) + 2.0 * static_cast<double>(cols)) * elem_bytes(dt);
+  w.bytes =
+      (2.0 * static_cast<double>(rows * cols) + 2.0 * static_cast<double>(cols)) * elem_bytes(dt);
   w.make_inputs = [=] {
     kiln::manual_seed(seed);
     Tensor x = kiln::rand({rows, cols}, opts(dev, dt));
@@ -248,8 +249,8 @@ Workload matmul_wl(const std::string& dev, int64_t m, int64_t k, int64_t n, kiln
 }  // namespace
 
 const std::vector<std::string>& workload_names() {
-  static const std::vector<std::string> names = {"copy",      "elementwise_chain", "softmax",
-                                                 "layernorm", "sum",               "matmul"};
+  static const std::vector<std::string> names = {
+      "copy", "elementwise_chain", "softmax", "layernorm", "sum", "matmul"};
   return names;
 }
 

@@ -12,7 +12,9 @@ Tensor input(std::vector<int64_t> shape) {
 }
 }  // namespace
 
-std::vector<std::string> example_names() { return {"elementwise", "softmax", "layernorm", "mlp", "sum"}; }
+std::vector<std::string> example_names() {
+  return {"elementwise", "softmax", "layernorm", "mlp", "sum"};
+}
 
 std::vector<ir::NodeRef> example_graph(const std::string& name) {
   if (name == "elementwise") {

@@ -1,11 +1,11 @@
 // kiln-dump: inspect a graph at each stage of the pipeline (graph, simplified, fused groups,
 // kernel IR, generated source). Reads a graph file (kiln::save_graph or KILN_DUMP_DIR) or a
 // built-in example.
-#include <CLI/CLI.hpp>
-
 #include <fstream>
 #include <iostream>
 #include <sstream>
+
+#include <CLI/CLI.hpp>
 
 #include "examples.h"
 #include "kiln/compiler/simplify.h"
@@ -18,15 +18,20 @@ int main(int argc, char** argv) {
   CLI::App app{"kiln-dump: inspect a kiln graph and the kernels it fuses into"};
   std::string file, example, stage = "fused", format = "text", backend = "cpu";
   app.add_option("file", file, "a graph file written by kiln::save_graph or KILN_DUMP_DIR");
-  app.add_option("--example", example, "a built-in graph: elementwise, softmax, layernorm, mlp, sum");
+  app.add_option("--example", example,
+                 "a built-in graph: elementwise, softmax, layernorm, mlp, sum");
   app.add_option("--stage", stage, "graph | simplified | fused | kernels | source")
       ->check(CLI::IsMember({"graph", "simplified", "fused", "kernels", "source"}));
-  app.add_option("--format", format, "text | json | dot")->check(CLI::IsMember({"text", "json", "dot"}));
-  app.add_option("--backend", backend, "cpu (cuda arrives with the CUDA backend)")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--format", format, "text | json | dot")
+      ->check(CLI::IsMember({"text", "json", "dot"}));
+  app.add_option("--backend", backend, "cpu (cuda arrives with the CUDA backend)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   CLI11_PARSE(app, argc, argv);
   try {
-    if (file.empty() == example.empty()) throw Error("[kiln-dump] give either a graph file or --example NAME");
-    if (backend == "cuda") throw Error("[kiln-dump] the CUDA backend is not built yet; use --backend cpu");
+    if (file.empty() == example.empty())
+      throw Error("[kiln-dump] give either a graph file or --example NAME");
+    if (backend == "cuda")
+      throw Error("[kiln-dump] the CUDA backend is not built yet; use --backend cpu");
     std::vector<ir::NodeRef> graph;
     if (!example.empty()) {
       graph = dump::example_graph(example);
@@ -37,7 +42,9 @@ int main(int argc, char** argv) {
       text << in.rdbuf();
       graph = ir::parse_graph(text.str());
     }
-    dump::Format f = format == "json" ? dump::Format::Json : format == "dot" ? dump::Format::Dot : dump::Format::Text;
+    dump::Format f = format == "json"  ? dump::Format::Json
+                     : format == "dot" ? dump::Format::Dot
+                                       : dump::Format::Text;
     if (stage == "graph") std::cout << dump::render_graph(graph, f);
     if (stage == "simplified") std::cout << dump::render_graph(ir::simplify(graph), f);
     if (stage == "fused") std::cout << dump::render_fused(graph, f);

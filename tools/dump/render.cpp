@@ -1,10 +1,10 @@
 #include "render.h"
 
-#include <fmt/format.h>
-
-#include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "kiln/compiler/codegen/llvm_codegen.h"
 #include "kiln/compiler/compile.h"
@@ -17,10 +17,14 @@ namespace kiln::dump {
 
 namespace {
 
-std::string node_label(const ir::Node* n) { return fmt::format("{} {}{}", ir::op_name(n->op()), short_name(n->dtype()), shape_str(n->shape())); }
+std::string node_label(const ir::Node* n) {
+  return fmt::format("{} {}{}", ir::op_name(n->op()), short_name(n->dtype()),
+                     shape_str(n->shape()));
+}
 
 /// The nodes a kernel computes: its root and everything fused into it.
-std::vector<const ir::Node*> members(const ir::Node* root, const std::unordered_set<const ir::Node*>& materialized) {
+std::vector<const ir::Node*> members(const ir::Node* root,
+                                     const std::unordered_set<const ir::Node*>& materialized) {
   std::vector<const ir::Node*> out, stack{root};
   std::unordered_set<const ir::Node*> seen{root};
   while (!stack.empty()) {
@@ -29,13 +33,16 @@ std::vector<const ir::Node*> members(const ir::Node* root, const std::unordered_
     out.push_back(n);
     for (const auto& in : n->inputs()) {
       const ir::Node* i = in.get();
-      if (i->op() != ir::Op::Load && !materialized.count(i) && seen.insert(i).second) stack.push_back(i);
+      if (i->op() != ir::Op::Load && !materialized.count(i) && seen.insert(i).second)
+        stack.push_back(i);
     }
   }
   return out;
 }
 
-ir::Schedule schedule_of(const std::vector<ir::NodeRef>& outputs) { return ir::schedule(ir::simplify(outputs)); }
+ir::Schedule schedule_of(const std::vector<ir::NodeRef>& outputs) {
+  return ir::schedule(ir::simplify(outputs));
+}
 
 }  // namespace
 
@@ -49,8 +56,11 @@ std::string render_graph(const std::vector<ir::NodeRef>& outputs, Format format)
     for (const ir::Node* n : order) {
       nlohmann::json inputs = nlohmann::json::array();
       for (const auto& in : n->inputs()) inputs.push_back(id.at(in.get()));
-      nodes.push_back({{"id", id.at(n)}, {"op", ir::op_name(n->op())}, {"dtype", short_name(n->dtype())},
-                       {"shape", n->shape()}, {"inputs", inputs}});
+      nodes.push_back({{"id", id.at(n)},
+                       {"op", ir::op_name(n->op())},
+                       {"dtype", short_name(n->dtype())},
+                       {"shape", n->shape()},
+                       {"inputs", inputs}});
     }
     nlohmann::json outs = nlohmann::json::array();
     for (const auto& o : outputs) outs.push_back(id.at(o.get()));
@@ -59,7 +69,8 @@ std::string render_graph(const std::vector<ir::NodeRef>& outputs, Format format)
   std::string dot = "digraph kiln {\n  node [shape=box, fontname=monospace];\n";
   for (const ir::Node* n : order) {
     dot += fmt::format("  n{} [label=\"%{}: {}\"];\n", id.at(n), id.at(n), node_label(n));
-    for (const auto& in : n->inputs()) dot += fmt::format("  n{} -> n{};\n", id.at(in.get()), id.at(n));
+    for (const auto& in : n->inputs())
+      dot += fmt::format("  n{} -> n{};\n", id.at(in.get()), id.at(n));
   }
   return dot + "}\n";
 }
@@ -80,19 +91,29 @@ std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format)
     for (const ir::Node* m : members(root, materialized)) ops.push_back(node_label(m));
     std::vector<std::string> inputs;
     for (const ir::Node* in : s.kernels[k].inputs) {
-      inputs.push_back(in->op() == ir::Op::Load ? "input " + node_label(in) : fmt::format("kernel {}", kernel_of.at(in)));
+      inputs.push_back(in->op() == ir::Op::Load ? "input " + node_label(in)
+                                                : fmt::format("kernel {}", kernel_of.at(in)));
     }
-    double ratio = kern.bytes_minimum > 0 ? static_cast<double>(kern.bytes_moved) / static_cast<double>(kern.bytes_minimum) : 1.0;
-    kernels.push_back({{"kernel", k}, {"name", kern.name}, {"root", node_label(root)}, {"why", reason[root]},
-                       {"ops", ops}, {"inputs", inputs}, {"bytes_moved", kern.bytes_moved},
+    double ratio = kern.bytes_minimum > 0 ? static_cast<double>(kern.bytes_moved) /
+                                                static_cast<double>(kern.bytes_minimum)
+                                          : 1.0;
+    kernels.push_back({{"kernel", k},
+                       {"name", kern.name},
+                       {"root", node_label(root)},
+                       {"why", reason[root]},
+                       {"ops", ops},
+                       {"inputs", inputs},
+                       {"bytes_moved", kern.bytes_moved},
                        {"bytes_minimum", kern.bytes_minimum}});
     text += fmt::format("kernel {} {} — {} ({})\n", k, kern.name, node_label(root), reason[root]);
-    text += fmt::format("  bytes moved {} / minimum {} ({:.2f}x)\n", kern.bytes_moved, kern.bytes_minimum, ratio);
+    text += fmt::format("  bytes moved {} / minimum {} ({:.2f}x)\n", kern.bytes_moved,
+                        kern.bytes_minimum, ratio);
     text += "  inputs: ";
     for (size_t i = 0; i < inputs.size(); ++i) text += (i ? ", " : "") + inputs[i];
     text += "\n  fused ops (" + std::to_string(ops.size()) + "):\n";
     for (const auto& op : ops) text += "    " + op + "\n";
-    dot += fmt::format("  k{} [label=\"kernel {}\\n{}\\n{} ops\"];\n", k, k, node_label(root), ops.size());
+    dot += fmt::format("  k{} [label=\"kernel {}\\n{}\\n{} ops\"];\n", k, k, node_label(root),
+                       ops.size());
     for (const ir::Node* in : s.kernels[k].inputs) {
       if (kernel_of.count(in)) dot += fmt::format("  k{} -> k{};\n", kernel_of.at(in), k);
     }
@@ -106,7 +127,8 @@ std::string render_kernels(const std::vector<ir::NodeRef>& outputs, Format forma
   ir::Schedule s = schedule_of(outputs);
   if (format == Format::Json) {
     nlohmann::json ks = nlohmann::json::array();
-    for (const auto& k : s.kernels) ks.push_back({{"name", k.kernel.name}, {"ir", kir::print(k.kernel)}});
+    for (const auto& k : s.kernels)
+      ks.push_back({{"name", k.kernel.name}, {"ir", kir::print(k.kernel)}});
     return nlohmann::json{{"kernels", ks}}.dump(2) + "\n";
   }
   std::string out;
@@ -115,7 +137,8 @@ std::string render_kernels(const std::vector<ir::NodeRef>& outputs, Format forma
 }
 
 std::string render_source(const std::vector<ir::NodeRef>& outputs, Format format) {
-  if (!ir::can_compile_cpu()) return "kiln-dump: this build has no LLVM backend (KILN_WITH_LLVM=OFF)\n";
+  if (!ir::can_compile_cpu())
+    return "kiln-dump: this build has no LLVM backend (KILN_WITH_LLVM=OFF)\n";
   ir::Schedule s = schedule_of(outputs);
   nlohmann::json ks = nlohmann::json::array();
   std::string out;

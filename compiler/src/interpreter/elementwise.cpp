@@ -10,7 +10,8 @@ namespace kiln::ir::interp {
 namespace {
 
 double random_value(const Attrs& a, DType dtype, int64_t index) {
-  return runtime::philox_sample(a.seed, a.offset, static_cast<uint64_t>(index), a.ints[0], mantissa_bits(dtype));
+  return runtime::philox_sample(a.seed, a.offset, static_cast<uint64_t>(index), a.ints[0],
+                                mantissa_bits(dtype));
 }
 
 double unary_float(Op op, double x) {
@@ -51,8 +52,12 @@ int64_t unary_int(Op op, int64_t x) {
   }
 }
 
-double nan_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b); }
-double nan_min(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b); }
+double nan_max(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b);
+}
+double nan_min(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b);
+}
 
 double binary_float(Op op, double a, double b) {
   switch (op) {
@@ -116,7 +121,9 @@ Array eval_leaf(const Node& n) {
   switch (n.op()) {
     case Op::Load: {
       const auto& buf = n.buffer();
-      if (!buf) throw Error("[interpret] load of buffer " + std::to_string(n.attrs().buffer_id) + " has no data");
+      if (!buf)
+        throw Error("[interpret] load of buffer " + std::to_string(n.attrs().buffer_id) +
+                    " has no data");
       for (int64_t k = 0; k < count; ++k) {
         if (out.is_int()) {
           out.i[k] = buf->get_int(k);
@@ -129,7 +136,8 @@ Array eval_leaf(const Node& n) {
     case Op::Const:
       for (int64_t k = 0; k < count; ++k) {
         if (out.is_int()) {
-          out.i[k] = n.attrs().ints.empty() ? static_cast<int64_t>(n.attrs().scalar) : n.attrs().ints[0];
+          out.i[k] =
+              n.attrs().ints.empty() ? static_cast<int64_t>(n.attrs().scalar) : n.attrs().ints[0];
         } else {
           out.f[k] = n.attrs().scalar;
         }
@@ -150,8 +158,7 @@ Array eval_leaf(const Node& n) {
     case Op::Random:
       for (int64_t k = 0; k < count; ++k) out.f[k] = random_value(n.attrs(), n.dtype(), k);
       return out;
-    default:
-      KILN_CHECK(false, "not a leaf");
+    default: KILN_CHECK(false, "not a leaf");
   }
 }
 
@@ -164,8 +171,10 @@ Array eval_elementwise(const Node& n, const std::vector<const Array*>& in) {
     for (int64_t k = 0; k < count; ++k) {
       if (out.is_int()) {
         double v = a.is_int() ? 0.0 : a.f[k];
-        out.i[k] = a.is_int() ? wrap_int(a.i[k], out.dtype)
-                              : (n.dtype() == DType::Bool ? (v != 0.0) : wrap_int(static_cast<int64_t>(v), out.dtype));
+        out.i[k] = a.is_int()
+                       ? wrap_int(a.i[k], out.dtype)
+                       : (n.dtype() == DType::Bool ? (v != 0.0)
+                                                   : wrap_int(static_cast<int64_t>(v), out.dtype));
       } else {
         out.f[k] = round_to_dtype(a.get(k), out.dtype);
       }

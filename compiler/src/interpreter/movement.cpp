@@ -19,7 +19,8 @@ int64_t source_offset(const Node& n, const Shape& in_shape, const Shape& in_stri
     }
     case Op::Expand: {
       int64_t off = 0;
-      for (size_t d = 0; d < idx.size(); ++d) off += (in_shape[d] == 1 ? 0 : idx[d]) * in_strides[d];
+      for (size_t d = 0; d < idx.size(); ++d)
+        off += (in_shape[d] == 1 ? 0 : idx[d]) * in_strides[d];
       return off;
     }
     case Op::Pad: {
@@ -33,7 +34,8 @@ int64_t source_offset(const Node& n, const Shape& in_shape, const Shape& in_stri
     }
     case Op::Slice: {
       int64_t off = 0;
-      for (size_t d = 0; d < idx.size(); ++d) off += (a[3 * d] + idx[d] * a[3 * d + 2]) * in_strides[d];
+      for (size_t d = 0; d < idx.size(); ++d)
+        off += (a[3 * d] + idx[d] * a[3 * d + 2]) * in_strides[d];
       return off;
     }
     case Op::Flip: {

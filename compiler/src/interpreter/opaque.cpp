@@ -97,9 +97,11 @@ Array argsort(const Node& n, const Array& x) {
 }
 
 /// Offset in a tensor of `shape` of multi-index `idx` with the `axis` entry replaced by `j`.
-int64_t offset_with(const Shape& strides, const std::vector<int64_t>& idx, int64_t axis, int64_t j) {
+int64_t offset_with(const Shape& strides, const std::vector<int64_t>& idx, int64_t axis,
+                    int64_t j) {
   int64_t off = 0;
-  for (size_t d = 0; d < idx.size(); ++d) off += (static_cast<int64_t>(d) == axis ? j : idx[d]) * strides[d];
+  for (size_t d = 0; d < idx.size(); ++d)
+    off += (static_cast<int64_t>(d) == axis ? j : idx[d]) * strides[d];
   return off;
 }
 
@@ -116,7 +118,8 @@ void for_each_indexed(const char* op, const Array& x, const Array& index, int64_
     if (j < -size || j >= size) index_error(op, j, axis, size);
     if (j < 0) j += size;
     for (size_t d = 0; d < idx.size(); ++d) {
-      if (static_cast<int64_t>(d) != axis && idx[d] >= x.shape[d]) index_error(op, idx[d], static_cast<int64_t>(d), x.shape[d]);
+      if (static_cast<int64_t>(d) != axis && idx[d] >= x.shape[d])
+        index_error(op, idx[d], static_cast<int64_t>(d), x.shape[d]);
     }
     fn(k, offset_with(xs, idx, axis, j));
   }
@@ -124,13 +127,15 @@ void for_each_indexed(const char* op, const Array& x, const Array& index, int64_
 
 Array gather(const Node& n, const Array& x, const Array& index) {
   Array out = make_array(n.dtype(), n.shape());
-  for_each_indexed("gather", x, index, n.attrs().ints[0], [&](int64_t k, int64_t off) { copy_elem(x, off, out, k); });
+  for_each_indexed("gather", x, index, n.attrs().ints[0],
+                   [&](int64_t k, int64_t off) { copy_elem(x, off, out, k); });
   return out;
 }
 
 Array scatter(const Node& n, const Array& x, const Array& index, const Array& src) {
   Array out = x;
-  for_each_indexed("scatter", x, index, n.attrs().ints[0], [&](int64_t k, int64_t off) { copy_elem(src, k, out, off); });
+  for_each_indexed("scatter", x, index, n.attrs().ints[0],
+                   [&](int64_t k, int64_t off) { copy_elem(src, k, out, off); });
   return out;
 }
 

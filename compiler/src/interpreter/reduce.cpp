@@ -19,8 +19,10 @@ double combine(Op op, double acc, double v) {
 
 int64_t combine_int(Op op, int64_t acc, int64_t v) {
   switch (op) {
-    case Op::Sum: return static_cast<int64_t>(static_cast<uint64_t>(acc) + static_cast<uint64_t>(v));
-    case Op::Prod: return static_cast<int64_t>(static_cast<uint64_t>(acc) * static_cast<uint64_t>(v));
+    case Op::Sum:
+      return static_cast<int64_t>(static_cast<uint64_t>(acc) + static_cast<uint64_t>(v));
+    case Op::Prod:
+      return static_cast<int64_t>(static_cast<uint64_t>(acc) * static_cast<uint64_t>(v));
     case Op::Max: return v > acc ? v : acc;
     case Op::Min: return v < acc ? v : acc;
     default: KILN_CHECK(false, "not a reduction");
@@ -59,7 +61,8 @@ Array eval_reduce(const Node& n, const Array& x) {
     bool first = !seen[o];
     seen[o] = true;
     if (out.is_int()) {
-      out.i[o] = first && (op == Op::Max || op == Op::Min) ? x.i[k] : combine_int(op, out.i[o], x.i[k]);
+      out.i[o] =
+          first && (op == Op::Max || op == Op::Min) ? x.i[k] : combine_int(op, out.i[o], x.i[k]);
       out.i[o] = wrap_int(out.i[o], out.dtype);
     } else {
       out.f[o] = first && (op == Op::Max || op == Op::Min) ? x.f[k] : combine(op, out.f[o], x.f[k]);

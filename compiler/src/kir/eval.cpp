@@ -51,7 +51,10 @@ class Evaluator {
         const Param& p = k_.params[s->id];
         KILN_CHECK(idx >= 0 && idx < p.numel, "kir::evaluate: store out of bounds");
         Val v = eval(s->exprs[1]);
-        write(args_[s->id], p.dtype, idx, is_floating(p.dtype) == is_floating(s->exprs[1]->dtype) ? v : convert(v, s->exprs[1]->dtype, p.dtype));
+        write(args_[s->id], p.dtype, idx,
+              is_floating(p.dtype) == is_floating(s->exprs[1]->dtype)
+                  ? v
+                  : convert(v, s->exprs[1]->dtype, p.dtype));
         break;
       }
       case StmtKind::Accumulator:
@@ -66,12 +69,16 @@ class Evaluator {
           case ReduceOp::Sum: fl ? void(a.f += v.f) : void(a.i = wrap(a.i + v.i, s->dtype)); break;
           case ReduceOp::Prod: fl ? void(a.f *= v.f) : void(a.i = wrap(a.i * v.i, s->dtype)); break;
           case ReduceOp::Max:
-            if (fl) a.f = std::isnan(a.f) || std::isnan(v.f) ? NAN : std::max(a.f, v.f);
-            else a.i = std::max(a.i, v.i);
+            if (fl)
+              a.f = std::isnan(a.f) || std::isnan(v.f) ? NAN : std::max(a.f, v.f);
+            else
+              a.i = std::max(a.i, v.i);
             break;
           case ReduceOp::Min:
-            if (fl) a.f = std::isnan(a.f) || std::isnan(v.f) ? NAN : std::min(a.f, v.f);
-            else a.i = std::min(a.i, v.i);
+            if (fl)
+              a.f = std::isnan(a.f) || std::isnan(v.f) ? NAN : std::min(a.f, v.f);
+            else
+              a.i = std::min(a.i, v.i);
             break;
         }
         cache_.clear();
@@ -99,7 +106,8 @@ class Evaluator {
     } else if (to == DType::Bool) {
       r.i = is_floating(from) ? v.f != 0.0 : v.i != 0;
     } else {
-      r.i = wrap(is_floating(from) ? (std::isfinite(v.f) ? static_cast<int64_t>(v.f) : 0) : v.i, to);
+      r.i =
+          wrap(is_floating(from) ? (std::isfinite(v.f) ? static_cast<int64_t>(v.f) : 0) : v.i, to);
     }
     return r;
   }
@@ -124,19 +132,24 @@ class Evaluator {
         int64_t idx = eval(e->operands[0]).i;
         const Param& p = k_.params[e->int_value];
         KILN_CHECK(idx >= 0 && idx < p.numel, "kir::evaluate: load out of bounds in " + k_.name);
-        if (fl) r.f = runtime::read_element(args_[e->int_value], p.dtype, idx);
-        else r.i = runtime::read_int_element(args_[e->int_value], p.dtype, idx);
+        if (fl)
+          r.f = runtime::read_element(args_[e->int_value], p.dtype, idx);
+        else
+          r.i = runtime::read_int_element(args_[e->int_value], p.dtype, idx);
         return r;
       }
       case ExprKind::Cast: return convert(eval(e->operands[0]), e->operands[0]->dtype, e->dtype);
-      case ExprKind::Select: return eval(e->operands[0]).i ? eval(e->operands[1]) : eval(e->operands[2]);
+      case ExprKind::Select:
+        return eval(e->operands[0]).i ? eval(e->operands[1]) : eval(e->operands[2]);
       case ExprKind::Philox:
-        r.f = round_to_dtype(runtime::philox_sample(e->seed, e->offset, static_cast<uint64_t>(eval(e->operands[0]).i),
+        r.f = round_to_dtype(runtime::philox_sample(e->seed, e->offset,
+                                                    static_cast<uint64_t>(eval(e->operands[0]).i),
                                                     e->dist, mantissa_bits(e->dtype)),
                              e->dtype);
         return r;
       case ExprKind::Unary: return unary(e->unop, eval(e->operands[0]), e->dtype);
-      case ExprKind::Binary: return binary(e->binop, eval(e->operands[0]), eval(e->operands[1]), e->operands[0]->dtype);
+      case ExprKind::Binary:
+        return binary(e->binop, eval(e->operands[0]), eval(e->operands[1]), e->operands[0]->dtype);
     }
     return r;
   }

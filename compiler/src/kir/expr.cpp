@@ -35,7 +35,8 @@ void require_index(const Expr& e, const char* what) {
 /// x * k with k % c == 0. Returns false when nothing divides.
 bool split_multiple(const Expr& e, int64_t c, Expr* quotient, Expr* rest) {
   int64_t k = 0;
-  if (e->kind == ExprKind::Binary && e->binop == BinOp::Mul && is_int_imm(e->operands[1], &k) && k % c == 0) {
+  if (e->kind == ExprKind::Binary && e->binop == BinOp::Mul && is_int_imm(e->operands[1], &k) &&
+      k % c == 0) {
     *quotient = mul(e->operands[0], int_imm(k / c));
     *rest = int_imm(0);
     return true;
@@ -66,12 +67,22 @@ const char* binop_name(BinOp op) { return kBinOpNames[static_cast<int>(op)]; }
 
 bool binop_is_predicate(BinOp op) {
   switch (op) {
-    case BinOp::Lt: case BinOp::Le: case BinOp::Gt: case BinOp::Ge: case BinOp::Eq:
-    case BinOp::Ne: case BinOp::And: case BinOp::Or:
-      return true;
-    case BinOp::Add: case BinOp::Sub: case BinOp::Mul: case BinOp::Div: case BinOp::Mod:
-    case BinOp::Pow: case BinOp::Max: case BinOp::Min:
-      return false;
+    case BinOp::Lt:
+    case BinOp::Le:
+    case BinOp::Gt:
+    case BinOp::Ge:
+    case BinOp::Eq:
+    case BinOp::Ne:
+    case BinOp::And:
+    case BinOp::Or: return true;
+    case BinOp::Add:
+    case BinOp::Sub:
+    case BinOp::Mul:
+    case BinOp::Div:
+    case BinOp::Mod:
+    case BinOp::Pow:
+    case BinOp::Max:
+    case BinOp::Min: return false;
   }
   return false;
 }
@@ -137,7 +148,8 @@ Expr unary(UnOp op, Expr x) {
 }
 
 Expr binary(BinOp op, Expr a, Expr b) {
-  KILN_CHECK(a->dtype == b->dtype, std::string("kir::binary ") + binop_name(op) + ": operand dtypes differ");
+  KILN_CHECK(a->dtype == b->dtype,
+             std::string("kir::binary ") + binop_name(op) + ": operand dtypes differ");
   if (a->dtype == DType::Int64 && !binop_is_predicate(op)) {
     switch (op) {
       case BinOp::Add: return add(std::move(a), std::move(b));
@@ -189,7 +201,8 @@ Expr philox(uint64_t seed, uint64_t offset, int64_t dist, DType dtype, Expr inde
 }
 
 Range range_of(const Expr& e) {
-  constexpr int64_t kMin = std::numeric_limits<int64_t>::min() / 4, kMax = std::numeric_limits<int64_t>::max() / 4;
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min() / 4,
+                    kMax = std::numeric_limits<int64_t>::max() / 4;
   switch (e->kind) {
     case ExprKind::IntImm: return {e->int_value, e->int_value};
     case ExprKind::Var: return {0, std::max<int64_t>(e->bound - 1, 0)};
@@ -268,7 +281,8 @@ Expr mul(Expr a, Expr b) {
   if (cb && y == 0) return int_imm(0);
   if (cb && y == 1) return a;
   int64_t k = 0;
-  if (cb && a->kind == ExprKind::Binary && a->binop == BinOp::Mul && is_int_imm(a->operands[1], &k)) {
+  if (cb && a->kind == ExprKind::Binary && a->binop == BinOp::Mul &&
+      is_int_imm(a->operands[1], &k)) {
     return mul(a->operands[0], int_imm(k * y));
   }
   return raw_binary(BinOp::Mul, std::move(a), std::move(b));
@@ -290,8 +304,8 @@ Expr div(Expr a, Expr b) {
     if (rr.lo >= 0) return add(q, div(rest, int_imm(c)));
   }
   int64_t inner = 0;
-  if (a->kind == ExprKind::Binary && a->binop == BinOp::Div && is_int_imm(a->operands[1], &inner) && inner > 0 &&
-      range_of(a->operands[0]).lo >= 0) {
+  if (a->kind == ExprKind::Binary && a->binop == BinOp::Div && is_int_imm(a->operands[1], &inner) &&
+      inner > 0 && range_of(a->operands[0]).lo >= 0) {
     return div(a->operands[0], int_imm(inner * c));
   }
   return raw_binary(BinOp::Div, std::move(a), std::move(b));

@@ -78,13 +78,14 @@ struct Verifier {
     for (const auto& op : e->operands) expr(op);
     switch (e->kind) {
       case ExprKind::IntImm:
-      case ExprKind::FloatImm:
-        break;
+      case ExprKind::FloatImm: break;
       case ExprKind::Var:
-        if (!vars.count(e->int_value)) fail("loop variable v" + std::to_string(e->int_value) + " used outside its loop");
+        if (!vars.count(e->int_value))
+          fail("loop variable v" + std::to_string(e->int_value) + " used outside its loop");
         break;
       case ExprKind::Load:
-        if (e->int_value < 0 || e->int_value >= static_cast<int64_t>(k.params.size())) fail("load of a missing param");
+        if (e->int_value < 0 || e->int_value >= static_cast<int64_t>(k.params.size()))
+          fail("load of a missing param");
         if (k.params[e->int_value].dtype != e->dtype) fail("load dtype differs from its param");
         if (e->operands[0]->dtype != DType::Int64) fail("load index is not int64");
         break;
@@ -92,10 +93,10 @@ struct Verifier {
       case ExprKind::Binary:
       case ExprKind::Select:
       case ExprKind::Cast:
-      case ExprKind::Philox:
-        break;
+      case ExprKind::Philox: break;
       case ExprKind::AccRef:
-        if (!accs.count(e->int_value)) fail("accumulator a" + std::to_string(e->int_value) + " read before it is declared");
+        if (!accs.count(e->int_value))
+          fail("accumulator a" + std::to_string(e->int_value) + " read before it is declared");
         break;
     }
   }
@@ -103,7 +104,8 @@ struct Verifier {
   void stmt(const Stmt& s) {
     switch (s->kind) {
       case StmtKind::For:
-        if (!vars.insert(s->id).second) fail("loop variable v" + std::to_string(s->id) + " bound twice");
+        if (!vars.insert(s->id).second)
+          fail("loop variable v" + std::to_string(s->id) + " bound twice");
         for (const auto& b : s->body) stmt(b);
         vars.erase(s->id);
         break;
@@ -111,7 +113,8 @@ struct Verifier {
         for (const auto& b : s->body) stmt(b);
         break;
       case StmtKind::Store:
-        if (s->id < 0 || s->id >= static_cast<int64_t>(k.params.size()) || !k.params[s->id].output) {
+        if (s->id < 0 || s->id >= static_cast<int64_t>(k.params.size()) ||
+            !k.params[s->id].output) {
           fail("store to a param that is not an output");
         }
         expr(s->exprs[0]);
@@ -128,7 +131,8 @@ struct Verifier {
       case StmtKind::Extern:
         if (s->symbol.empty()) fail("extern call without a symbol");
         for (int64_t p : s->params) {
-          if (p < 0 || p >= static_cast<int64_t>(k.params.size())) fail("extern " + s->symbol + " passes a missing param");
+          if (p < 0 || p >= static_cast<int64_t>(k.params.size()))
+            fail("extern " + s->symbol + " passes a missing param");
         }
         break;
     }

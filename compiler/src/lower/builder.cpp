@@ -7,10 +7,12 @@
 
 namespace kiln::lower {
 
-using kir::Expr;
 using ir::Op;
+using kir::Expr;
 
-DType compute_dtype(DType t) { return t == DType::Float16 || t == DType::BFloat16 ? DType::Float32 : t; }
+DType compute_dtype(DType t) {
+  return t == DType::Float16 || t == DType::BFloat16 ? DType::Float32 : t;
+}
 
 Expr flatten_index(const std::vector<Expr>& idx, const Shape& shape) {
   Shape strides = contiguous_strides(shape);
@@ -25,7 +27,9 @@ std::vector<Expr> unflatten_index(const Expr& flat, const Shape& shape) {
   Shape strides = contiguous_strides(shape);
   std::vector<Expr> idx(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) {
-    idx[d] = shape[d] == 1 ? kir::int_imm(0) : kir::mod(kir::div(flat, kir::int_imm(strides[d])), kir::int_imm(shape[d]));
+    idx[d] = shape[d] == 1
+                 ? kir::int_imm(0)
+                 : kir::mod(kir::div(flat, kir::int_imm(strides[d])), kir::int_imm(shape[d]));
   }
   return idx;
 }
@@ -66,7 +70,9 @@ kir::BinOp binop_of(Op op) {
 }
 
 Expr clamp_index(Expr i, int64_t n) {
-  return kir::binary(kir::BinOp::Max, kir::binary(kir::BinOp::Min, std::move(i), kir::int_imm(n - 1)), kir::int_imm(0));
+  return kir::binary(kir::BinOp::Max,
+                     kir::binary(kir::BinOp::Min, std::move(i), kir::int_imm(n - 1)),
+                     kir::int_imm(0));
 }
 }  // namespace
 
@@ -127,11 +133,13 @@ bool Builder::contains_contraction(const ir::Node* n) const {
   return false;
 }
 
-Expr Builder::contraction(const ir::Node* n, const std::vector<Expr>& idx, std::vector<kir::Stmt>& stmts) {
+Expr Builder::contraction(const ir::Node* n, const std::vector<Expr>& idx,
+                          std::vector<kir::Stmt>& stmts) {
   const ir::Node* x = n->input(0).get();
   const ir::Node* y = n->input(1).get();
   for (const ir::Node* operand : {x, y}) {
-    if (contains_contraction(operand)) throw FusionBreak{operand, "matmul operand computed by another contraction"};
+    if (contains_contraction(operand))
+      throw FusionBreak{operand, "matmul operand computed by another contraction"};
   }
   size_t r = idx.size();
   int64_t k = x->shape()[r - 1];
@@ -149,7 +157,8 @@ Expr Builder::contraction(const ir::Node* n, const std::vector<Expr>& idx, std::
   DType dt = compute_dtype(n->dtype());
   int64_t acc = new_acc();
   stmts.push_back(kir::accumulator(acc, dt, kir::imm(0, dt)));
-  stmts.push_back(kir::loop(k_id, k, kir::LoopKind::Vectorizable, {kir::accumulate(acc, kir::ReduceOp::Sum, prod)}));
+  stmts.push_back(kir::loop(k_id, k, kir::LoopKind::Vectorizable,
+                            {kir::accumulate(acc, kir::ReduceOp::Sum, prod)}));
   return kir::acc_ref(acc, dt);
 }
 
@@ -189,8 +198,14 @@ bool affine(const Expr& e, Affine& out) {
       Affine a, b;
       if (!affine(e->operands[0], a) || !affine(e->operands[1], b)) return false;
       switch (e->binop) {
-        case kir::BinOp::Add: out.add(a, 1); out.add(b, 1); return true;
-        case kir::BinOp::Sub: out.add(a, 1); out.add(b, -1); return true;
+        case kir::BinOp::Add:
+          out.add(a, 1);
+          out.add(b, 1);
+          return true;
+        case kir::BinOp::Sub:
+          out.add(a, 1);
+          out.add(b, -1);
+          return true;
         case kir::BinOp::Mul:
           if (!b.coef.empty()) std::swap(a, b);
           if (!b.coef.empty()) return false;
@@ -217,8 +232,8 @@ bool affine(const Expr& e, Affine& out) {
 
 /// Movement ops whose index maps can be affine (views of a strided buffer).
 bool is_view_op(Op op) {
-  return op == Op::Reshape || op == Op::Permute || op == Op::Expand || op == Op::Slice || op == Op::Flip ||
-         op == Op::AsStrided;
+  return op == Op::Reshape || op == Op::Permute || op == Op::Expand || op == Op::Slice ||
+         op == Op::Flip || op == Op::AsStrided;
 }
 }  // namespace
 
@@ -288,9 +303,10 @@ Expr Builder::gemm_value(const ir::Node* n, const std::vector<Expr>& idx) {
   int64_t a_bs = batch_stride(x, a), b_bs = batch_stride(y, b);
   const char* symbol = dt == DType::Float32 ? "kiln_extern_gemm_f32" : "kiln_extern_gemm_f64";
   // Argument layout: kernels/cpu/gemm.h (kiln_extern_gemm_f32).
-  gemm_call_ = kir::extern_call(symbol, {a.param, b.param, gemm_out_},
-                                {batch, m, nn, k, a.offset, a_bs, a.strides[r - 2], a.strides[r - 1], b.offset, b_bs,
-                                 b.strides[r - 2], b.strides[r - 1]});
+  gemm_call_ =
+      kir::extern_call(symbol, {a.param, b.param, gemm_out_},
+                       {batch, m, nn, k, a.offset, a_bs, a.strides[r - 2], a.strides[r - 1],
+                        b.offset, b_bs, b.strides[r - 2], b.strides[r - 1]});
   gemm_node_ = n;
   return kir::load(gemm_out_, dt, flatten_index(idx, s));
 }
@@ -308,7 +324,8 @@ Expr Builder::reduce_value(const ir::Node* r) {
   if (it != acc_of_.end()) return kir::acc_ref(it->second, compute_dtype(r->dtype()));
   const ir::Node* in = r->input(0).get();
   if (!has_rows_ || in->shape() != domain_ || r->attrs().ints != axes_) {
-    throw FusionBreak{r, "reduce over other rows than the kernel's (input " + shape_str(in->shape()) + ")"};
+    throw FusionBreak{
+        r, "reduce over other rows than the kernel's (input " + shape_str(in->shape()) + ")"};
   }
   // Inner loop over the reduced axes; the kept axes are the current row's.
   Shape inner_shape;
@@ -326,7 +343,7 @@ Expr Builder::reduce_value(const ir::Node* r) {
   Expr body = value(in, full);
   end_pass(enclosing);
   DType dt = compute_dtype(r->dtype());
-  kir::ReduceOp op = r->op() == Op::Sum ? kir::ReduceOp::Sum
+  kir::ReduceOp op = r->op() == Op::Sum   ? kir::ReduceOp::Sum
                      : r->op() == Op::Max ? kir::ReduceOp::Max
                      : r->op() == Op::Min ? kir::ReduceOp::Min
                                           : kir::ReduceOp::Prod;
@@ -337,7 +354,8 @@ Expr Builder::reduce_value(const ir::Node* r) {
     // Seed with the row's first element, so no identity is needed for any dtype.
     std::vector<Expr> first = full;
     for (size_t d = 0; d < domain_.size(); ++d) {
-      if (std::binary_search(axes_.begin(), axes_.end(), static_cast<int64_t>(d))) first[d] = kir::int_imm(0);
+      if (std::binary_search(axes_.begin(), axes_.end(), static_cast<int64_t>(d)))
+        first[d] = kir::int_imm(0);
     }
     row_stmts_.push_back(kir::accumulator(acc, dt, value(in, first)));
   } else {
@@ -359,7 +377,8 @@ Expr Builder::value(const ir::Node* n, const std::vector<Expr>& idx) {
   if (!fused(n)) {
     int64_t p = param_of(n);
     loads_[{p, pass_}] = true;
-    e = kir::cast(kir::load(p, n->dtype(), flatten_index(idx, n->shape())), compute_dtype(n->dtype()));
+    e = kir::cast(kir::load(p, n->dtype(), flatten_index(idx, n->shape())),
+                  compute_dtype(n->dtype()));
   } else {
     e = compute(n, idx);
   }
@@ -378,7 +397,9 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
           return kir::imm(a.scalar, dt);
         case Op::Iota: return kir::cast(idx[a.ints[0]], dt);
         case Op::Random:
-          return kir::cast(kir::philox(a.seed, a.offset, a.ints[0], n->dtype(), flatten_index(idx, n->shape())), dt);
+          return kir::cast(
+              kir::philox(a.seed, a.offset, a.ints[0], n->dtype(), flatten_index(idx, n->shape())),
+              dt);
         default: KILN_CHECK(false, "load reached compute()");
       }
     case ir::OpKind::Unary: {
@@ -388,15 +409,13 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
       if (dt != n->dtype()) return kir::cast(kir::cast(x, n->dtype()), dt);
       return kir::cast(x, dt);
     }
-    case ir::OpKind::Binary:
-    {
+    case ir::OpKind::Binary: {
       // Operands are built in order (not as call arguments, whose order C++ leaves open), so
       // params and kernel names are the same whichever compiler built kiln.
       Expr a = value(n->input(0).get(), idx);
       return kir::binary(binop_of(n->op()), a, value(n->input(1).get(), idx));
     }
-    case ir::OpKind::Ternary:
-    {
+    case ir::OpKind::Ternary: {
       Expr c = value(n->input(0).get(), idx);
       Expr a = value(n->input(1).get(), idx);
       return kir::select(c, a, value(n->input(2).get(), idx));
@@ -417,7 +436,8 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
     case ir::OpKind::Opaque:
       if (n->op() == Op::MatMul) {
         bool here = has_elementwise_ && idx.size() == elementwise_idx_.size();
-        for (size_t d = 0; here && d < idx.size(); ++d) here = same_expr(idx[d], elementwise_idx_[d]);
+        for (size_t d = 0; here && d < idx.size(); ++d)
+          here = same_expr(idx[d], elementwise_idx_[d]);
         if (!here) throw FusionBreak{n, "matmul read other than at its output element"};
         if (n != root_) acc_of_.emplace(n, -1);  // counted like a fused reduction
         if (Expr g = gemm_value(n, idx)) return g;
@@ -427,7 +447,8 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
         const ir::Node* x = n->input(0).get();
         int64_t axis = a.ints[0], size = x->shape()[axis];
         Expr j = value(n->input(1).get(), idx);
-        j = kir::select(kir::binary(kir::BinOp::Lt, j, kir::int_imm(0)), kir::add(j, kir::int_imm(size)), j);
+        j = kir::select(kir::binary(kir::BinOp::Lt, j, kir::int_imm(0)),
+                        kir::add(j, kir::int_imm(size)), j);
         std::vector<Expr> at = idx;
         at[axis] = clamp_index(j, size);
         return value(x, at);
@@ -443,8 +464,7 @@ Expr Builder::movement(const ir::Node* n, const std::vector<Expr>& idx) {
   const auto& a = n->attrs().ints;
   std::vector<Expr> at(is.size());
   switch (n->op()) {
-    case Op::Reshape:
-      return value(in, unflatten_index(flatten_index(idx, n->shape()), is));
+    case Op::Reshape: return value(in, unflatten_index(flatten_index(idx, n->shape()), is));
     case Op::Permute:
       for (size_t d = 0; d < idx.size(); ++d) at[a[d]] = idx[d];
       return value(in, at);
@@ -475,11 +495,13 @@ Expr Builder::movement(const ir::Node* n, const std::vector<Expr>& idx) {
       return value(in, at);
     case Op::Flip:
       at = idx;
-      for (int64_t d : a) at[d] = kir::add(kir::mul(idx[d], kir::int_imm(-1)), kir::int_imm(is[d] - 1));
+      for (int64_t d : a)
+        at[d] = kir::add(kir::mul(idx[d], kir::int_imm(-1)), kir::int_imm(is[d] - 1));
       return value(in, at);
     case Op::AsStrided: {
       Expr flat = kir::int_imm(a.back());
-      for (size_t d = 0; d < idx.size(); ++d) flat = kir::add(flat, kir::mul(idx[d], kir::int_imm(a[d])));
+      for (size_t d = 0; d < idx.size(); ++d)
+        flat = kir::add(flat, kir::mul(idx[d], kir::int_imm(a[d])));
       return value(in, {flat});
     }
     default: KILN_CHECK(false, "not a movement op");

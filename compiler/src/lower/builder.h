@@ -47,9 +47,10 @@ class Builder {
   /// Declares the elementwise context: the kernel's loop computes the root at `idx`, so a
   /// matmul read exactly there can run as an inner loop in the same kernel (its epilogue fused).
   void set_elementwise(std::vector<kir::Expr> idx);
-  /// The value of matmul `n` at `idx` as a dot product over its inner dim (x[.., i, :] . y[.., :, j]),
-  /// emitted into `stmts`. Throws FusionBreak when an operand holds another contraction.
-  kir::Expr contraction(const ir::Node* n, const std::vector<kir::Expr>& idx, std::vector<kir::Stmt>& stmts);
+  /// The value of matmul `n` at `idx` as a dot product over its inner dim (x[.., i, :] . y[.., :,
+  /// j]), emitted into `stmts`. Throws FusionBreak when an operand holds another contraction.
+  kir::Expr contraction(const ir::Node* n, const std::vector<kir::Expr>& idx,
+                        std::vector<kir::Stmt>& stmts);
 
   // ---- matmul as a GEMM call (kernels/cpu/gemm.h) ----------------------------------------
   /// Allows an f32/f64 matmul of `shape` read at the elementwise index to run as a call of the

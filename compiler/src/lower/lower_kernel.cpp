@@ -11,8 +11,8 @@
 
 namespace kiln::lower {
 
-using kir::Expr;
 using ir::Op;
+using kir::Expr;
 
 namespace {
 
@@ -81,9 +81,10 @@ kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
   Expr v = b.value(shaped, idx);
   std::vector<kir::Stmt> body = b.take_row_statements();
   body.push_back(kir::store(out, flat, narrow_for_store(v, root->dtype())));
-  kir::Stmt loop = rows ? kir::loop(id, n / inner, kir::LoopKind::Parallel,
-                                    {kir::loop(k_id, inner, kir::LoopKind::Vectorizable, std::move(body))})
-                        : kir::loop(id, n, kir::LoopKind::Parallel, std::move(body));
+  kir::Stmt loop =
+      rows ? kir::loop(id, n / inner, kir::LoopKind::Parallel,
+                       {kir::loop(k_id, inner, kir::LoopKind::Vectorizable, std::move(body))})
+           : kir::loop(id, n, kir::LoopKind::Parallel, std::move(body));
   // A matmul that runs as a GEMM call (Builder::gemm_value) writes the output buffer first;
   // the loop then applies the fused epilogue in place (reading the product back), and is not
   // needed when the matmul is the kernel's value itself.
@@ -94,7 +95,8 @@ kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
   return loop;
 }
 
-kir::Stmt row_body(Builder& b, const ir::Node* flat_root, const ir::Node* first_reduce, int64_t out) {
+kir::Stmt row_body(Builder& b, const ir::Node* flat_root, const ir::Node* first_reduce,
+                   int64_t out) {
   const ir::Node* root = logical_root(b, flat_root);
   const ir::Node* r0 = first_reduce;
   Shape domain = r0->input(0)->shape();
@@ -105,7 +107,8 @@ kir::Stmt row_body(Builder& b, const ir::Node* flat_root, const ir::Node* first_
   for (int64_t a : axes) reduced_shape[a] = 1;
   bool per_row = root->numel() == numel_of(reduced_shape) && root->shape() != domain;
   if (!per_row && root->shape() != domain) {
-    throw FusionBreak{r0, "reduce result broadcast to a shape other than its input's " + shape_str(domain)};
+    throw FusionBreak{
+        r0, "reduce result broadcast to a shape other than its input's " + shape_str(domain)};
   }
   Shape outer_shape, inner_shape;
   for (size_t d = 0; d < domain.size(); ++d) {
@@ -135,8 +138,9 @@ kir::Stmt row_body(Builder& b, const ir::Node* flat_root, const ir::Node* first_
     b.next_pass();
     Expr v = b.value(root, full);
     body = b.take_row_statements();
-    body.push_back(kir::loop(k_id, numel_of(inner_shape), kir::LoopKind::Vectorizable,
-                             {kir::store(out, flatten_index(full, domain), narrow_for_store(v, root->dtype()))}));
+    body.push_back(kir::loop(
+        k_id, numel_of(inner_shape), kir::LoopKind::Vectorizable,
+        {kir::store(out, flatten_index(full, domain), narrow_for_store(v, root->dtype()))}));
   }
   return kir::loop(row_id, numel_of(outer_shape), kir::LoopKind::Parallel, std::move(body));
 }
@@ -157,14 +161,16 @@ std::string kernel_name(const kir::Kernel& k) {
 
 }  // namespace
 
-LoweredKernel lower_kernel(const ir::Node* root, const std::unordered_set<const ir::Node*>& materialized) {
+LoweredKernel lower_kernel(const ir::Node* root,
+                           const std::unordered_set<const ir::Node*>& materialized) {
   KILN_CHECK(root->op() != Op::Load, "a load needs no kernel");
   Builder b(root, materialized);
   // The output param is numbered after the inputs, which are only known once the body is
   // built; use a placeholder and renumber below.
   constexpr int64_t kOut = 1 << 30;
   kir::Stmt body;
-  if (ir::op_kind(root->op()) == ir::OpKind::Opaque && root->op() != Op::Gather && root->op() != Op::MatMul) {
+  if (ir::op_kind(root->op()) == ir::OpKind::Opaque && root->op() != Op::Gather &&
+      root->op() != Op::MatMul) {
     body = opaque_body(b, root, kOut);
   } else if (const ir::Node* r = find_reduce(b, root)) {
     body = row_body(b, root, r, kOut);
@@ -205,14 +211,17 @@ LoweredKernel lower_kernel(const ir::Node* root, const std::unordered_set<const 
     return copy;
   };
   lk.kernel.body = renumber(body);
-  for (const ir::Node* in : lk.inputs) lk.kernel.params.push_back({in->dtype(), in->numel(), false});
+  for (const ir::Node* in : lk.inputs)
+    lk.kernel.params.push_back({in->dtype(), in->numel(), false});
   lk.kernel.params.push_back({root->dtype(), root->numel(), true});
   int64_t out_bytes = root->numel() * itemsize(root->dtype());
   lk.kernel.bytes_moved = b.bytes_loaded() + out_bytes;
   // A GEMM's epilogue reads the product back from the output and writes it again.
-  if (b.gemm_call() && logical_root(b, root) != b.gemm_node()) lk.kernel.bytes_moved += 2 * out_bytes;
+  if (b.gemm_call() && logical_root(b, root) != b.gemm_node())
+    lk.kernel.bytes_moved += 2 * out_bytes;
   lk.kernel.bytes_minimum = out_bytes;
-  for (const ir::Node* in : lk.inputs) lk.kernel.bytes_minimum += in->numel() * itemsize(in->dtype());
+  for (const ir::Node* in : lk.inputs)
+    lk.kernel.bytes_minimum += in->numel() * itemsize(in->dtype());
   lk.kernel.name = kernel_name(lk.kernel);
   kir::verify(lk.kernel);
   return lk;

@@ -4,9 +4,9 @@
 
 namespace kiln::lower {
 
+using ir::Op;
 using kir::Expr;
 using kir::LoopKind;
-using ir::Op;
 
 namespace {
 
@@ -40,7 +40,8 @@ kir::Stmt cumsum(Builder& b, const ir::Node* n, int64_t out) {
                    {kir::accumulator(acc, dt, kir::imm(0, dt)),
                     kir::loop(j_id, s[axis], LoopKind::Serial,
                               {kir::accumulate(acc, kir::ReduceOp::Sum, v),
-                               kir::store(out, flatten_index(idx, s), kir::cast(kir::acc_ref(acc, dt), n->dtype()))})});
+                               kir::store(out, flatten_index(idx, s),
+                                          kir::cast(kir::acc_ref(acc, dt), n->dtype()))})});
 }
 
 /// Stable argsort by rank: element i of a row goes to position #{j : x_j before x_i}, where
@@ -64,25 +65,30 @@ kir::Stmt argsort(Builder& b, const ir::Node* n, int64_t out) {
     return kir::select(isnan(q), kir::unary(Op::Not, isnan(p)), kir::binary(kir::BinOp::Lt, p, q));
   };
   Expr before = descending ? lt(xi, xj) : lt(xj, xi);
-  Expr tie = kir::binary(kir::BinOp::And,
-                         kir::unary(Op::Not, descending ? lt(xj, xi) : lt(xi, xj)),
+  Expr tie = kir::binary(kir::BinOp::And, kir::unary(Op::Not, descending ? lt(xj, xi) : lt(xi, xj)),
                          kir::binary(kir::BinOp::Lt, j, i));
-  Expr counts = kir::cast(kir::binary(kir::BinOp::Or, before, kir::binary(kir::BinOp::And, tie, kir::unary(Op::Not, before))), DType::Int64);
+  Expr counts =
+      kir::cast(kir::binary(kir::BinOp::Or, before,
+                            kir::binary(kir::BinOp::And, tie, kir::unary(Op::Not, before))),
+                DType::Int64);
   int64_t acc = b.new_acc();
   Expr pos = flatten_index(row_index(s, axis, row, kir::acc_ref(acc, DType::Int64)), s);
   return kir::loop(row_id, rows, LoopKind::Parallel,
                    {kir::loop(i_id, s[axis], LoopKind::Serial,
                               {kir::accumulator(acc, DType::Int64, kir::int_imm(0)),
-                               kir::loop(j_id, s[axis], LoopKind::Vectorizable, {kir::accumulate(acc, kir::ReduceOp::Sum, counts)}),
+                               kir::loop(j_id, s[axis], LoopKind::Vectorizable,
+                                         {kir::accumulate(acc, kir::ReduceOp::Sum, counts)}),
                                kir::store(out, pos, i)})});
 }
 
 /// The first pass of scatter and set_strided: copy the base into the output.
-kir::Stmt copy_base(Builder& b, const ir::Node* base, const Shape& shape, DType dtype, int64_t out) {
+kir::Stmt copy_base(Builder& b, const ir::Node* base, const Shape& shape, DType dtype,
+                    int64_t out) {
   int64_t id = 0;
   Expr i = b.new_var(numel_of(shape), &id);
-  return kir::loop(id, numel_of(shape), LoopKind::Parallel,
-                   {kir::store(out, i, kir::cast(b.value(base, unflatten_index(i, shape)), dtype))});
+  return kir::loop(
+      id, numel_of(shape), LoopKind::Parallel,
+      {kir::store(out, i, kir::cast(b.value(base, unflatten_index(i, shape)), dtype))});
 }
 
 kir::Stmt scatter(Builder& b, const ir::Node* n, int64_t out) {
@@ -96,14 +102,17 @@ kir::Stmt scatter(Builder& b, const ir::Node* n, int64_t out) {
   std::vector<Expr> idx = unflatten_index(i, is);
   int64_t size = n->shape()[axis];
   Expr j = b.value(index, idx);
-  j = kir::select(kir::binary(kir::BinOp::Lt, j, kir::int_imm(0)), kir::add(j, kir::int_imm(size)), j);
-  j = kir::binary(kir::BinOp::Max, kir::binary(kir::BinOp::Min, j, kir::int_imm(size - 1)), kir::int_imm(0));
+  j = kir::select(kir::binary(kir::BinOp::Lt, j, kir::int_imm(0)), kir::add(j, kir::int_imm(size)),
+                  j);
+  j = kir::binary(kir::BinOp::Max, kir::binary(kir::BinOp::Min, j, kir::int_imm(size - 1)),
+                  kir::int_imm(0));
   std::vector<Expr> at = idx;
   at[axis] = j;
   // Serial, so that with repeated indices the last write wins deterministically.
-  return kir::block({copy, kir::loop(id, numel_of(is), LoopKind::Serial,
-                                     {kir::store(out, flatten_index(at, n->shape()),
-                                                 kir::cast(b.value(n->input(2).get(), idx), n->dtype()))})});
+  return kir::block(
+      {copy, kir::loop(id, numel_of(is), LoopKind::Serial,
+                       {kir::store(out, flatten_index(at, n->shape()),
+                                   kir::cast(b.value(n->input(2).get(), idx), n->dtype()))})});
 }
 
 kir::Stmt set_strided(Builder& b, const ir::Node* n, int64_t out) {
@@ -116,8 +125,9 @@ kir::Stmt set_strided(Builder& b, const ir::Node* n, int64_t out) {
   std::vector<Expr> idx = unflatten_index(i, src->shape());
   Expr pos = kir::int_imm(a.back());
   for (size_t d = 0; d < idx.size(); ++d) pos = kir::add(pos, kir::mul(idx[d], kir::int_imm(a[d])));
-  return kir::block({copy, kir::loop(id, src->numel(), LoopKind::Parallel,
-                                     {kir::store(out, pos, kir::cast(b.value(src, idx), n->dtype()))})});
+  return kir::block(
+      {copy, kir::loop(id, src->numel(), LoopKind::Parallel,
+                       {kir::store(out, pos, kir::cast(b.value(src, idx), n->dtype()))})});
 }
 
 }  // namespace

@@ -8,7 +8,8 @@ void check_indices(const std::vector<const Node*>& order) {
   for (const Node* n : order) {
     if (n->op() != Op::Gather && n->op() != Op::Scatter) continue;
     const Node* idx = n->input(1).get();
-    while (idx->op() != Op::Load && (is_movement(idx->op()) || idx->op() == Op::Cast)) idx = idx->input(0).get();
+    while (idx->op() != Op::Load && (is_movement(idx->op()) || idx->op() == Op::Cast))
+      idx = idx->input(0).get();
     if (idx->op() != Op::Load || !idx->buffer()) continue;
     int64_t axis = n->attrs().ints[0];
     int64_t size = n->input(0)->shape()[axis];

@@ -16,7 +16,9 @@ namespace {
 constexpr int kMaxRecomputeNodes = 24;
 
 /// Opaque ops that always run as kernels of their own (matmul instead fuses its epilogue).
-bool is_kernel_op(Op op) { return op_kind(op) == OpKind::Opaque && op != Op::Gather && op != Op::MatMul; }
+bool is_kernel_op(Op op) {
+  return op_kind(op) == OpKind::Opaque && op != Op::Gather && op != Op::MatMul;
+}
 
 int fused_size(const Node* n, const std::unordered_set<const Node*>& materialized, int limit) {
   std::vector<const Node*> stack{n};
@@ -28,7 +30,8 @@ int fused_size(const Node* n, const std::unordered_set<const Node*>& materialize
     ++count;
     for (const auto& in : x->inputs()) {
       const Node* i = in.get();
-      if (i->op() != Op::Load && !materialized.count(i) && seen.insert(i).second) stack.push_back(i);
+      if (i->op() != Op::Load && !materialized.count(i) && seen.insert(i).second)
+        stack.push_back(i);
     }
   }
   return count;
@@ -46,11 +49,13 @@ Schedule schedule(const std::vector<NodeRef>& outputs) {
   }
   std::unordered_set<const Node*> materialized;
   auto materialize = [&](const Node* n, std::string reason) {
-    if (n->op() != Op::Load && materialized.insert(n).second) s.breaks.push_back({n, std::move(reason)});
+    if (n->op() != Op::Load && materialized.insert(n).second)
+      s.breaks.push_back({n, std::move(reason)});
   };
   for (const auto& out : outputs) materialize(out.get(), "output");
   for (const Node* n : order) {
-    if (is_kernel_op(n->op())) materialize(n, std::string(op_name(n->op())) + " runs as its own kernel");
+    if (is_kernel_op(n->op()))
+      materialize(n, std::string(op_name(n->op())) + " runs as its own kernel");
   }
   for (const Node* n : order) {
     if (consumers[n] > 1 && n->op() == Op::MatMul) materialize(n, "matmul with several consumers");
@@ -86,8 +91,9 @@ Schedule schedule(const std::vector<NodeRef>& outputs) {
       if (broken) break;
     }
     if (!broken) break;
-    KILN_CHECK(!materialized.count(broken), std::string("fusion break on a node already materialized: ") +
-                                                op_name(broken->op()) + shape_str(broken->shape()) + ": " + reason);
+    KILN_CHECK(!materialized.count(broken),
+               std::string("fusion break on a node already materialized: ") +
+                   op_name(broken->op()) + shape_str(broken->shape()) + ": " + reason);
     materialize(broken, reason);
   }
   return s;

@@ -33,12 +33,14 @@ NodeRef fold_constants(const NodeRef& n) {
   for (const auto& in : n->inputs()) {
     auto c = const_value(in);
     if (!c) return nullptr;
-    scalars.push_back(in->attrs().ints.empty() ? constant(*c, in->dtype(), {}, in->device())
-                                               : constant_int(in->attrs().ints[0], in->dtype(), {}, in->device()));
+    scalars.push_back(in->attrs().ints.empty()
+                          ? constant(*c, in->dtype(), {}, in->device())
+                          : constant_int(in->attrs().ints[0], in->dtype(), {}, in->device()));
   }
   NodeRef small = make(n->op(), scalars, n->dtype(), {}, n->attrs(), n->device());
   runtime::BufferPtr v = interpret({small})[0];
-  if (!is_floating(n->dtype())) return constant_int(v->get_int(0), n->dtype(), n->shape(), n->device());
+  if (!is_floating(n->dtype()))
+    return constant_int(v->get_int(0), n->dtype(), n->shape(), n->device());
   return constant(v->get(0), n->dtype(), n->shape(), n->device());
 }
 
@@ -89,14 +91,14 @@ NodeRef identity(const NodeRef& n) {
         return in[0]->input(0);
       }
       return nullptr;
-    default:
-      return nullptr;
+    default: return nullptr;
   }
 }
 
 /// The rules, tried in order on each rebuilt node until none applies.
 const std::vector<std::function<NodeRef(const NodeRef&)>>& rules() {
-  static const std::vector<std::function<NodeRef(const NodeRef&)>> table = {fold_constants, move_constant, identity};
+  static const std::vector<std::function<NodeRef(const NodeRef&)>> table = {
+      fold_constants, move_constant, identity};
   return table;
 }
 

@@ -26,7 +26,8 @@ Tensor binary(const char* name, Op op, const Tensor& a, const Tensor& b, Out out
   DType dtype = detail::result_type({operand(a), operand(b)});
   if (out == Out::Float && !is_floating(dtype)) dtype = kFloat32;
   Shape shape = broadcast_shapes(name, a.sizes(), b.sizes());
-  return Tensor::from_node(ir::binary(op, detail::prepare(a, dtype, shape), detail::prepare(b, dtype, shape)));
+  return Tensor::from_node(
+      ir::binary(op, detail::prepare(a, dtype, shape), detail::prepare(b, dtype, shape)));
 }
 
 Tensor binary(const char* name, Op op, const Tensor& a, Scalar b, Out out = Out::Promoted) {
@@ -60,7 +61,8 @@ Tensor unary_same(const char* name, Op op, const Tensor& x) {
   if (x.dtype() == kBool && op == Op::Neg) {
     throw DTypeError(std::string("[") + name + "] is not supported for bool tensors");
   }
-  if (x.dtype() == kBool || (!is_floating(x.dtype()) && (op == Op::Floor || op == Op::Ceil || op == Op::Round))) {
+  if (x.dtype() == kBool ||
+      (!is_floating(x.dtype()) && (op == Op::Floor || op == Op::Ceil || op == Op::Round))) {
     if (op != Op::Abs && op != Op::Neg && (op != Op::Sign || x.dtype() == kBool)) return x.clone();
   }
   return Tensor::from_node(ir::unary(op, x.node()));
@@ -78,7 +80,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   detail::check_defined("sub", a);
   detail::check_defined("sub", b);
   if (a.dtype() == kBool && b.dtype() == kBool) {
-    throw DTypeError("[sub] subtraction with two bool tensors is not supported; use logical_xor or ^");
+    throw DTypeError(
+        "[sub] subtraction with two bool tensors is not supported; use logical_xor or ^");
   }
   return binary("sub", Op::Sub, a, b);
 }
@@ -93,8 +96,9 @@ Tensor pow(const Tensor& a, const Tensor& exponent) { return binary("pow", Op::P
 Tensor pow(const Tensor& a, Scalar exponent) {
   detail::check_defined("pow", a);
   if (!is_floating(a.dtype()) && exponent.kind() != Scalar::Kind::Float && exponent.to_int() < 0) {
-    throw DTypeError(std::string("[pow] integers to negative integer powers are not allowed (exponent ") +
-                     std::to_string(exponent.to_int()) + ", dtype " + torch_name(a.dtype()) + ")");
+    throw DTypeError(
+        std::string("[pow] integers to negative integer powers are not allowed (exponent ") +
+        std::to_string(exponent.to_int()) + ", dtype " + torch_name(a.dtype()) + ")");
   }
   return binary("pow", Op::Pow, a, exponent);
 }
@@ -165,12 +169,15 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   detail::check_defined("where", a);
   detail::check_defined("where", b);
   if (cond.dtype() != kBool) {
-    throw DTypeError(std::string("[where] expected condition to be a bool tensor, got ") + torch_name(cond.dtype()));
+    throw DTypeError(std::string("[where] expected condition to be a bool tensor, got ") +
+                     torch_name(cond.dtype()));
   }
   detail::check_same_device("where", {&cond, &a, &b});
   DType dtype = detail::result_type({operand(a), operand(b)});
-  Shape shape = broadcast_shapes("where", broadcast_shapes("where", cond.sizes(), a.sizes()), b.sizes());
-  return Tensor::from_node(ir::where(detail::prepare(cond, kBool, shape), detail::prepare(a, dtype, shape),
+  Shape shape =
+      broadcast_shapes("where", broadcast_shapes("where", cond.sizes(), a.sizes()), b.sizes());
+  return Tensor::from_node(ir::where(detail::prepare(cond, kBool, shape),
+                                     detail::prepare(a, dtype, shape),
                                      detail::prepare(b, dtype, shape)));
 }
 Tensor where(const Tensor& cond, const Tensor& a, Scalar b) {
@@ -188,8 +195,12 @@ Tensor gt(const Tensor& a, const Tensor& b) { return binary("gt", Op::Gt, a, b, 
 Tensor ge(const Tensor& a, const Tensor& b) { return binary("ge", Op::Ge, a, b, Out::Bool); }
 Tensor eq(const Tensor& a, const Tensor& b) { return binary("eq", Op::Eq, a, b, Out::Bool); }
 Tensor ne(const Tensor& a, const Tensor& b) { return binary("ne", Op::Ne, a, b, Out::Bool); }
-Tensor logical_and(const Tensor& a, const Tensor& b) { return binary("logical_and", Op::And, a.to(kBool), b.to(kBool)); }
-Tensor logical_or(const Tensor& a, const Tensor& b) { return binary("logical_or", Op::Or, a.to(kBool), b.to(kBool)); }
+Tensor logical_and(const Tensor& a, const Tensor& b) {
+  return binary("logical_and", Op::And, a.to(kBool), b.to(kBool));
+}
+Tensor logical_or(const Tensor& a, const Tensor& b) {
+  return binary("logical_or", Op::Or, a.to(kBool), b.to(kBool));
+}
 Tensor logical_not(const Tensor& x) {
   detail::check_defined("logical_not", x);
   return Tensor::from_node(ir::unary(Op::Not, ir::cast(x.node(), kBool)));

@@ -45,10 +45,11 @@ Applied apply_basic(const Tensor& x, const std::vector<TensorIndex>& indices) {
     if (ix.kind() == Kind::Ellipsis) ++ellipses;
   }
   if (ellipses > 1) throw IndexError("[index] an index can only have a single ellipsis ('...')");
-  if (tensors > 1) throw IndexError("[index] indexing with more than one tensor is not supported yet");
+  if (tensors > 1)
+    throw IndexError("[index] indexing with more than one tensor is not supported yet");
   if (consumed > x.dim()) {
-    throw IndexError("[index] too many indices for tensor of dimension " + std::to_string(x.dim()) + " (got " +
-                     std::to_string(consumed) + ")");
+    throw IndexError("[index] too many indices for tensor of dimension " + std::to_string(x.dim()) +
+                     " (got " + std::to_string(consumed) + ")");
   }
   Applied r{x, std::nullopt, 0};
   int64_t d = 0;    // the dim of r.view the next index applies to
@@ -67,8 +68,9 @@ Applied apply_basic(const Tensor& x, const std::vector<TensorIndex>& indices) {
         int64_t n = r.view.size(d);
         int64_t i = ix.integer();
         if (i < -n || i >= n) {
-          throw IndexError("[index] index " + std::to_string(i) + " is out of bounds for dimension " +
-                           std::to_string(pos) + " with size " + std::to_string(n));
+          throw IndexError("[index] index " + std::to_string(i) +
+                           " is out of bounds for dimension " + std::to_string(pos) +
+                           " with size " + std::to_string(n));
         }
         r.view = r.view.select(d, i);
         ++pos;
@@ -103,9 +105,9 @@ Applied apply_basic(const Tensor& x, const std::vector<TensorIndex>& indices) {
 Tensor mask_positions(const Tensor& view, int64_t d, const Tensor& mask) {
   for (int64_t k = 0; k < mask.dim(); ++k) {
     if (mask.size(k) != view.size(d + k)) {
-      throw IndexError("[index] the shape of the mask " + shape_str(mask.sizes()) + " at index " + std::to_string(k) +
-                       " does not match the shape of the indexed tensor " + shape_str(view.sizes()) +
-                       " at index " + std::to_string(d + k));
+      throw IndexError("[index] the shape of the mask " + shape_str(mask.sizes()) + " at index " +
+                       std::to_string(k) + " does not match the shape of the indexed tensor " +
+                       shape_str(view.sizes()) + " at index " + std::to_string(d + k));
     }
   }
   std::vector<int64_t> pos;
@@ -133,7 +135,9 @@ Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
     return merged.index_select(a.advanced_dim, mask_positions(a.view, a.advanced_dim, idx));
   }
   if (is_floating(idx.dtype())) {
-    throw IndexError(std::string("[index] tensors used as indices must be long, int or bool, got ") + torch_name(idx.dtype()));
+    throw IndexError(
+        std::string("[index] tensors used as indices must be long, int or bool, got ") +
+        torch_name(idx.dtype()));
   }
   // An integer tensor index of any shape: select on the flattened index, then unflatten.
   Tensor picked = a.view.index_select(a.advanced_dim, idx.reshape({-1}));
@@ -176,7 +180,9 @@ Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor
     return *this;
   }
   if (is_floating(idx.dtype())) {
-    throw IndexError(std::string("[index_put_] tensors used as indices must be long, int or bool, got ") + torch_name(idx.dtype()));
+    throw IndexError(
+        std::string("[index_put_] tensors used as indices must be long, int or bool, got ") +
+        torch_name(idx.dtype()));
   }
   if (idx.dim() != 1) throw IndexError("[index_put_] integer tensor indices must be 1-D");
   // Scatter along the indexed dim: index and value broadcast to the selected slab's shape.
@@ -187,7 +193,8 @@ Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor
   ishape[d] = idx.numel();
   Tensor full_idx = idx.to(kInt64).reshape(ishape).expand(slab);
   Tensor v = value.to(target.dtype()).expand(slab);
-  target.copy_(Tensor::from_node(ir::scatter(target.node(), full_idx.node(), v.contiguous().node(), d)));
+  target.copy_(
+      Tensor::from_node(ir::scatter(target.node(), full_idx.node(), v.contiguous().node(), d)));
   return *this;
 }
 
@@ -196,7 +203,8 @@ Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, const Ten
 }
 
 Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, Scalar value) {
-  return index_put_(std::vector<TensorIndex>(indices), full({}, value, TensorOptions(dtype()).device(device())));
+  return index_put_(std::vector<TensorIndex>(indices),
+                    full({}, value, TensorOptions(dtype()).device(device())));
 }
 
 }  // namespace kiln

@@ -23,9 +23,10 @@ void check_can_cast(const char* op, DType from, DType to) {
 void check_no_overlap(const char* op, const Tensor& t) {
   for (int64_t d = 0; d < t.dim(); ++d) {
     if (t.stride(d) == 0 && t.size(d) > 1) {
-      throw Error(std::string("[") + op +
-                  "] unsupported operation: more than one element of the written-to tensor refers to a "
-                  "single memory location. Please clone() the tensor before performing the operation.");
+      throw Error(
+          std::string("[") + op +
+          "] unsupported operation: more than one element of the written-to tensor refers to a "
+          "single memory location. Please clone() the tensor before performing the operation.");
     }
   }
 }
@@ -35,7 +36,8 @@ Tensor& assign(const char* op, Tensor& self, const Tensor& value) {
   check_can_cast(op, value.dtype(), self.dtype());
   check_no_overlap(op, self);
   if (value.device() != self.device()) {
-    throw DeviceError(std::string("[") + op + "] expected " + self.device().str() + " but got " + value.device().str());
+    throw DeviceError(std::string("[") + op + "] expected " + self.device().str() + " but got " +
+                      value.device().str());
   }
   Shape b = broadcast_shapes(op, self.sizes(), value.sizes());
   if (b != self.sizes()) {

@@ -12,15 +12,19 @@ namespace {
 
 void check_matmul_dtypes(const char* op, const Tensor& a, const Tensor& b) {
   if (a.dtype() != b.dtype()) {
-    throw DTypeError(std::string("[") + op + "] expected both operands to have the same dtype, but got " +
+    throw DTypeError(std::string("[") + op +
+                     "] expected both operands to have the same dtype, but got " +
                      torch_name(a.dtype()) + " and " + torch_name(b.dtype()));
   }
-  if (a.dtype() == kBool) throw DTypeError(std::string("[") + op + "] is not implemented for bool tensors");
+  if (a.dtype() == kBool)
+    throw DTypeError(std::string("[") + op + "] is not implemented for bool tensors");
 }
 
-[[noreturn]] void cannot_multiply(const char* op, const Tensor& a, const Tensor& b, int64_t k1, int64_t k2) {
-  throw ShapeError(std::string("[") + op + "] shapes " + shape_str(a.sizes()) + " and " + shape_str(b.sizes()) +
-                   " cannot be multiplied (" + std::to_string(k1) + " != " + std::to_string(k2) + ")");
+[[noreturn]] void cannot_multiply(const char* op, const Tensor& a, const Tensor& b, int64_t k1,
+                                  int64_t k2) {
+  throw ShapeError(std::string("[") + op + "] shapes " + shape_str(a.sizes()) + " and " +
+                   shape_str(b.sizes()) + " cannot be multiplied (" + std::to_string(k1) +
+                   " != " + std::to_string(k2) + ")");
 }
 
 }  // namespace
@@ -29,8 +33,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   detail::check_defined("matmul", a);
   detail::check_defined("matmul", b);
   if (a.dim() == 0 || b.dim() == 0) {
-    throw ShapeError("[matmul] both arguments need at least 1 dimension, got " + std::to_string(a.dim()) + "D and " +
-                     std::to_string(b.dim()) + "D");
+    throw ShapeError("[matmul] both arguments need at least 1 dimension, got " +
+                     std::to_string(a.dim()) + "D and " + std::to_string(b.dim()) + "D");
   }
   check_matmul_dtypes("matmul", a, b);
   detail::check_same_device("matmul", {&a, &b});
@@ -40,7 +44,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (b.dim() == 1) bs.push_back(1);
   int64_t k1 = as.back(), k2 = bs[bs.size() - 2];
   if (k1 != k2) cannot_multiply("matmul", a, b, k1, k2);
-  Shape batch = broadcast_shapes("matmul", Shape(as.begin(), as.end() - 2), Shape(bs.begin(), bs.end() - 2));
+  Shape batch =
+      broadcast_shapes("matmul", Shape(as.begin(), as.end() - 2), Shape(bs.begin(), bs.end() - 2));
   Shape ae = batch, be = batch;
   ae.insert(ae.end(), as.end() - 2, as.end());
   be.insert(be.end(), bs.end() - 2, bs.end());
@@ -57,7 +62,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   detail::check_defined("mm", a);
   detail::check_defined("mm", b);
   if (a.dim() != 2 || b.dim() != 2) {
-    throw ShapeError("[mm] expected 2-D tensors, got " + std::to_string(a.dim()) + "D and " + std::to_string(b.dim()) + "D");
+    throw ShapeError("[mm] expected 2-D tensors, got " + std::to_string(a.dim()) + "D and " +
+                     std::to_string(b.dim()) + "D");
   }
   if (a.size(1) != b.size(0)) cannot_multiply("mm", a, b, a.size(1), b.size(0));
   return matmul(a, b);
@@ -67,10 +73,12 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   detail::check_defined("bmm", a);
   detail::check_defined("bmm", b);
   if (a.dim() != 3 || b.dim() != 3) {
-    throw ShapeError("[bmm] expected 3-D tensors, got " + std::to_string(a.dim()) + "D and " + std::to_string(b.dim()) + "D");
+    throw ShapeError("[bmm] expected 3-D tensors, got " + std::to_string(a.dim()) + "D and " +
+                     std::to_string(b.dim()) + "D");
   }
   if (a.size(0) != b.size(0)) {
-    throw ShapeError("[bmm] batch sizes differ: " + shape_str(a.sizes()) + " and " + shape_str(b.sizes()));
+    throw ShapeError("[bmm] batch sizes differ: " + shape_str(a.sizes()) + " and " +
+                     shape_str(b.sizes()));
   }
   if (a.size(2) != b.size(1)) cannot_multiply("bmm", a, b, a.size(2), b.size(1));
   return matmul(a, b);
@@ -87,7 +95,8 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   for (char c : equation) {
     if (c != ' ') eq += c;
   }
-  if (eq.find("...") != std::string::npos) throw Error("[einsum] ellipsis ('...') is not supported yet");
+  if (eq.find("...") != std::string::npos)
+    throw Error("[einsum] ellipsis ('...') is not supported yet");
   auto arrow = eq.find("->");
   std::string lhs = eq.substr(0, arrow);
   std::vector<std::string> inputs;
@@ -106,21 +115,24 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
     detail::check_defined("einsum", operands[i]);
     const std::string& term = inputs[i];
     if (static_cast<int64_t>(term.size()) != operands[i].dim()) {
-      throw ShapeError("[einsum] the subscript '" + term + "' for operand " + std::to_string(i) + " has " +
-                       std::to_string(term.size()) + " letters but the operand has " +
+      throw ShapeError("[einsum] the subscript '" + term + "' for operand " + std::to_string(i) +
+                       " has " + std::to_string(term.size()) + " letters but the operand has " +
                        std::to_string(operands[i].dim()) + " dims");
     }
     for (size_t k = 0; k < term.size(); ++k) {
       char c = term[k];
-      if (!std::isalpha(static_cast<unsigned char>(c))) throw Error(std::string("[einsum] invalid subscript '") + c + "'");
+      if (!std::isalpha(static_cast<unsigned char>(c)))
+        throw Error(std::string("[einsum] invalid subscript '") + c + "'");
       if (std::count(term.begin(), term.end(), c) > 1) {
-        throw Error(std::string("[einsum] repeated subscript '") + c + "' in one operand (diagonals) is not supported yet");
+        throw Error(std::string("[einsum] repeated subscript '") + c +
+                    "' in one operand (diagonals) is not supported yet");
       }
       int64_t s = operands[i].size(static_cast<int64_t>(k));
       auto it = size_of.find(c);
       if (it != size_of.end() && it->second != s && it->second != 1 && s != 1) {
-        throw ShapeError(std::string("[einsum] subscript '") + c + "' has size " + std::to_string(it->second) +
-                         " in one operand and " + std::to_string(s) + " in another");
+        throw ShapeError(std::string("[einsum] subscript '") + c + "' has size " +
+                         std::to_string(it->second) + " in one operand and " + std::to_string(s) +
+                         " in another");
       }
       size_of[c] = it == size_of.end() ? s : std::max(it->second, s);
       ++count[c];
@@ -130,7 +142,9 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   if (arrow != std::string::npos) {
     out = eq.substr(arrow + 2);
     for (char c : out) {
-      if (!size_of.count(c)) throw Error(std::string("[einsum] output subscript '") + c + "' does not appear in the inputs");
+      if (!size_of.count(c))
+        throw Error(std::string("[einsum] output subscript '") + c +
+                    "' does not appear in the inputs");
     }
   } else {
     for (auto& [c, n] : count) {
@@ -154,7 +168,10 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
       if (pos != std::string::npos) perm.push_back(static_cast<int64_t>(pos));
     }
     Tensor p = operands[i].permute(perm);
-    for (char c : all) shape.push_back(term.find(c) != std::string::npos ? operands[i].size(static_cast<int64_t>(term.find(c))) : 1);
+    for (char c : all)
+      shape.push_back(term.find(c) != std::string::npos
+                          ? operands[i].size(static_cast<int64_t>(term.find(c)))
+                          : 1);
     p = p.reshape(shape);
     product = product.defined() ? product * p : p;
   }

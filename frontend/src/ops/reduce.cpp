@@ -14,13 +14,14 @@ using ir::Op;
 namespace {
 
 /// Reduces x (already cast to dtype) over dims; keepdim keeps them as size 1.
-Tensor reduce(const char* name, Op op, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
-              DType dtype) {
+Tensor reduce(const char* name, Op op, const Tensor& x, const std::vector<int64_t>& dims,
+              bool keepdim, DType dtype) {
   detail::check_defined(name, x);
   std::vector<int64_t> axes = detail::reduce_axes(name, dims, x.dim());
   // Only an empty reduction with a non-empty result lacks an identity (amax of [2, 0] over dim 0
   // is an empty tensor, as in PyTorch).
-  if ((op == Op::Max || op == Op::Min) && x.numel() == 0 && numel_of(detail::drop_axes(x.sizes(), axes)) != 0) {
+  if ((op == Op::Max || op == Op::Min) && x.numel() == 0 &&
+      numel_of(detail::drop_axes(x.sizes(), axes)) != 0) {
     throw Error(std::string("[") + name + "] cannot reduce an empty tensor of shape " +
                 shape_str(x.sizes()) + " (the operation has no identity)");
   }
@@ -38,7 +39,8 @@ Tensor arg_extreme(const char* name, Op op, const Tensor& x, int64_t dim, bool k
   if (x.dim() == 0) return zeros({}, kInt64);
   int64_t d = wrap_dim(name, dim, x.dim());
   if (x.size(d) == 0 && numel_of(detail::drop_axes(x.sizes(), {d})) != 0) {
-    throw IndexError(std::string("[") + name + "] cannot compute over an empty dimension " + std::to_string(d));
+    throw IndexError(std::string("[") + name + "] cannot compute over an empty dimension " +
+                     std::to_string(d));
   }
   Tensor best = reduce(name, op, x, {d}, true, x.dtype());
   // A NaN is the extreme wherever it occurs; it is also the first candidate found.
@@ -70,15 +72,18 @@ Tensor mean(const Tensor& x) { return mean(x, {}, false); }
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   detail::check_defined("mean", x);
   if (!is_floating(x.dtype())) {
-    throw DTypeError(std::string("[mean] could not infer output dtype: input dtype must be floating, got ") +
-                     torch_name(x.dtype()));
+    throw DTypeError(
+        std::string("[mean] could not infer output dtype: input dtype must be floating, got ") +
+        torch_name(x.dtype()));
   }
   std::vector<int64_t> axes = detail::reduce_axes("mean", dims, x.dim());
   int64_t count = 1;
   for (int64_t a : axes) count *= x.size(a);
   return sum(x, dims, keepdim) / static_cast<double>(count);
 }
-Tensor prod(const Tensor& x) { return reduce("prod", Op::Prod, x, {}, false, accumulate_dtype(x.dtype())); }
+Tensor prod(const Tensor& x) {
+  return reduce("prod", Op::Prod, x, {}, false, accumulate_dtype(x.dtype()));
+}
 Tensor prod(const Tensor& x, int64_t dim, bool keepdim) {
   return reduce("prod", Op::Prod, x, {dim}, keepdim, accumulate_dtype(x.dtype()));
 }
@@ -93,17 +98,23 @@ Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
 std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_defined("max", x);
   int64_t d = wrap_dim("max", dim, x.dim());
-  return {reduce("max", Op::Max, x, {d}, keepdim, x.dtype()), arg_extreme("max", Op::Max, x, d, keepdim)};
+  return {reduce("max", Op::Max, x, {d}, keepdim, x.dtype()),
+          arg_extreme("max", Op::Max, x, d, keepdim)};
 }
 std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_defined("min", x);
   int64_t d = wrap_dim("min", dim, x.dim());
-  return {reduce("min", Op::Min, x, {d}, keepdim, x.dtype()), arg_extreme("min", Op::Min, x, d, keepdim)};
+  return {reduce("min", Op::Min, x, {d}, keepdim, x.dtype()),
+          arg_extreme("min", Op::Min, x, d, keepdim)};
 }
 Tensor argmax(const Tensor& x) { return arg_extreme("argmax", Op::Max, x.reshape({-1}), 0, false); }
-Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return arg_extreme("argmax", Op::Max, x, dim, keepdim); }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  return arg_extreme("argmax", Op::Max, x, dim, keepdim);
+}
 Tensor argmin(const Tensor& x) { return arg_extreme("argmin", Op::Min, x.reshape({-1}), 0, false); }
-Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_extreme("argmin", Op::Min, x, dim, keepdim); }
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
+  return arg_extreme("argmin", Op::Min, x, dim, keepdim);
+}
 
 Tensor norm(const Tensor& x, double p) { return norm(x, p, {}, false); }
 Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim) {
@@ -144,7 +155,9 @@ Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim
   // An all -inf (or +inf) row would give inf - inf; shift by 0 there instead.
   Tensor shift = where(abs(m) == std::numeric_limits<double>::infinity(), zeros_like(m), m);
   Tensor r = log(sum(exp(xf - shift), dims, true)) + shift;
-  if (!keepdim) r = Tensor::from_node(ir::reshape(r.node(), detail::drop_axes(x.sizes(), detail::reduce_axes("logsumexp", dims, x.dim()))));
+  if (!keepdim)
+    r = Tensor::from_node(ir::reshape(
+        r.node(), detail::drop_axes(x.sizes(), detail::reduce_axes("logsumexp", dims, x.dim()))));
   return r;
 }
 

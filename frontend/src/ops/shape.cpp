@@ -15,8 +15,12 @@ Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) { return x.transpo
 Tensor t(const Tensor& x) { return x.t(); }
 Tensor squeeze(const Tensor& x) { return x.squeeze(); }
 Tensor unsqueeze(const Tensor& x, int64_t dim) { return x.unsqueeze(dim); }
-Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) { return x.flatten(start_dim, end_dim); }
-Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) { return x.narrow(dim, start, length); }
+Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
+  return x.flatten(start_dim, end_dim);
+}
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
+  return x.narrow(dim, start, length);
+}
 Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) { return x.flip(dims); }
 
 Tensor Tensor::flip(const std::vector<int64_t>& dims) const {
@@ -31,14 +35,16 @@ Tensor Tensor::repeat(const std::vector<int64_t>& repeats) const {
   auto n = static_cast<int64_t>(repeats.size());
   if (n < dim()) {
     throw ShapeError("[repeat] number of repeat dims (" + std::to_string(n) +
-                     ") can not be smaller than number of dimensions of tensor (" + std::to_string(dim()) + ")");
+                     ") can not be smaller than number of dimensions of tensor (" +
+                     std::to_string(dim()) + ")");
   }
   // Interleave a broadcast dim before every dim: [r0, s0, r1, s1, ...], then merge pairs.
   Shape padded(n - dim(), 1);
   for (int64_t s : sizes()) padded.push_back(s);
   Shape inter, expanded, out;
   for (int64_t i = 0; i < n; ++i) {
-    if (repeats[i] < 0) throw ShapeError("[repeat] repeats can not be negative, got " + shape_str(repeats));
+    if (repeats[i] < 0)
+      throw ShapeError("[repeat] repeats can not be negative, got " + shape_str(repeats));
     inter.insert(inter.end(), {1, padded[i]});
     expanded.insert(expanded.end(), {repeats[i], padded[i]});
     out.push_back(repeats[i] * padded[i]);
@@ -66,21 +72,24 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   DType dtype = detail::result_type(ops);
   if (parts.empty()) return tensors[0].to(dtype).clone();
   const Tensor& first = parts[0];
-  if (first.dim() == 0) throw ShapeError("[cat] zero-dimensional tensor (at position 0) cannot be concatenated");
+  if (first.dim() == 0)
+    throw ShapeError("[cat] zero-dimensional tensor (at position 0) cannot be concatenated");
   int64_t d = wrap_dim("cat", dim, first.dim());
   std::vector<const Tensor*> ptrs;
   int64_t total = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     const Tensor& t = parts[i];
     if (t.dim() != first.dim()) {
-      throw ShapeError("[cat] tensors must have the same number of dimensions: got " + std::to_string(first.dim()) +
-                       " and " + std::to_string(t.dim()) + " (tensor number " + std::to_string(numbers[i]) + ")");
+      throw ShapeError("[cat] tensors must have the same number of dimensions: got " +
+                       std::to_string(first.dim()) + " and " + std::to_string(t.dim()) +
+                       " (tensor number " + std::to_string(numbers[i]) + ")");
     }
     for (int64_t k = 0; k < t.dim(); ++k) {
       if (k != d && t.size(k) != first.size(k)) {
-        throw ShapeError("[cat] sizes of tensors must match except in dimension " + std::to_string(d) +
-                         ". Expected size " + std::to_string(first.size(k)) + " but got size " +
-                         std::to_string(t.size(k)) + " for tensor number " + std::to_string(numbers[i]) + " in the list");
+        throw ShapeError("[cat] sizes of tensors must match except in dimension " +
+                         std::to_string(d) + ". Expected size " + std::to_string(first.size(k)) +
+                         " but got size " + std::to_string(t.size(k)) + " for tensor number " +
+                         std::to_string(numbers[i]) + " in the list");
       }
     }
     ptrs.push_back(&t);
@@ -108,8 +117,9 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   std::vector<Tensor> parts;
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (tensors[i].sizes() != tensors[0].sizes()) {
-      throw ShapeError("[stack] stack expects each tensor to be equal size, but got " + shape_str(tensors[0].sizes()) +
-                       " at entry 0 and " + shape_str(tensors[i].sizes()) + " at entry " + std::to_string(i));
+      throw ShapeError("[stack] stack expects each tensor to be equal size, but got " +
+                       shape_str(tensors[0].sizes()) + " at entry 0 and " +
+                       shape_str(tensors[i].sizes()) + " at entry " + std::to_string(i));
     }
     parts.push_back(tensors[i].unsqueeze(d));
   }
@@ -130,8 +140,8 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
     int64_t d = rank - 1 - static_cast<int64_t>(k);
     int64_t before = pads[2 * k], after = pads[2 * k + 1];
     if (x.size(d) + before + after < 0) {
-      throw ShapeError("[pad] padding " + shape_str(pads) + " makes dimension " + std::to_string(d) +
-                       " of size " + std::to_string(x.size(d)) + " negative");
+      throw ShapeError("[pad] padding " + shape_str(pads) + " makes dimension " +
+                       std::to_string(d) + " of size " + std::to_string(x.size(d)) + " negative");
     }
     grow[2 * d] = std::max<int64_t>(before, 0);
     grow[2 * d + 1] = std::max<int64_t>(after, 0);
@@ -145,12 +155,14 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   detail::check_defined("gather", x);
   detail::check_defined("gather", index);
   if (index.dtype() != kInt64) {
-    throw DTypeError(std::string("[gather] expected index to be int64, got ") + torch_name(index.dtype()));
+    throw DTypeError(std::string("[gather] expected index to be int64, got ") +
+                     torch_name(index.dtype()));
   }
   int64_t d = wrap_dim("gather", dim, x.dim());
   if (index.dim() != x.dim()) {
-    throw ShapeError("[gather] index tensor must have the same number of dimensions as input tensor (" +
-                     std::to_string(index.dim()) + " vs " + std::to_string(x.dim()) + ")");
+    throw ShapeError(
+        "[gather] index tensor must have the same number of dimensions as input tensor (" +
+        std::to_string(index.dim()) + " vs " + std::to_string(x.dim()) + ")");
   }
   for (int64_t k = 0; k < x.dim(); ++k) {
     if (k != d && index.size(k) > x.size(k)) {
@@ -163,16 +175,20 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   return Tensor::from_node(ir::gather(x.node(), index.node(), d));
 }
 
-Tensor Tensor::gather(int64_t dim, const Tensor& index) const { return kiln::gather(*this, dim, index); }
+Tensor Tensor::gather(int64_t dim, const Tensor& index) const {
+  return kiln::gather(*this, dim, index);
+}
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   detail::check_defined("index_select", x);
   detail::check_defined("index_select", index);
   if (index.dtype() != kInt64 && index.dtype() != kInt32) {
-    throw DTypeError(std::string("[index_select] expected index to be int64 or int32, got ") + torch_name(index.dtype()));
+    throw DTypeError(std::string("[index_select] expected index to be int64 or int32, got ") +
+                     torch_name(index.dtype()));
   }
   if (index.dim() > 1) {
-    throw ShapeError("[index_select] index must be a vector, got shape " + shape_str(index.sizes()));
+    throw ShapeError("[index_select] index must be a vector, got shape " +
+                     shape_str(index.sizes()));
   }
   int64_t d = wrap_dim("index_select", dim, x.dim());
   if (x.dim() == 0) return x.clone();
@@ -183,19 +199,23 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   return Tensor::from_node(ir::gather(x.node(), idx, d));
 }
 
-Tensor Tensor::index_select(int64_t dim, const Tensor& index) const { return kiln::index_select(*this, dim, index); }
+Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {
+  return kiln::index_select(*this, dim, index);
+}
 
 Tensor one_hot(const Tensor& x, int64_t num_classes) {
   detail::check_defined("one_hot", x);
   if (x.dtype() != kInt64) {
-    throw DTypeError(std::string("[one_hot] one_hot is only applicable to index tensor (int64), got ") +
-                     torch_name(x.dtype()));
+    throw DTypeError(
+        std::string("[one_hot] one_hot is only applicable to index tensor (int64), got ") +
+        torch_name(x.dtype()));
   }
   if (num_classes == -1) num_classes = x.numel() == 0 ? 0 : x.max().item<int64_t>() + 1;
   if (num_classes < 0) throw Error("[one_hot] num_classes should be positive or -1");
   Shape s = x.sizes();
   s.push_back(num_classes);
-  auto classes = Tensor::from_node(ir::iota(static_cast<int64_t>(s.size()) - 1, kInt64, s, x.device()));
+  auto classes =
+      Tensor::from_node(ir::iota(static_cast<int64_t>(s.size()) - 1, kInt64, s, x.device()));
   return eq(x.unsqueeze(-1), classes).to(kInt64);
 }
 

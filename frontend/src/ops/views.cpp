@@ -27,7 +27,8 @@ Shape infer_size(const char* op, Shape shape, int64_t numel) {
       if (infer) throw ShapeError(std::string("[") + op + "] only one dimension can be inferred");
       infer = i;
     } else if (shape[i] < 0) {
-      throw ShapeError(std::string("[") + op + "] invalid shape dimension " + std::to_string(shape[i]));
+      throw ShapeError(std::string("[") + op + "] invalid shape dimension " +
+                       std::to_string(shape[i]));
     } else {
       known *= shape[i];
     }
@@ -37,8 +38,8 @@ Shape infer_size(const char* op, Shape shape, int64_t numel) {
     return shape;
   }
   if (!infer && known == numel) return shape;
-  throw ShapeError(std::string("[") + op + "] shape '" + shape_str(shape) + "' is invalid for input of size " +
-                   std::to_string(numel));
+  throw ShapeError(std::string("[") + op + "] shape '" + shape_str(shape) +
+                   "' is invalid for input of size " + std::to_string(numel));
 }
 
 /// Strides for viewing (sizes, strides) as `shape` without copying, or nullopt when no strides
@@ -78,9 +79,11 @@ Tensor Tensor::view(std::vector<int64_t> shape) const {
   Shape target = infer_size("view", std::move(shape), numel());
   auto st = view_strides(im.sizes, im.strides, target);
   if (!st) {
-    throw ShapeError("[view] view size " + shape_str(target) + " is not compatible with input tensor's size " +
-                     shape_str(im.sizes) + " and stride " + shape_str(im.strides) +
-                     " (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
+    throw ShapeError("[view] view size " + shape_str(target) +
+                     " is not compatible with input tensor's size " + shape_str(im.sizes) +
+                     " and stride " + shape_str(im.strides) +
+                     " (at least one dimension spans across two contiguous subspaces). Use "
+                     ".reshape(...) instead.");
   }
   return detail::make_view(*this, target, *st, im.offset);
 }
@@ -88,7 +91,8 @@ Tensor Tensor::view(std::vector<int64_t> shape) const {
 Tensor Tensor::reshape(std::vector<int64_t> shape) const {
   const auto& im = impl_of("reshape", *this);
   Shape target = infer_size("reshape", std::move(shape), numel());
-  if (auto st = view_strides(im.sizes, im.strides, target)) return detail::make_view(*this, target, *st, im.offset);
+  if (auto st = view_strides(im.sizes, im.strides, target))
+    return detail::make_view(*this, target, *st, im.offset);
   return Tensor::from_node(ir::reshape(node(), target));
 }
 
@@ -96,14 +100,16 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
   const auto& im = impl_of("permute", *this);
   int64_t rank = dim();
   if (static_cast<int64_t>(dims.size()) != rank) {
-    throw ShapeError("[permute] number of dims don't match: the tensor has " + std::to_string(rank) +
-                     " dims but " + std::to_string(dims.size()) + " were given");
+    throw ShapeError("[permute] number of dims don't match: the tensor has " +
+                     std::to_string(rank) + " dims but " + std::to_string(dims.size()) +
+                     " were given");
   }
   Shape sizes(rank), strides(rank);
   std::vector<bool> used(rank, false);
   for (int64_t i = 0; i < rank; ++i) {
     int64_t d = wrap_dim("permute", dims[i], rank);
-    if (used[d]) throw IndexError("[permute] repeated dim " + std::to_string(d) + " in " + shape_str(dims));
+    if (used[d])
+      throw IndexError("[permute] repeated dim " + std::to_string(d) + " in " + shape_str(dims));
     used[d] = true;
     sizes[i] = im.sizes[d];
     strides[i] = im.strides[d];
@@ -122,7 +128,8 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
 
 Tensor Tensor::t() const {
   if (dim() > 2) {
-    throw ShapeError("[t] expects a tensor with <= 2 dimensions, but self is " + std::to_string(dim()) + "D");
+    throw ShapeError("[t] expects a tensor with <= 2 dimensions, but self is " +
+                     std::to_string(dim()) + "D");
   }
   return dim() < 2 ? *this : transpose(0, 1);
 }
@@ -141,7 +148,9 @@ Tensor Tensor::expand(const std::vector<int64_t>& sizes) const {
     int64_t src = i - (n - rank);
     int64_t want = sizes[i];
     if (src < 0) {
-      if (want < 0) throw ShapeError("[expand] the expanded size -1 is not allowed in a leading, non-existing dimension");
+      if (want < 0)
+        throw ShapeError(
+            "[expand] the expanded size -1 is not allowed in a leading, non-existing dimension");
       out[i] = want;
       // As PyTorch: a new leading dim of size 1 gets the stride that keeps the view contiguous.
       strides[i] = want == 1 && rank > 0 ? out[i + 1] * strides[i + 1] : 0;
@@ -151,9 +160,9 @@ Tensor Tensor::expand(const std::vector<int64_t>& sizes) const {
     if (want == -1) want = have;
     if (have != want && have != 1) {
       throw ShapeError("[expand] the expanded size of the tensor (" + std::to_string(want) +
-                       ") must match the existing size (" + std::to_string(have) + ") at non-singleton dimension " +
-                       std::to_string(i) + ".  Target sizes: " + shape_str(sizes) + ".  Tensor sizes: " +
-                       shape_str(im.sizes));
+                       ") must match the existing size (" + std::to_string(have) +
+                       ") at non-singleton dimension " + std::to_string(i) + ".  Target sizes: " +
+                       shape_str(sizes) + ".  Tensor sizes: " + shape_str(im.sizes));
     }
     out[i] = want;
     strides[i] = have == want ? im.strides[src] : 0;
@@ -210,7 +219,8 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   return reshape(shape);
 }
 
-Tensor Tensor::slice(int64_t d, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) const {
+Tensor Tensor::slice(int64_t d, std::optional<int64_t> start, std::optional<int64_t> end,
+                     int64_t step) const {
   const auto& im = impl_of("slice", *this);
   if (dim() == 0) throw IndexError("[slice] cannot slice a 0-d tensor");
   int64_t w = wrap_dim("slice", d, dim());
@@ -235,8 +245,9 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
   int64_t n = size(w);
   if (start < 0) start += n;
   if (start < 0 || length < 0 || start + length > n) {
-    throw IndexError("[narrow] start (" + std::to_string(start) + ") + length (" + std::to_string(length) +
-                     ") exceeds dimension size (" + std::to_string(n) + ")");
+    throw IndexError("[narrow] start (" + std::to_string(start) + ") + length (" +
+                     std::to_string(length) + ") exceeds dimension size (" + std::to_string(n) +
+                     ")");
   }
   return slice(w, start, start + length, 1);
 }
@@ -247,8 +258,9 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
   int64_t w = wrap_dim("select", d, dim());
   int64_t n = im.sizes[w];
   if (index < -n || index >= n) {
-    throw IndexError("[select] index " + std::to_string(index) + " is out of bounds for dimension " +
-                     std::to_string(w) + " with size " + std::to_string(n));
+    throw IndexError("[select] index " + std::to_string(index) +
+                     " is out of bounds for dimension " + std::to_string(w) + " with size " +
+                     std::to_string(n));
   }
   if (index < 0) index += n;
   Shape sizes = im.sizes, strides = im.strides;
@@ -260,7 +272,8 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
 std::vector<Tensor> Tensor::split(int64_t split_size, int64_t d) const {
   detail::check_defined("split", *this);
   int64_t w = wrap_dim("split", d, dim());
-  if (split_size <= 0) throw Error("[split] split_size must be positive, got " + std::to_string(split_size));
+  if (split_size <= 0)
+    throw Error("[split] split_size must be positive, got " + std::to_string(split_size));
   std::vector<Tensor> parts;
   for (int64_t s = 0; s < size(w) || (s == 0 && size(w) == 0); s += split_size) {
     parts.push_back(narrow(w, s, std::min(split_size, size(w) - s)));
@@ -274,8 +287,9 @@ std::vector<Tensor> Tensor::split(const std::vector<int64_t>& split_sizes, int64
   int64_t w = wrap_dim("split", d, dim());
   int64_t total = std::accumulate(split_sizes.begin(), split_sizes.end(), int64_t{0});
   if (total != size(w)) {
-    throw ShapeError("[split] split sizes " + shape_str(split_sizes) + " sum to " + std::to_string(total) +
-                     " but dimension " + std::to_string(w) + " has size " + std::to_string(size(w)));
+    throw ShapeError("[split] split sizes " + shape_str(split_sizes) + " sum to " +
+                     std::to_string(total) + " but dimension " + std::to_string(w) + " has size " +
+                     std::to_string(size(w)));
   }
   std::vector<Tensor> parts;
   int64_t s = 0;

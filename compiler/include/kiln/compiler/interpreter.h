@@ -1,7 +1,7 @@
 // The reference interpreter: runs any graph naively on the CPU, one node at a time, holding
 // floating values in double and integers in int64. Each node's result is rounded to its dtype;
-// accumulations within a node (reductions, matmul, cumsum) run in double. It is the oracle every compiled path is
-// tested against, never the fast path.
+// accumulations within a node (reductions, matmul, cumsum) run in double. It is the oracle every
+// compiled path is tested against, never the fast path.
 #pragma once
 
 #include <vector>

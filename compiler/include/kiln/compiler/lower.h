@@ -20,6 +20,7 @@ struct LoweredKernel {
 
 /// Lowers `root` with every node in `materialized` (and every load) read from a buffer. Throws
 /// FusionBreak (lower/builder.h) when a fused node cannot stay fused.
-LoweredKernel lower_kernel(const ir::Node* root, const std::unordered_set<const ir::Node*>& materialized);
+LoweredKernel lower_kernel(const ir::Node* root,
+                           const std::unordered_set<const ir::Node*>& materialized);
 
 }  // namespace kiln::lower

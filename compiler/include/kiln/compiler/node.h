@@ -4,10 +4,10 @@
 // dtypes are inferred and checked when a node is made (check_node), which is also the verifier.
 //
 // Attribute layout per op (Attrs::ints unless said):
-//   load: buffer   const: scalar (+ ints = {exact value} for an integer past 2^53)   iota: [axis]   random: [dist] + seed, offset
-//   reduce: sorted axes (the result keeps them as size 1)   permute: perm   flip: axes
-//   pad: [before0, after0, before1, after1, ...] + scalar fill   slice: [start, stop, step] per dim
-//   as_strided: strides..., offset (sizes are the node's shape)
+//   load: buffer   const: scalar (+ ints = {exact value} for an integer past 2^53)   iota: [axis]
+//   random: [dist] + seed, offset reduce: sorted axes (the result keeps them as size 1)   permute:
+//   perm   flip: axes pad: [before0, after0, before1, after1, ...] + scalar fill   slice: [start,
+//   stop, step] per dim as_strided: strides..., offset (sizes are the node's shape)
 //   set_strided(base[N], src): strides..., offset (the view's sizes are src's shape)
 //   argsort: [axis, descending]   gather / scatter / cumsum: [axis]
 #pragma once

@@ -38,7 +38,7 @@ struct Program {
   std::vector<int64_t> output_copy_of;
   std::vector<int64_t> temp_bytes;  ///< bytes of each shared temp allocation (the memory plan)
   std::vector<std::string> fusion_breaks;  ///< "node: reason" per materialized node
-  int64_t peak_bytes = 0;           ///< inputs + outputs + planned temps
+  int64_t peak_bytes = 0;                  ///< inputs + outputs + planned temps
 };
 
 /// The loads of a graph in the order a program binds them, and its signature.
@@ -52,6 +52,7 @@ GraphSignature signature(const std::vector<NodeRef>& outputs);
 std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs);
 
 /// Runs a program: `inputs` bound in signature order; returns one new buffer per output.
-std::vector<runtime::BufferPtr> run_program(const Program& program, const std::vector<runtime::BufferPtr>& inputs);
+std::vector<runtime::BufferPtr> run_program(const Program& program,
+                                            const std::vector<runtime::BufferPtr>& inputs);
 
 }  // namespace kiln::ir

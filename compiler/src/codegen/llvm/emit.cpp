@@ -126,14 +126,15 @@ class Emitter {
     auto* ptrs_type = llvm::ArrayType::get(ptr, std::max<size_t>(1, s->params.size()));
     llvm::AllocaInst* ptrs = eb.CreateAlloca(ptrs_type, nullptr, s->symbol + ".params");
     for (size_t i = 0; i < s->params.size(); ++i) {
-      b_.CreateStore(scope_->params[s->params[i]], b_.CreateConstInBoundsGEP2_64(ptrs_type, ptrs, 0, i));
+      b_.CreateStore(scope_->params[s->params[i]],
+                     b_.CreateConstInBoundsGEP2_64(ptrs_type, ptrs, 0, i));
     }
     Value* args = llvm::ConstantPointerNull::get(ptr);
     if (!s->int_args.empty()) {
       std::vector<uint64_t> values(s->int_args.begin(), s->int_args.end());
       auto* init = llvm::ConstantDataArray::get(ctx, values);
-      args = new llvm::GlobalVariable(m_, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init,
-                                      s->symbol + ".args");
+      args = new llvm::GlobalVariable(m_, init->getType(), true, llvm::GlobalValue::PrivateLinkage,
+                                      init, s->symbol + ".args");
     }
     auto* fn_type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr}, false);
     llvm::FunctionCallee fn = m_.getOrInsertFunction(s->symbol, fn_type);

@@ -19,37 +19,49 @@ Tensor tensor_from_ints(const std::vector<int64_t>& values, const Shape& shape, 
 
 template <typename T>
 constexpr DType dtype_of() {
-  if constexpr (std::is_same_v<T, bool>) return kBool;
-  else if constexpr (std::is_same_v<T, uint8_t>) return kUInt8;
-  else if constexpr (std::is_integral_v<T> && sizeof(T) <= 4) return kInt32;
-  else if constexpr (std::is_integral_v<T>) return kInt64;
-  else if constexpr (std::is_same_v<T, double>) return kFloat64;
-  else return kFloat32;
+  if constexpr (std::is_same_v<T, bool>)
+    return kBool;
+  else if constexpr (std::is_same_v<T, uint8_t>)
+    return kUInt8;
+  else if constexpr (std::is_integral_v<T> && sizeof(T) <= 4)
+    return kInt32;
+  else if constexpr (std::is_integral_v<T>)
+    return kInt64;
+  else if constexpr (std::is_same_v<T, double>)
+    return kFloat64;
+  else
+    return kFloat32;
 }
 
 /// The dtype of a literal list: double literals are float32 as in libtorch, ints are int64.
 template <typename T>
 constexpr DType literal_dtype() {
-  if constexpr (std::is_same_v<T, bool>) return kBool;
-  else if constexpr (std::is_integral_v<T>) return kInt64;
-  else return kFloat32;
+  if constexpr (std::is_same_v<T, bool>)
+    return kBool;
+  else if constexpr (std::is_integral_v<T>)
+    return kInt64;
+  else
+    return kFloat32;
 }
 
 template <typename T>
-void flatten_into(std::initializer_list<T> list, std::vector<double>& out, Shape& shape, size_t depth);
+void flatten_into(std::initializer_list<T> list, std::vector<double>& out, Shape& shape,
+                  size_t depth);
 
 template <typename T>
 void flatten_list(const T& v, std::vector<double>& out, Shape& /*shape*/, size_t /*depth*/) {
   out.push_back(static_cast<double>(v));
 }
 template <typename T>
-void flatten_list(std::initializer_list<T> list, std::vector<double>& out, Shape& shape, size_t depth) {
+void flatten_list(std::initializer_list<T> list, std::vector<double>& out, Shape& shape,
+                  size_t depth) {
   flatten_into(list, out, shape, depth);
 }
 /// Records the list's length at `depth` (throws ShapeError on a ragged list) and recurses.
 void check_list_dim(Shape& shape, size_t depth, int64_t length);
 template <typename T>
-void flatten_into(std::initializer_list<T> list, std::vector<double>& out, Shape& shape, size_t depth) {
+void flatten_into(std::initializer_list<T> list, std::vector<double>& out, Shape& shape,
+                  size_t depth) {
   check_list_dim(shape, depth, static_cast<int64_t>(list.size()));
   for (const auto& item : list) flatten_list(item, out, shape, depth + 1);
 }
@@ -73,7 +85,8 @@ Tensor tensor(std::initializer_list<T> values, const TensorOptions& options = {}
   return detail::tensor_from_doubles(flat, shape, detail::literal_dtype<S>(), options);
 }
 template <typename T>
-Tensor tensor(std::initializer_list<std::initializer_list<T>> values, const TensorOptions& options = {}) {
+Tensor tensor(std::initializer_list<std::initializer_list<T>> values,
+              const TensorOptions& options = {}) {
   return tensor<std::initializer_list<T>>(values, options);
 }
 template <typename T>
@@ -83,9 +96,11 @@ Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<
 }
 template <typename T>
 Tensor tensor(
-    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>> values,
+    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>>
+        values,
     const TensorOptions& options = {}) {
-  return tensor<std::initializer_list<std::initializer_list<std::initializer_list<T>>>>(values, options);
+  return tensor<std::initializer_list<std::initializer_list<std::initializer_list<T>>>>(values,
+                                                                                        options);
 }
 /// A 0-d tensor holding one number.
 Tensor scalar_tensor(Scalar value, const TensorOptions& options = {});

@@ -48,14 +48,15 @@ class TensorIndex {
  public:
   enum class Kind { None, Ellipsis, Integer, Boolean, Slice, Tensor };
 
-  TensorIndex(NoneType) : kind_(Kind::None) {}                 // NOLINT
-  TensorIndex(EllipsisType) : kind_(Kind::Ellipsis) {}         // NOLINT
+  TensorIndex(NoneType) : kind_(Kind::None) {}                // NOLINT
+  TensorIndex(EllipsisType) : kind_(Kind::Ellipsis) {}        // NOLINT
   TensorIndex(const char* ellipsis);                          // NOLINT: "..."
   TensorIndex(bool b) : kind_(Kind::Boolean), integer_(b) {}  // NOLINT
-  template <typename T, typename = std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>>
+  template <typename T,
+            typename = std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>>
   TensorIndex(T i) : kind_(Kind::Integer), integer_(static_cast<int64_t>(i)) {}  // NOLINT
-  TensorIndex(Slice s) : kind_(Kind::Slice), slice_(s) {}     // NOLINT
-  TensorIndex(kiln::Tensor t) : kind_(Kind::Tensor), tensor_(std::move(t)) {}  // NOLINT
+  TensorIndex(Slice s) : kind_(Kind::Slice), slice_(s) {}                        // NOLINT
+  TensorIndex(kiln::Tensor t) : kind_(Kind::Tensor), tensor_(std::move(t)) {}    // NOLINT
 
   Kind kind() const { return kind_; }
   int64_t integer() const { return integer_; }

@@ -104,9 +104,11 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor norm(const Tensor& x, double p = 2.0);
 Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor var(const Tensor& x, bool unbiased = true);
-Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false);
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true,
+           bool keepdim = false);
 Tensor std(const Tensor& x, bool unbiased = true);
-Tensor std(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false);
+Tensor std(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true,
+           bool keepdim = false);
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor all(const Tensor& x);
 Tensor all(const Tensor& x, int64_t dim, bool keepdim = false);

@@ -15,8 +15,8 @@ namespace kiln {
 class TensorOptions {
  public:
   TensorOptions() = default;
-  TensorOptions(DType dtype) : dtype_(dtype) {}     // NOLINT: implicit like libtorch
-  TensorOptions(Device device) : device_(device) {}  // NOLINT: implicit like libtorch
+  TensorOptions(DType dtype) : dtype_(dtype) {}              // NOLINT: implicit like libtorch
+  TensorOptions(Device device) : device_(device) {}          // NOLINT: implicit like libtorch
   TensorOptions(DeviceType type) : device_(Device(type)) {}  // NOLINT
 
   TensorOptions dtype(DType d) const {

@@ -36,8 +36,7 @@ const char* torch_name(DType t);
 DType dtype_from_short_name(const std::string& name);
 
 inline bool is_floating(DType t) {
-  return t == DType::Float16 || t == DType::BFloat16 || t == DType::Float32 ||
-         t == DType::Float64;
+  return t == DType::Float16 || t == DType::BFloat16 || t == DType::Float32 || t == DType::Float64;
 }
 inline bool is_integral(DType t, bool include_bool) {
   return t == DType::UInt8 || t == DType::Int32 || t == DType::Int64 ||

@@ -72,7 +72,7 @@ class InternalError : public std::logic_error {
 }  // namespace kiln
 
 /// Checks an internal invariant; throws InternalError with file:line when it fails.
-#define KILN_CHECK(cond, msg)                                    \
-  do {                                                           \
+#define KILN_CHECK(cond, msg)                                     \
+  do {                                                            \
     if (!(cond)) ::kiln::throw_internal(__FILE__, __LINE__, msg); \
   } while (false)

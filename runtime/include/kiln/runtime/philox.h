@@ -43,7 +43,8 @@ inline double philox_uniform(uint32_t a, uint32_t b) {
 /// Element `index` of the random op (seed, offset): dist 0 is uniform in [0, 1) with
 /// `mantissa_bits` random bits (so it stays below 1 in that precision), dist 1 is a standard
 /// normal by Box-Muller. Every backend computes exactly this.
-inline double philox_sample(uint64_t seed, uint64_t offset, uint64_t index, int64_t dist, int mantissa_bits) {
+inline double philox_sample(uint64_t seed, uint64_t offset, uint64_t index, int64_t dist,
+                            int mantissa_bits) {
   auto w = philox_words(seed, offset, index);
   if (dist == 0) {
     double scale = std::ldexp(1.0, mantissa_bits);

@@ -40,10 +40,11 @@
 namespace kiln::kir {
 
 /// Binary operators of expressions (math, comparison and index arithmetic).
-#define KILN_KIR_BINOPS(X) \
-  X(Add, "+") X(Sub, "-") X(Mul, "*") X(Div, "/") X(Mod, "%") X(Pow, "pow") X(Max, "max") \
-  X(Min, "min") X(Lt, "<") X(Le, "<=") X(Gt, ">") X(Ge, ">=") X(Eq, "==") X(Ne, "!=")     \
-  X(And, "&&") X(Or, "||")
+#define KILN_KIR_BINOPS(X)                                                                  \
+  X(Add, "+")                                                                               \
+  X(Sub, "-") X(Mul, "*") X(Div, "/") X(Mod, "%") X(Pow, "pow") X(Max, "max") X(Min, "min") \
+      X(Lt, "<") X(Le, "<=") X(Gt, ">") X(Ge, ">=") X(Eq, "==") X(Ne, "!=") X(And, "&&")    \
+          X(Or, "||")
 
 enum class BinOp : uint8_t {
 #define KILN_KIR_ENUM(name, text) name,
@@ -61,7 +62,8 @@ using UnOp = ir::Op;
 enum class ReduceOp : uint8_t { Sum, Max, Min, Prod };
 const char* reduce_name(ReduceOp op);
 
-#define KILN_KIR_EXPRS(X) X(IntImm) X(FloatImm) X(Var) X(Load) X(Unary) X(Binary) X(Select) X(Cast) X(AccRef) X(Philox)
+#define KILN_KIR_EXPRS(X) \
+  X(IntImm) X(FloatImm) X(Var) X(Load) X(Unary) X(Binary) X(Select) X(Cast) X(AccRef) X(Philox)
 
 enum class ExprKind : uint8_t {
 #define KILN_KIR_ENUM(name) name,
@@ -76,15 +78,17 @@ using Expr = std::shared_ptr<const ExprNode>;
 struct ExprNode {
   ExprKind kind;
   DType dtype;
-  int64_t int_value = 0;      ///< IntImm; Var: loop variable id; Load: parameter index; AccRef: accumulator id
-  double float_value = 0.0;   ///< FloatImm
-  UnOp unop = ir::Op::Neg;    ///< Unary
-  BinOp binop = BinOp::Add;   ///< Binary
-  uint64_t seed = 0;          ///< Philox: key
-  uint64_t offset = 0;        ///< Philox: stream
-  int64_t dist = 0;           ///< Philox: 0 uniform in [0, 1) with dtype's mantissa bits, 1 normal
-  int64_t bound = 0;          ///< Var: the loop's extent (the variable is in [0, bound))
-  std::vector<Expr> operands; ///< Load: {index}; Unary: {x}; Binary: {a, b}; Select: {cond, a, b}; Cast: {x}; Philox: {element index}
+  int64_t int_value =
+      0;  ///< IntImm; Var: loop variable id; Load: parameter index; AccRef: accumulator id
+  double float_value = 0.0;    ///< FloatImm
+  UnOp unop = ir::Op::Neg;     ///< Unary
+  BinOp binop = BinOp::Add;    ///< Binary
+  uint64_t seed = 0;           ///< Philox: key
+  uint64_t offset = 0;         ///< Philox: stream
+  int64_t dist = 0;            ///< Philox: 0 uniform in [0, 1) with dtype's mantissa bits, 1 normal
+  int64_t bound = 0;           ///< Var: the loop's extent (the variable is in [0, bound))
+  std::vector<Expr> operands;  ///< Load: {index}; Unary: {x}; Binary: {a, b}; Select: {cond, a, b};
+                               ///< Cast: {x}; Philox: {element index}
 };
 
 Expr int_imm(int64_t v);
@@ -133,16 +137,17 @@ using Stmt = std::shared_ptr<const StmtNode>;
 
 struct StmtNode {
   StmtKind kind;
-  int64_t id = 0;            ///< For: loop variable id; Store: parameter; Accumulator / Accumulate: accumulator id
-  int64_t extent = 0;        ///< For: iterations [0, extent)
+  int64_t id =
+      0;  ///< For: loop variable id; Store: parameter; Accumulator / Accumulate: accumulator id
+  int64_t extent = 0;  ///< For: iterations [0, extent)
   LoopKind loop = LoopKind::Serial;
   ReduceOp reduce = ReduceOp::Sum;  ///< Accumulate
   DType dtype = DType::Float32;     ///< Accumulator: accumulation dtype
-  std::vector<Expr> exprs;   ///< Store: {index, value}; Accumulator: {init}; Accumulate: {value}
-  std::vector<Stmt> body;    ///< For / Block: statements in order
-  std::string symbol;              ///< Extern: the C function called
-  std::vector<int64_t> params;     ///< Extern: kernel parameters passed (their data pointers)
-  std::vector<int64_t> int_args;   ///< Extern: constant int64 arguments
+  std::vector<Expr> exprs;      ///< Store: {index, value}; Accumulator: {init}; Accumulate: {value}
+  std::vector<Stmt> body;       ///< For / Block: statements in order
+  std::string symbol;           ///< Extern: the C function called
+  std::vector<int64_t> params;  ///< Extern: kernel parameters passed (their data pointers)
+  std::vector<int64_t> int_args;  ///< Extern: constant int64 arguments
 };
 
 Stmt loop(int64_t var_id, int64_t extent, LoopKind kind, std::vector<Stmt> body);
@@ -161,11 +166,11 @@ struct Param {
 };
 
 struct Kernel {
-  std::string name;          ///< deterministic, from the kernel's content
+  std::string name;  ///< deterministic, from the kernel's content
   std::vector<Param> params;
   Stmt body;
-  int64_t bytes_moved = 0;   ///< bytes the kernel reads and writes as generated
-  int64_t bytes_minimum = 0; ///< bytes the math needs (each input once, each output once)
+  int64_t bytes_moved = 0;    ///< bytes the kernel reads and writes as generated
+  int64_t bytes_minimum = 0;  ///< bytes the math needs (each input once, each output once)
 };
 
 /// The kernel's text form: deterministic, used for cache keys, golden files and kiln-dump.
