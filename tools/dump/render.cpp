@@ -137,8 +137,11 @@ std::string render_kernels(const std::vector<ir::NodeRef>& outputs, Format forma
 }
 
 std::string render_source(const std::vector<ir::NodeRef>& outputs, Format format) {
-  if (!ir::can_compile_cpu())
-    return "kiln-dump: this build has no LLVM backend (KILN_WITH_LLVM=OFF)\n";
+  if (!ir::can_compile_cpu()) {
+    const char* why = "this build has no LLVM backend (KILN_WITH_LLVM=OFF)";
+    if (format == Format::Json) return nlohmann::json{{"error", why}}.dump(2) + "\n";
+    return std::string("kiln-dump: ") + why + "\n";
+  }
   ir::Schedule s = schedule_of(outputs);
   nlohmann::json ks = nlohmann::json::array();
   std::string out;
