@@ -27,7 +27,8 @@ uint64_t mix(uint64_t h, uint64_t v) {
 
 GraphSignature signature(const std::vector<NodeRef>& outputs) {
   GraphSignature sig;
-  std::vector<const Node*> order = topo_order(outputs);
+  sig.order = topo_order(outputs);
+  const std::vector<const Node*>& order = sig.order;
   std::unordered_map<const Node*, uint64_t> position;
   uint64_t h = 0x6b696c6e;
   for (size_t i = 0; i < order.size(); ++i) {

@@ -15,7 +15,6 @@
 #include "kiln/compiler/check_indices.h"
 #include "kiln/compiler/compile.h"
 #include "kiln/compiler/debug.h"
-#include "kiln/compiler/graph.h"
 #include "kiln/compiler/interpreter.h"
 #include "kiln/compiler/program.h"
 #include "kiln/compiler/text.h"
@@ -104,8 +103,8 @@ ProgramCache& program_cache() {
 }
 
 std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nodes) {
-  ir::check_indices(ir::topo_order(nodes));
   ir::GraphSignature sig = ir::signature(nodes);
+  ir::check_indices(sig.order);
   auto program = program_cache().get(nodes, sig.hash);
   std::vector<runtime::BufferPtr> inputs;
   for (const ir::Node* load : sig.loads) {

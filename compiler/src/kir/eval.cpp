@@ -27,8 +27,6 @@ void write(void* base, DType t, int64_t k, Val v) {
   }
 }
 
-int64_t wrap(int64_t v, DType t) { return wrap_int(v, t); }
-
 class Evaluator {
  public:
   Evaluator(const Kernel& k, const std::vector<void*>& args) : k_(k), args_(args) {}
@@ -66,8 +64,12 @@ class Evaluator {
         Val& a = accs_[s->id];
         bool fl = is_floating(s->dtype);
         switch (s->reduce) {
-          case ReduceOp::Sum: fl ? void(a.f += v.f) : void(a.i = wrap(a.i + v.i, s->dtype)); break;
-          case ReduceOp::Prod: fl ? void(a.f *= v.f) : void(a.i = wrap(a.i * v.i, s->dtype)); break;
+          case ReduceOp::Sum:
+            fl ? void(a.f += v.f) : void(a.i = wrap_int(a.i + v.i, s->dtype));
+            break;
+          case ReduceOp::Prod:
+            fl ? void(a.f *= v.f) : void(a.i = wrap_int(a.i * v.i, s->dtype));
+            break;
           case ReduceOp::Max:
             if (fl)
               a.f = std::isnan(a.f) || std::isnan(v.f) ? NAN : std::max(a.f, v.f);
@@ -106,8 +108,8 @@ class Evaluator {
     } else if (to == DType::Bool) {
       r.i = is_floating(from) ? v.f != 0.0 : v.i != 0;
     } else {
-      r.i =
-          wrap(is_floating(from) ? (std::isfinite(v.f) ? static_cast<int64_t>(v.f) : 0) : v.i, to);
+      r.i = wrap_int(is_floating(from) ? (std::isfinite(v.f) ? static_cast<int64_t>(v.f) : 0) : v.i,
+                     to);
     }
     return r;
   }
@@ -158,8 +160,8 @@ class Evaluator {
     Val r;
     if (!is_floating(t)) {
       switch (op) {
-        case ir::Op::Neg: r.i = wrap(-x.i, t); break;
-        case ir::Op::Abs: r.i = wrap(x.i < 0 ? -x.i : x.i, t); break;
+        case ir::Op::Neg: r.i = wrap_int(-x.i, t); break;
+        case ir::Op::Abs: r.i = wrap_int(x.i < 0 ? -x.i : x.i, t); break;
         case ir::Op::Sign: r.i = (x.i > 0) - (x.i < 0); break;
         case ir::Op::Not: r.i = x.i == 0; break;
         default: r.i = x.i; break;
@@ -221,7 +223,7 @@ class Evaluator {
         case BinOp::Min: r.i = std::min(a.i, b.i); break;
         default: break;
       }
-      r.i = wrap(r.i, t);
+      r.i = wrap_int(r.i, t);
       return r;
     }
     switch (op) {

@@ -45,6 +45,7 @@ struct Program {
 struct GraphSignature {
   uint64_t hash = 0;
   std::vector<const Node*> loads;
+  std::vector<const Node*> order;  ///< the graph in topological order (what the hash walked)
 };
 GraphSignature signature(const std::vector<NodeRef>& outputs);
 

@@ -40,11 +40,12 @@
 namespace kiln::kir {
 
 /// Binary operators of expressions (math, comparison and index arithmetic).
-#define KILN_KIR_BINOPS(X)                                                                 \
-  X(Add, "+")                                                                              \
-  X(Sub, "-")                                                                              \
-  X(Mul, "*") X(Div, "/") X(Mod, "%") X(Pow, "pow") X(Max, "max") X(Min, "min") X(Lt, "<") \
-      X(Le, "<=") X(Gt, ">") X(Ge, ">=") X(Eq, "==") X(Ne, "!=") X(And, "&&") X(Or, "||")
+// clang-format off
+#define KILN_KIR_BINOPS(X)                                                                   \
+  X(Add, "+") X(Sub, "-") X(Mul, "*") X(Div, "/") X(Mod, "%") X(Pow, "pow") X(Max, "max")    \
+  X(Min, "min") X(Lt, "<") X(Le, "<=") X(Gt, ">") X(Ge, ">=") X(Eq, "==") X(Ne, "!=")        \
+  X(And, "&&") X(Or, "||")
+// clang-format on
 
 enum class BinOp : uint8_t {
 #define KILN_KIR_ENUM(name, text) name,
