@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "kiln/compiler/cuda_program.h"
 #include "kiln/compiler/debug.h"
 #include "kiln/compiler/graph.h"
 #include "kiln/compiler/kir/eval.h"
@@ -57,6 +58,7 @@ GraphSignature signature(const std::vector<NodeRef>& outputs) {
 
 std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
   auto p = std::make_shared<Program>();
+  if (!graph.empty()) p->device = graph[0]->device();
   // Inputs bind in the order of the graph as given (its signature), whatever simplify drops.
   GraphSignature sig = signature(graph);
   if (debug_level() >= 5) debug_line("graph:\n" + print_graph(graph));
@@ -144,6 +146,7 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
 std::vector<runtime::BufferPtr> run_program(const Program& p,
                                             const std::vector<runtime::BufferPtr>& inputs) {
   KILN_CHECK(inputs.size() == p.num_inputs, "run_program: wrong number of inputs");
+  if (p.device.is_cuda()) return run_program_cuda(p, inputs);
   std::vector<runtime::BufferPtr> outputs(p.num_outputs);
   std::vector<runtime::BufferPtr> temps(p.temp_bytes.size());
   for (size_t i = 0; i < p.temp_bytes.size(); ++i)

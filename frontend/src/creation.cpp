@@ -49,8 +49,9 @@ Tensor from_host(const char* op, const std::vector<V>& values, const Shape& shap
   check_count(op, static_cast<int64_t>(values.size()), shape);
   Device dev = resolve_device(op, options);
   DType dtype = options.dtype_or(source);
-  auto buf = std::make_shared<runtime::Buffer>(dtype, numel_of(shape), dev);
+  auto buf = std::make_shared<runtime::Buffer>(dtype, numel_of(shape), Device(kCPU));
   for (size_t i = 0; i < values.size(); ++i) set(*buf, static_cast<int64_t>(i), values[i]);
+  if (!dev.is_cpu()) buf = runtime::copy_to(*buf, dev);
   Tensor t = Tensor::from_node(ir::load(buf, shape));
   if (options.requires_grad_value()) t.requires_grad_();
   return t;

@@ -3,14 +3,15 @@
 #include <string>
 
 #include "kiln/frontend/creation.h"
-#include "kiln/runtime/cuda_probe.h"
+#include "kiln/runtime/cuda/allocator.h"
+#include "kiln/runtime/cuda/driver.h"
 #include "kiln/runtime/error.h"
 
 namespace kiln {
 
 namespace cuda {
-bool is_available() { return runtime::cuda_device_count() > 0; }
-int device_count() { return runtime::cuda_device_count(); }
+bool is_available() { return runtime::cuda::available(); }
+int device_count() { return runtime::cuda::device_count(); }
 }  // namespace cuda
 
 Device default_device() {
@@ -27,12 +28,16 @@ Device default_device() {
   if (!want.empty()) {
     throw DeviceError("[default_device] KILN_DEVICE must be cpu or cuda[:N], got '" + want + "'");
   }
-  // The CUDA backend arrives in a later issue; until then the CPU is the best device we can run.
-  return Device(kCPU);
+  return cuda::is_available() ? Device(kCUDA, 0) : Device(kCPU);
 }
 
 void synchronize() {
-  // CPU work runs synchronously at realization; nothing is queued.
+  // CPU work runs synchronously at realization; CUDA work is queued on each device's stream.
+  runtime::cuda::synchronize_all();
 }
+
+namespace cuda {
+void empty_cache() { runtime::cuda::empty_cache(); }
+}  // namespace cuda
 
 }  // namespace kiln

@@ -1,7 +1,7 @@
 // Realization: the point where pending graphs run. The distinct storages among the tensors
 // are computed by one program, found in the program cache by the graph's signature or planned
 // and compiled once; each storage's node then becomes a load of its new buffer.
-// KILN_BACKEND=interpreter runs the reference interpreter instead (for debugging).
+// KILN_BACKEND=interpreter runs the reference interpreter instead for CPU graphs (debugging).
 
 #include <chrono>
 #include <cstdio>
@@ -14,6 +14,7 @@
 
 #include "kiln/compiler/check_indices.h"
 #include "kiln/compiler/compile.h"
+#include "kiln/compiler/cuda_program.h"
 #include "kiln/compiler/debug.h"
 #include "kiln/compiler/interpreter.h"
 #include "kiln/compiler/program.h"
@@ -75,7 +76,11 @@ class ProgramCache {
     dump_graph(outputs, key);
     auto start = std::chrono::steady_clock::now();
     auto program = ir::plan_program(outputs);
-    if (!use_evaluator()) ir::compile_program(*program);
+    if (program->device.is_cuda()) {
+      ir::compile_program_cuda(*program);
+    } else if (!use_evaluator()) {
+      ir::compile_program(*program);
+    }
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (ir::debug_level() >= 1) debug_program("compiled program", key, *program, ms);
@@ -132,8 +137,8 @@ void realize(const std::vector<Tensor>& tensors) {
     nodes.push_back(st->node);
   }
   if (nodes.empty()) return;
-  std::vector<runtime::BufferPtr> buffers =
-      use_interpreter() ? ir::interpret(nodes) : run_compiled(nodes);
+  bool interpret = use_interpreter() && nodes[0]->device().is_cpu();
+  std::vector<runtime::BufferPtr> buffers = interpret ? ir::interpret(nodes) : run_compiled(nodes);
   for (size_t i = 0; i < pending.size(); ++i) {
     pending[i]->node = ir::load(buffers[i], {buffers[i]->numel()});
   }

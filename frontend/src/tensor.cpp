@@ -144,8 +144,9 @@ template <typename T, typename Get>
 std::vector<T> read_view(const Tensor& t, Get get) {
   t.eval();
   const auto& impl = *t.impl();
-  const auto& buf = impl.storage->node->buffer();
+  runtime::BufferPtr buf = impl.storage->node->buffer();
   KILN_CHECK(buf != nullptr, "realized storage without a buffer");
+  if (!buf->device().is_cpu()) buf = runtime::copy_to(*buf, Device(kCPU));
   std::vector<T> out;
   int64_t n = t.numel();
   out.reserve(static_cast<size_t>(n));

@@ -3,6 +3,7 @@
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
 #include "op_helpers.h"
+#include "tensor_impl.h"
 
 namespace kiln {
 
@@ -18,7 +19,15 @@ Tensor Tensor::to(Device device) const {
   detail::check_defined("to", *this);
   if (device == this->device()) return *this;
   detail::resolve_device("to", TensorOptions(device));
-  return *this;  // unreachable until a second device kind can run
+  // Realize the elements in row-major order on the source device, then copy that buffer.
+  Tensor src = Tensor::from_node(node());
+  src.eval();
+  runtime::BufferPtr moved = runtime::copy_to(*src.impl()->storage->node->buffer(), device);
+  Tensor r = Tensor::from_node(ir::load(moved, sizes()));
+  // Gradients do not flow between devices: a tensor that requires grad arrives as a new leaf
+  // (what moving a model's parameters wants).
+  if (requires_grad()) r.requires_grad_();
+  return r;
 }
 
 Tensor Tensor::to(const TensorOptions& options) const {

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <new>
 
+#include "kiln/runtime/cuda/allocator.h"
+#include "kiln/runtime/cuda/driver.h"
 #include "kiln/runtime/error.h"
 #include "kiln/runtime/host_allocator.h"
 
@@ -13,21 +15,32 @@ namespace {
 std::atomic<uint64_t> next_buffer_id{1};
 }
 
-Buffer::Buffer(DType dtype, int64_t numel, Device device)
-    : dtype_(dtype), numel_(numel), device_(device), id_(next_buffer_id++) {
+Buffer::Buffer(DType dtype, int64_t numel, Device device, bool pinned)
+    : dtype_(dtype), numel_(numel), device_(device), id_(next_buffer_id++), pinned_(pinned) {
   if (numel < 0) throw InternalError("Buffer: negative element count");
-  if (!device.is_cpu()) {
-    throw DeviceError("[Buffer] device " + device.str() + " is not available in this build");
-  }
   size_t bytes = static_cast<size_t>(nbytes());
-  data_ = HostAllocator::instance().allocate(bytes);
+  if (device.is_cuda()) {
+    pinned_ = false;
+    data_ = cuda::DeviceAllocator::instance(device.index()).allocate(bytes);
+    return;
+  }
+  data_ = pinned ? cuda::pinned_malloc(bytes) : HostAllocator::instance().allocate(bytes);
   if (data_ == nullptr) {
     throw OutOfMemoryError("[Buffer] out of host memory allocating " + std::to_string(bytes) +
                            " bytes");
   }
 }
 
-Buffer::~Buffer() { HostAllocator::instance().deallocate(data_, static_cast<size_t>(nbytes())); }
+Buffer::~Buffer() {
+  size_t bytes = static_cast<size_t>(nbytes());
+  if (device_.is_cuda()) {
+    cuda::DeviceAllocator::instance(device_.index()).deallocate(data_, bytes);
+  } else if (pinned_) {
+    cuda::pinned_free(data_);
+  } else {
+    HostAllocator::instance().deallocate(data_, bytes);
+  }
+}
 
 double read_element(const void* data, DType t, int64_t i) {
   const char* p = static_cast<const char*>(data) + i * itemsize(t);

@@ -132,6 +132,25 @@ void ThreadPool::parallel_for(kiln_parallel_body body, void* ctx, int64_t n, int
   if (err) std::rethrow_exception(err);
 }
 
+void run_tasks(size_t n, const std::function<void(size_t)>& task) {
+  size_t workers = std::min<size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::exception_ptr> errors(workers);
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      try {
+        for (size_t t = w; t < n; t += workers) task(t);
+      } catch (...) {
+        errors[w] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
 }  // namespace kiln::runtime
 
 extern "C" void kiln_parallel_for(kiln_parallel_body body, void* ctx, int64_t n, int64_t grain) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "kiln/runtime/cuda/blas.h"
 #include "kiln/runtime/error.h"
 
 namespace kiln::lower {
@@ -266,10 +267,14 @@ Builder::StridedView Builder::strided_view(const ir::Node* x) {
 
 Expr Builder::gemm_value(const ir::Node* n, const std::vector<Expr>& idx) {
   // The GEMM writes the whole product into the output buffer, so the matmul must have the
-  // kernel's logical shape and the output's dtype (f32 or f64), and be the kernel's only one.
+  // kernel's logical shape and the output's dtype, and be the kernel's only one. The CPU GEMM
+  // is f32 and f64; on CUDA (cuBLASLt) f16 and bf16 too.
   DType dt = n->dtype();
-  if (gemm_out_ < 0 || (dt != DType::Float32 && dt != DType::Float64) || dt != root_->dtype() ||
-      n->shape() != gemm_shape_ || n->numel() != root_->numel() || n->numel() == 0) {
+  bool cuda = n->device().is_cuda();
+  bool gemm_dtype = dt == DType::Float32 || dt == DType::Float64 ||
+                    (cuda && (dt == DType::Float16 || dt == DType::BFloat16));
+  if (gemm_out_ < 0 || !gemm_dtype || dt != root_->dtype() || n->shape() != gemm_shape_ ||
+      n->numel() != root_->numel() || n->numel() == 0) {
     return nullptr;
   }
   if (gemm_node_) throw FusionBreak{n, "second matmul in one kernel"};
@@ -281,6 +286,15 @@ Expr Builder::gemm_value(const ir::Node* n, const std::vector<Expr>& idx) {
   if (k == 0) return nullptr;  // the dot-product loop writes the zeros
   next_pass();
   StridedView a = strided_view(x), b = strided_view(y);
+  if (cuda) {
+    // cuBLASLt reads an operand in place when its rows or its columns are contiguous.
+    auto unit = [&](const ir::Node* operand, const StridedView& v, int64_t rows, int64_t cols) {
+      if (runtime::cuda::blas_operand_ok(rows, cols, v.strides[r - 2], v.strides[r - 1])) return;
+      throw FusionBreak{operand, "cuBLASLt needs a matmul operand with unit row or column stride"};
+    };
+    unit(x, a, m, k);
+    unit(y, b, k, nn);
+  }
   // The batch dims flatten to one GEMM batch dim when each operand's batch strides are those
   // of a row-major [batch...] grid times one stride (a broadcast dim has stride 0 throughout).
   int64_t batch = 1;
@@ -301,7 +315,10 @@ Expr Builder::gemm_value(const ir::Node* n, const std::vector<Expr>& idx) {
     return stride;
   };
   int64_t a_bs = batch_stride(x, a), b_bs = batch_stride(y, b);
-  const char* symbol = dt == DType::Float32 ? "kiln_extern_gemm_f32" : "kiln_extern_gemm_f64";
+  const char* symbol = dt == DType::Float32   ? "kiln_extern_gemm_f32"
+                       : dt == DType::Float64 ? "kiln_extern_gemm_f64"
+                       : dt == DType::Float16 ? "kiln_extern_gemm_f16"
+                                              : "kiln_extern_gemm_bf16";
   // Argument layout: kernels/cpu/gemm.h (kiln_extern_gemm_f32).
   gemm_call_ =
       kir::extern_call(symbol, {a.param, b.param, gemm_out_},

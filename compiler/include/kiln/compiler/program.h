@@ -15,6 +15,8 @@
 
 namespace kiln::ir {
 
+struct CudaProgram;
+
 struct Program {
   enum class SlotKind : uint8_t { Input, Output, Temp };
   struct Slot {
@@ -39,6 +41,9 @@ struct Program {
   std::vector<int64_t> temp_bytes;  ///< bytes of each shared temp allocation (the memory plan)
   std::vector<std::string> fusion_breaks;  ///< "node: reason" per materialized node
   int64_t peak_bytes = 0;                  ///< inputs + outputs + planned temps
+  Device device;                           ///< where the kernels run (the graph's device)
+  /// The kernels rendered, compiled and loaded for `device` when it is a GPU (cuda_program.h).
+  std::shared_ptr<const CudaProgram> cuda;
 };
 
 /// The loads of a graph in the order a program binds them, and its signature.
@@ -52,7 +57,8 @@ GraphSignature signature(const std::vector<NodeRef>& outputs);
 /// Fuses, lowers and plans memory for the graph of `outputs` (no code generation yet).
 std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs);
 
-/// Runs a program: `inputs` bound in signature order; returns one new buffer per output.
+/// Runs a program on its device: `inputs` bound in signature order; returns one new buffer per
+/// output. On a GPU the work is queued on the device's stream (outputs are ready in stream order).
 std::vector<runtime::BufferPtr> run_program(const Program& program,
                                             const std::vector<runtime::BufferPtr>& inputs);
 

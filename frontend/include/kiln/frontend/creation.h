@@ -158,6 +158,8 @@ namespace cuda {
 bool is_available();
 /// Number of CUDA devices (0 without a driver).
 int device_count();
+/// Frees the device memory kiln's caching allocators hold for reuse.
+void empty_cache();
 }  // namespace cuda
 
 }  // namespace kiln

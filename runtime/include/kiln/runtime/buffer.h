@@ -18,10 +18,16 @@ int64_t read_int_element(const void* data, DType t, int64_t i);
 void write_element(void* data, DType t, int64_t i, double v);
 void write_int_element(void* data, DType t, int64_t i, int64_t v);
 
+class Buffer;
+using BufferPtr = std::shared_ptr<Buffer>;
+
 class Buffer {
  public:
-  /// Allocates uninitialised host memory, 64-byte aligned. Throws OutOfMemoryError.
-  Buffer(DType dtype, int64_t numel, Device device = Device(DeviceType::CPU));
+  /// Allocates uninitialised memory on `device`: host memory 64-byte aligned (page-locked when
+  /// `pinned`, for fast asynchronous copies to a GPU), device memory from the device's caching
+  /// allocator, 256-byte aligned. Throws OutOfMemoryError, or DeviceError for a device this
+  /// build or machine lacks.
+  Buffer(DType dtype, int64_t numel, Device device = Device(DeviceType::CPU), bool pinned = false);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -30,6 +36,7 @@ class Buffer {
   int64_t numel() const { return numel_; }
   int64_t nbytes() const { return numel_ * itemsize(dtype_); }
   Device device() const { return device_; }
+  bool pinned() const { return pinned_; }
   /// A process-unique id, stable for the buffer's life (used to name buffers in graphs).
   uint64_t id() const { return id_; }
   void* data() { return data_; }
@@ -48,9 +55,14 @@ class Buffer {
   int64_t numel_;
   Device device_;
   uint64_t id_;
+  bool pinned_;
   void* data_ = nullptr;
 };
 
-using BufferPtr = std::shared_ptr<Buffer>;
+/// A new buffer on `device` holding a copy of `src` (any direction: host and CUDA devices).
+BufferPtr copy_to(const Buffer& src, Device device);
+/// Copies all of `src` into `dst` (same dtype and size; any devices).
+void copy_into(Buffer& dst, const Buffer& src);
+
 
 }  // namespace kiln::runtime

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -61,5 +62,10 @@ class ThreadPool {
   int64_t n_ = 0, chunks_ = 0, next_chunk_ = 0, pending_ = 0;
   std::exception_ptr error_;
 };
+
+/// Runs task(0) .. task(n - 1) on up to hardware_concurrency() fresh threads (for long, blocking
+/// work such as compiling kernels, which must not occupy the loop pool), and rethrows the first
+/// exception a task threw once all have finished.
+void run_tasks(size_t n, const std::function<void(size_t)>& task);
 
 }  // namespace kiln::runtime

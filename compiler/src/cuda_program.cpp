@@ -1,0 +1,150 @@
+#include "kiln/compiler/cuda_program.h"
+
+#include <string>
+
+#include <fmt/format.h>
+
+#include "kiln/compiler/debug.h"
+#include "kiln/runtime/cuda/blas.h"
+#include "kiln/runtime/error.h"
+#include "kiln/runtime/thread_pool.h"
+
+namespace kiln::ir {
+
+namespace {
+
+/// Dynamic shared memory a kernel may use without opting in.
+constexpr int kDefaultSharedLimit = 48 * 1024;
+
+/// A GEMM Extern step (argument layout: kernels/cpu/gemm.h) through cuBLASLt.
+void run_gemm(const codegen::cuda::Step& step, const kir::Kernel& k, void* const* ptrs,
+              int device) {
+  const std::vector<int64_t>& a = step.int_args;
+  KILN_CHECK(step.params.size() == 3 && a.size() == 12, "GEMM extern with a wrong argument list");
+  runtime::cuda::GemmArgs g;
+  g.dtype = k.params[static_cast<size_t>(step.params[2])].dtype;
+  size_t item = static_cast<size_t>(itemsize(g.dtype));
+  g.batch = a[0];
+  g.m = a[1];
+  g.n = a[2];
+  g.k = a[3];
+  g.a = static_cast<const char*>(ptrs[step.params[0]]) + static_cast<size_t>(a[4]) * item;
+  g.a_batch_stride = a[5];
+  g.a_row_stride = a[6];
+  g.a_col_stride = a[7];
+  g.b = static_cast<const char*>(ptrs[step.params[1]]) + static_cast<size_t>(a[8]) * item;
+  g.b_batch_stride = a[9];
+  g.b_row_stride = a[10];
+  g.b_col_stride = a[11];
+  g.c = ptrs[step.params[2]];
+  if (!runtime::cuda::blas_supports(g)) {
+    throw InternalError("[matmul] " + step.symbol + ": operand layout cuBLASLt cannot read");
+  }
+  runtime::cuda::blas_gemm(g, device);
+}
+
+}  // namespace
+
+void compile_program_cuda(Program& p) {
+  auto cp = std::make_shared<CudaProgram>();
+  cp->device = p.device.index();
+  cp->arch = runtime::cuda::arch(cp->device);
+  cp->kernels.resize(p.kernels.size());
+  std::vector<std::string> cubins(p.kernels.size());
+  // Rendering and NVRTC run on their own threads; loading needs the calling thread's context.
+  runtime::run_tasks(p.kernels.size(), [&](size_t i) {
+    cp->kernels[i] = codegen::cuda::render(p.kernels[i]);
+    if (debug_level() >= 4) {
+      debug_line("cuda source of " + p.kernels[i].name + ":\n" +
+                 codegen::cuda::source_without_prelude(cp->kernels[i]));
+    }
+    cubins[i] = codegen::cuda::compile_cubin(cp->kernels[i], p.kernels[i].name, cp->arch);
+  });
+  for (size_t i = 0; i < p.kernels.size(); ++i) {
+    bool any_kernel = false;
+    for (const auto& s : cp->kernels[i].steps)
+      any_kernel |= s.kind == codegen::cuda::Step::Kind::Kernel;
+    std::unique_ptr<runtime::cuda::Module> m;
+    if (any_kernel) m = std::make_unique<runtime::cuda::Module>(cubins[i], cp->device);
+    std::vector<void*> fns;
+    for (const auto& s : cp->kernels[i].steps) {
+      if (s.kind != codegen::cuda::Step::Kind::Kernel) {
+        fns.push_back(nullptr);
+        continue;
+      }
+      void* f = m->function(s.entry);
+      if (s.shared_bytes > kDefaultSharedLimit) m->set_max_shared(f, s.shared_bytes);
+      fns.push_back(f);
+    }
+    cp->modules.push_back(std::move(m));
+    cp->functions.push_back(std::move(fns));
+  }
+  p.cuda = std::move(cp);
+}
+
+std::vector<runtime::BufferPtr> run_program_cuda(const Program& p,
+                                                 const std::vector<runtime::BufferPtr>& inputs) {
+  KILN_CHECK(p.cuda != nullptr, "run_program_cuda: program not compiled for CUDA");
+  const CudaProgram& cp = *p.cuda;
+  Device dev = p.device;
+  for (const auto& in : inputs) {
+    if (in->device() != dev) {
+      throw DeviceError("[eval] a graph on " + dev.str() + " reads a buffer on " +
+                        in->device().str());
+    }
+  }
+  std::vector<runtime::BufferPtr> outputs(p.num_outputs);
+  std::vector<runtime::BufferPtr> temps(p.temp_bytes.size());
+  for (size_t i = 0; i < p.temp_bytes.size(); ++i)
+    temps[i] = std::make_shared<runtime::Buffer>(DType::UInt8, p.temp_bytes[i], dev);
+  std::vector<void*> data(p.slots.size(), nullptr);
+  for (size_t i = 0; i < p.slots.size(); ++i) {
+    const Program::Slot& s = p.slots[i];
+    switch (s.kind) {
+      case Program::SlotKind::Input: data[i] = inputs[s.index]->data(); break;
+      case Program::SlotKind::Output:
+        outputs[s.index] = std::make_shared<runtime::Buffer>(s.dtype, s.numel, dev);
+        data[i] = outputs[s.index]->data();
+        break;
+      case Program::SlotKind::Temp: data[i] = temps[s.index]->data(); break;
+    }
+  }
+  bool trace = debug_level() >= 2;
+  std::vector<void*> ptrs;
+  std::vector<void*> args;
+  for (const auto& l : p.launches) {
+    const kir::Kernel& k = p.kernels[l.kernel];
+    const codegen::cuda::CudaKernel& ck = cp.kernels[l.kernel];
+    ptrs.clear();
+    for (size_t slot : l.slots) ptrs.push_back(data[slot]);
+    args.clear();
+    for (void*& ptr : ptrs) args.push_back(&ptr);
+    std::unique_ptr<runtime::cuda::Timer> timer;
+    if (trace) {
+      timer = std::make_unique<runtime::cuda::Timer>(dev.index());
+      timer->start();
+    }
+    for (size_t s = 0; s < ck.steps.size(); ++s) {
+      const codegen::cuda::Step& step = ck.steps[s];
+      if (step.kind == codegen::cuda::Step::Kind::Kernel) {
+        runtime::cuda::launch(cp.functions[l.kernel][s], step.grid, step.block, step.shared_bytes,
+                              args.data(), dev.index());
+      } else {
+        run_gemm(step, k, ptrs.data(), dev.index());
+      }
+    }
+    if (trace) {
+      double ms = timer->stop();
+      debug_line(fmt::format("launch {} on {} {:.3f} ms {:.2f} GB/s", k.name, dev.str(), ms,
+                             static_cast<double>(k.bytes_minimum) / ms / 1e6));
+    }
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (p.output_copy_of[i] < 0) continue;
+    const runtime::Buffer& src = *outputs[static_cast<size_t>(p.output_copy_of[i])];
+    outputs[i] = runtime::copy_to(src, dev);
+  }
+  return outputs;
+}
+
+}  // namespace kiln::ir

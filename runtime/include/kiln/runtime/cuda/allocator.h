@@ -1,0 +1,58 @@
+// The caching device allocator behind CUDA buffers. cuMemAlloc and cuMemFree synchronise the
+// device and cost tens of microseconds, and every program run allocates its outputs and
+// temporaries, so freed blocks are kept in size-class bins and handed out again.
+//
+// Size classes: multiples of 512 B up to 1 MiB, then multiples of 2 MiB. A block is reused only
+// for its exact class. Reuse is stream-ordered: kiln queues all work of a device on its one
+// compute stream, so a block freed after queuing its last use may be handed to work queued later
+// without waiting. When cuMemAlloc runs out of memory, the allocator waits for the device,
+// frees every cached block and tries once more; then it throws OutOfMemoryError, and the process
+// stays usable.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace kiln::runtime::cuda {
+
+struct AllocatorStats {
+  int64_t bytes_in_use = 0;        ///< size-class bytes of live blocks
+  int64_t bytes_cached = 0;        ///< bytes of freed blocks kept for reuse
+  int64_t peak_bytes_in_use = 0;   ///< highest bytes_in_use since start or reset_peak()
+  int64_t allocations = 0;         ///< allocate() calls
+  int64_t cache_hits = 0;          ///< allocations served from the cache
+  int64_t device_allocations = 0;  ///< cuMemAlloc calls
+};
+
+class DeviceAllocator {
+ public:
+  /// The allocator of `device` (created on first use, never destroyed).
+  static DeviceAllocator& instance(int device);
+  static size_t size_class(size_t bytes);
+
+  /// A block of at least `bytes` (256-byte aligned), or throws OutOfMemoryError.
+  void* allocate(size_t bytes);
+  /// Returns a block from allocate(bytes) with the same `bytes`.
+  void deallocate(void* p, size_t bytes);
+  /// Waits for the device and frees every cached block.
+  void empty_cache();
+  AllocatorStats stats() const;
+  void reset_peak();
+
+ private:
+  explicit DeviceAllocator(int device) : device_(device) {}
+  void release_cached_locked();
+
+  int device_;
+  mutable std::mutex mu_;
+  std::map<size_t, std::vector<void*>> bins_;
+  AllocatorStats stats_;
+};
+
+/// Frees the cached blocks of every device (kiln::cuda::empty_cache()).
+void empty_cache();
+
+}  // namespace kiln::runtime::cuda

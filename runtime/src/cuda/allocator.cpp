@@ -1,0 +1,104 @@
+#include "kiln/runtime/cuda/allocator.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "kiln/runtime/cuda/driver.h"
+#include "kiln/runtime/error.h"
+
+namespace kiln::runtime::cuda {
+
+DeviceAllocator& DeviceAllocator::instance(int device) {
+  static std::mutex mu;
+  static std::vector<DeviceAllocator*> all;  // never destroyed: buffers may outlive statics
+  std::lock_guard<std::mutex> lock(mu);
+  if (device < 0 || device >= device_count()) {
+    throw DeviceError("[cuda] device cuda:" + std::to_string(device) + " is not available");
+  }
+  if (all.empty()) all.resize(static_cast<size_t>(device_count()), nullptr);
+  DeviceAllocator*& a = all[static_cast<size_t>(device)];
+  if (a == nullptr) a = new DeviceAllocator(device);
+  return *a;
+}
+
+size_t DeviceAllocator::size_class(size_t bytes) {
+  constexpr size_t kSmall = 512, kLarge = size_t{2} << 20, kSmallLimit = size_t{1} << 20;
+  if (bytes == 0) return kSmall;
+  if (bytes <= kSmallLimit) return (bytes + kSmall - 1) / kSmall * kSmall;
+  return (bytes + kLarge - 1) / kLarge * kLarge;
+}
+
+void* DeviceAllocator::allocate(size_t bytes) {
+  size_t cls = size_class(bytes);
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stats_.allocations;
+  void* p = nullptr;
+  auto it = bins_.find(cls);
+  if (it != bins_.end() && !it->second.empty()) {
+    p = it->second.back();
+    it->second.pop_back();
+    stats_.bytes_cached -= static_cast<int64_t>(cls);
+    ++stats_.cache_hits;
+  } else {
+    p = raw_malloc(cls, device_);
+    if (p == nullptr) {
+      release_cached_locked();
+      p = raw_malloc(cls, device_);
+    }
+    if (p == nullptr) {
+      int64_t free_bytes = 0, total = 0;
+      memory_info(device_, &free_bytes, &total);
+      throw OutOfMemoryError("[cuda] out of memory on cuda:" + std::to_string(device_) +
+                             " allocating " + std::to_string(bytes) + " bytes (" +
+                             std::to_string(free_bytes) + " of " + std::to_string(total) +
+                             " bytes free, " + std::to_string(stats_.bytes_in_use) +
+                             " in use by kiln)");
+    }
+    ++stats_.device_allocations;
+  }
+  stats_.bytes_in_use += static_cast<int64_t>(cls);
+  stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
+  return p;
+}
+
+void DeviceAllocator::deallocate(void* p, size_t bytes) {
+  if (p == nullptr) return;
+  size_t cls = size_class(bytes);
+  std::lock_guard<std::mutex> lock(mu_);
+  bins_[cls].push_back(p);
+  stats_.bytes_in_use -= static_cast<int64_t>(cls);
+  stats_.bytes_cached += static_cast<int64_t>(cls);
+}
+
+void DeviceAllocator::release_cached_locked() {
+  // Queued kernels may still use blocks freed after they were queued: wait for them.
+  synchronize(device_);
+  for (auto& [cls, blocks] : bins_) {
+    for (void* b : blocks) raw_free(b, device_);
+    stats_.bytes_cached -= static_cast<int64_t>(cls * blocks.size());
+    blocks.clear();
+  }
+  bins_.clear();
+}
+
+void DeviceAllocator::empty_cache() {
+  std::lock_guard<std::mutex> lock(mu_);
+  release_cached_locked();
+}
+
+AllocatorStats DeviceAllocator::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void DeviceAllocator::reset_peak() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.peak_bytes_in_use = stats_.bytes_in_use;
+}
+
+void empty_cache() {
+  for (int d = 0; d < device_count(); ++d) DeviceAllocator::instance(d).empty_cache();
+}
+
+}  // namespace kiln::runtime::cuda
