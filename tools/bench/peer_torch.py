@@ -6,11 +6,16 @@ reported as one line on stderr, not a crash) and prints a table, or with --json 
 per line with the keys of kiln-bench's --json output plus "impl" ("torch_eager" or
 "torch_compile"). "name" is the workload name.
 
-Timing (as kiln-bench): inputs created first (torch.rand, fixed seed); the op run once as the
-warm-up (compile_ms = its wall time; for torch.compile that includes compilation); then repeated
-(at least --reps reps and --min-time seconds), each rep timed with time.perf_counter (monotonic);
-median_ms / min_ms over the reps. gbps = (bytes the math must read + write) / median; gflops =
-2*M*N*K / median for matmul, 0 for the memory-bound workloads. On CUDA each rep synchronizes.
+Timing (as kiln-bench, tools/bench/measure.h): inputs created first (torch.rand, fixed seed);
+the op run once as the warm-up (compile_ms = its wall time up to torch.cuda.synchronize(); for
+torch.compile that includes compilation); then timed samples (at least --reps samples and
+--min-time seconds, at most --max-time seconds), each sample --batch calls back to back and then
+torch.cuda.synchronize() (on CUDA), timed with time.perf_counter; a call's time is the sample's
+/ batch (default batch: 1 on cpu, 10 on cuda). median_ms / min_ms over the samples. gbps = (bytes
+the math must read + write) / median; gflops = 2*M*N*K / median for matmul, 0 for the
+memory-bound workloads. f32 matmul runs with PyTorch's default precision (TF32 off, "highest");
+the script sets no TF32 flag (mixing PyTorch's old and new TF32 APIs breaks torch.compile) and
+reports on stderr if the default was changed.
 
 Sizes (--scale multiplies 1-D lengths and row counts by SCALE, each matmul dim by cbrt(SCALE)):
   cpu:  copy/elementwise_chain/sum 2^24 f32; softmax/layernorm [4096,1024] f32; matmul 1024^3 f32
@@ -93,7 +98,7 @@ def make_workloads(torch, device, scale, only):
     return wl
 
 
-def time_one(torch, fn, inputs, device, reps, min_time):
+def time_one(torch, fn, inputs, device, args):
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     sync()
     t0 = time.perf_counter()
@@ -102,12 +107,15 @@ def time_one(torch, fn, inputs, device, reps, min_time):
     compile_ms = (time.perf_counter() - t0) * 1e3
     times = []
     start = time.perf_counter()
-    while len(times) < max(1, reps) or (time.perf_counter() - start) < min_time:
+    while len(times) < max(1, args.reps) or (time.perf_counter() - start) < args.min_time:
         t0 = time.perf_counter()
-        y = fn(*inputs)
+        for _ in range(args.batch):
+            y = fn(*inputs)
+            del y
         sync()
-        times.append((time.perf_counter() - t0) * 1e3)
-        del y
+        times.append((time.perf_counter() - t0) * 1e3 / args.batch)
+        if time.perf_counter() - start >= args.max_time:
+            break
     return out, compile_ms, times
 
 
@@ -117,8 +125,12 @@ def main():
     ap.add_argument("-w", "--workload", action="append", default=[],
                     help="run only these (repeatable or a comma list)")
     ap.add_argument("-d", "--device", choices=["cpu", "cuda"], default="cpu")
-    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--reps", type=int, default=10, help="at least this many timed samples")
+    ap.add_argument("--batch", type=int, default=0,
+                    help="calls per timed sample (default: 1 on cpu, 10 on cuda)")
     ap.add_argument("--min-time", type=float, default=0.5)
+    ap.add_argument("--max-time", type=float, default=30.0,
+                    help="stop sampling a workload after this many seconds")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
@@ -126,6 +138,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                     help="torch.set_num_threads (default: os.cpu_count())")
     args = ap.parse_args()
+    if args.batch <= 0:
+        args.batch = 10 if args.device == "cuda" else 1
     only = [w for arg in args.workload for w in arg.split(",") if w]
     for w in only:
         if w not in NAMES:
@@ -143,6 +157,11 @@ def main():
         note("peer skipped: torch.cuda is not available on this machine")
         return 0
     torch.set_num_threads(max(1, args.threads))
+    if args.device == "cuda":
+        precision = torch.get_float32_matmul_precision()
+        if precision != "highest":
+            note(f"peer: float32 matmul precision is {precision!r}, not PyTorch's default "
+                 "'highest' (TF32 off): f32 matmul numbers are not comparable")
 
     impls = []
     if args.impl in ("all", "eager"):
@@ -164,8 +183,7 @@ def main():
                     if impl == "torch_compile":
                         torch._dynamo.reset()
                         fn = torch.compile(fn)
-                    out, compile_ms, times = time_one(torch, fn, inputs, args.device, args.reps,
-                                                      args.min_time)
+                    out, compile_ms, times = time_one(torch, fn, inputs, args.device, args)
                 except Exception as e:  # torch.compile needs a working C++ toolchain etc.
                     msg = str(e).strip().splitlines()
                     note(f"peer: {impl} failed for {w['name']} ({w['dtype']}): "

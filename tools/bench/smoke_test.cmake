@@ -1,5 +1,6 @@
 # kiln-bench smoke test (cmake -P): runs the given kiln-bench at a reduced size with --json and
-# checks that every line is a JSON object with the required keys and sane values.
+# checks that every line is a JSON object with the required keys and sane values; that
+# --summary reads them back; and that --device cuda either runs or says why not (nonzero).
 #   cmake -DKILN_BENCH=<path to kiln-bench> -P smoke_test.cmake
 cmake_minimum_required(VERSION 3.20)
 if(NOT KILN_BENCH)
@@ -56,4 +57,26 @@ endforeach()
 if(NOT names STREQUAL "copy;sum")
   message(FATAL_ERROR "expected workloads copy;sum, got ${names}")
 endif()
-message(STATUS "kiln-bench smoke test passed:\n${out}")
+
+# --summary reads the lines back and prints the tables.
+file(WRITE "${CMAKE_CURRENT_BINARY_DIR}/kiln_bench_smoke.jsonl" "${out}\n")
+execute_process(
+  COMMAND ${KILN_BENCH} --summary "${CMAKE_CURRENT_BINARY_DIR}/kiln_bench_smoke.jsonl"
+  OUTPUT_VARIABLE summary ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 60)
+if(NOT rc EQUAL 0 OR NOT summary MATCHES "copy" OR NOT summary MATCHES "side by side")
+  message(FATAL_ERROR "kiln-bench --summary exited with ${rc}:\n${summary}\n${err}")
+endif()
+
+# --device cuda: results where a GPU runs kiln, else a clear message and a nonzero status.
+execute_process(
+  COMMAND ${KILN_BENCH} --device cuda --workload copy --reps 1 --min-time 0 --scale 0.001 --json
+  OUTPUT_VARIABLE cuda_out ERROR_VARIABLE cuda_err RESULT_VARIABLE rc TIMEOUT 120)
+if(rc EQUAL 0)
+  string(JSON device ERROR_VARIABLE jerr GET "${cuda_out}" device)
+  if(NOT device STREQUAL "cuda")
+    message(FATAL_ERROR "--device cuda printed: ${cuda_out}")
+  endif()
+elseif(NOT cuda_err MATCHES "--device cuda, but CUDA is not available")
+  message(FATAL_ERROR "--device cuda exited with ${rc} without the message:\n${cuda_out}\n${cuda_err}")
+endif()
+message(STATUS "kiln-bench smoke test passed:\n${out}\n--summary:\n${summary}\n--device cuda: ${rc} ${cuda_err}")
