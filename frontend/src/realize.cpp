@@ -12,11 +12,13 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "autograd/leaves.h"
 #include "kiln/compiler/check_indices.h"
 #include "kiln/compiler/compile.h"
 #include "kiln/compiler/cuda_program.h"
 #include "kiln/compiler/debug.h"
 #include "kiln/compiler/interpreter.h"
+#include "kiln/compiler/marks.h"
 #include "kiln/compiler/program.h"
 #include "kiln/compiler/text.h"
 #include "kiln/runtime/error.h"
@@ -137,10 +139,28 @@ void realize(const std::vector<Tensor>& tensors) {
     nodes.push_back(st->node);
   }
   if (nodes.empty()) return;
+  // Autograd marks are identities; stripped, unique leaf ids never reach the signature.
+  std::vector<ir::NodeRef> marked = nodes;
+  nodes = ir::strip_marks(nodes);
+  size_t kept = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i]->op() == ir::Op::Load) {
+      pending[i]->node = nodes[i];  // only marks around a buffer: nothing to run
+    } else {
+      pending[kept] = pending[i];
+      marked[kept] = marked[i];
+      nodes[kept++] = nodes[i];
+    }
+  }
+  pending.resize(kept);
+  nodes.resize(kept);
+  if (nodes.empty()) return;
   bool interpret = use_interpreter() && nodes[0]->device().is_cpu();
   std::vector<runtime::BufferPtr> buffers = interpret ? ir::interpret(nodes) : run_compiled(nodes);
   for (size_t i = 0; i < pending.size(); ++i) {
     pending[i]->node = ir::load(buffers[i], {buffers[i]->numel()});
+    // What depends on a leaf stays differentiable after it is realized.
+    if (marked[i] != nodes[i]) remember_graph(pending[i]->node, marked[i]);
   }
 }
 

@@ -3,6 +3,9 @@
 
 #include <ostream>
 
+#include "autograd/leaves.h"
+#include "kiln/compiler/marks.h"
+#include "kiln/frontend/autograd.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/format.h"
 #include "kiln/frontend/ops.h"
@@ -19,6 +22,7 @@ Tensor Tensor::from_node(ir::NodeRef node) {
   impl->sizes = node->shape();
   impl->strides = contiguous_strides(node->shape());
   impl->storage = std::make_shared<Storage>();
+  if (!GradMode::is_enabled()) node = ir::stop_gradient(std::move(node));
   int64_t depth = node->depth();
   impl->storage->node = ir::reshape(std::move(node), {numel_of(impl->sizes)});
   Tensor t(std::move(impl));
@@ -34,7 +38,8 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
   impl->sizes = std::move(sizes);
   impl->strides = std::move(strides);
   impl->offset = offset;
-  impl->requires_grad = base.impl()->requires_grad;
+  impl->leaf_id = base.impl()->leaf_id;
+  impl->detached = base.impl()->detached;
   return Tensor(std::move(impl));
 }
 
@@ -98,7 +103,10 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
-bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
+bool Tensor::requires_grad() const {
+  return defined() && is_floating(dtype()) &&
+         (impl_->requires_grad || detail::depends_on_leaf(node()));
+}
 Tensor& Tensor::requires_grad_(bool requires_grad) {
   detail::check_defined("requires_grad_", *this);
   if (requires_grad && !is_floating(dtype())) {
@@ -106,13 +114,32 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
                                  "gradients, got ") +
                      torch_name(dtype()));
   }
-  impl_->requires_grad = requires_grad;
+  if (!requires_grad && impl_->requires_grad) {
+    impl_->requires_grad = false;
+    impl_->leaf_id = 0;
+    return *this;
+  }
+  if (!requires_grad) {
+    if (this->requires_grad()) {
+      throw Error(
+          "[requires_grad_] you can only change requires_grad flags of leaf variables. If you "
+          "want to use a computed variable in a subgraph that doesn't require differentiation "
+          "use var_no_grad = var.detach().");
+    }
+    return *this;
+  }
+  if (impl_->requires_grad || this->requires_grad()) return *this;  // already requires grad
+  impl_->requires_grad = true;
+  impl_->leaf_id = detail::register_leaf(impl_);
   return *this;
 }
 
 ir::NodeRef Tensor::node() const {
   detail::check_defined("node", *this);
-  return ir::as_strided(impl_->storage->node, impl_->sizes, impl_->strides, impl_->offset);
+  ir::NodeRef base = impl_->storage->node;
+  if (impl_->detached) base = ir::stop_gradient(std::move(base));
+  if (impl_->leaf_id != 0) base = ir::leaf_mark(std::move(base), impl_->leaf_id);
+  return ir::as_strided(std::move(base), impl_->sizes, impl_->strides, impl_->offset);
 }
 
 uint64_t Tensor::version() const {
@@ -123,10 +150,12 @@ uint64_t Tensor::version() const {
 void Tensor::write(const ir::NodeRef& value) {
   KILN_CHECK(value->shape() == impl_->sizes && value->dtype() == dtype(), "write: value mismatch");
   Storage& st = *impl_->storage;
+  // Without grad mode the write is a constant to autograd (an optimizer's update of a leaf).
+  ir::NodeRef v = GradMode::is_enabled() ? value : ir::stop_gradient(value);
   int64_t total = st.node->numel();
   bool whole = impl_->offset == 0 && numel() == total && is_contiguous();
-  st.node = whole ? ir::reshape(value, {total})
-                  : ir::set_strided(st.node, value, impl_->strides, impl_->offset);
+  st.node =
+      whole ? ir::reshape(v, {total}) : ir::set_strided(st.node, v, impl_->strides, impl_->offset);
   ++st.version;
   if (st.node->depth() > detail::kMaxPendingDepth) eval();
 }
@@ -194,7 +223,7 @@ int64_t Tensor::item_int() const {
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "[ Tensor (undefined) ]";
   detail::PrintData data{t.to_vector<double>(), t.sizes(), t.dtype(), t.device(),
-                         t.requires_grad()};
+                         t.impl()->requires_grad};
   return os << detail::format_tensor(data);
 }
 

@@ -19,7 +19,14 @@ struct TensorImpl {
   Shape sizes;
   Shape strides;
   int64_t offset = 0;
+  /// A leaf that requires grad: read through ir::leaf_mark(storage node, leaf_id).
   bool requires_grad = false;
+  /// The leaf this handle reads through (its own id, or its base's for a view); 0 for none.
+  uint64_t leaf_id = 0;
+  /// Made by detach(): reads its storage through ir::stop_gradient.
+  bool detached = false;
+  bool retains_grad = false;
+  Tensor grad;
 };
 
 /// A new handle on `base`'s storage with the given view.

@@ -10,9 +10,7 @@ namespace kiln {
 Tensor Tensor::to(DType dtype) const {
   detail::check_defined("to", *this);
   if (dtype == this->dtype()) return *this;
-  Tensor r = Tensor::from_node(ir::cast(node(), dtype));
-  if (requires_grad() && is_floating(dtype)) r.impl()->requires_grad = true;
-  return r;
+  return Tensor::from_node(ir::cast(node(), dtype));
 }
 
 Tensor Tensor::to(Device device) const {

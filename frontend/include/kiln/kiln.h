@@ -1,6 +1,7 @@
 // kiln: a lazy tensor graph compiler with PyTorch C++ (libtorch) names. Include this one header.
 #pragma once
 
+#include "kiln/frontend/autograd.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/indexing.h"
 #include "kiln/frontend/inspect.h"

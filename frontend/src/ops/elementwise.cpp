@@ -158,9 +158,17 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
   detail::check_defined("clamp", x);
   if (!min && !max) throw Error("[clamp] at least one of 'min' or 'max' must not be None");
+  // Selects rather than maximum/minimum, so a value on a bound keeps its gradient (PyTorch's
+  // clamp) and NaN passes through.
   Tensor r = x;
-  if (min) r = maximum(r, full_like(x, *min, detail::result_type({operand(x), operand(*min)})));
-  if (max) r = minimum(r, full_like(x, *max, detail::result_type({operand(r), operand(*max)})));
+  if (min) {
+    Tensor lo = full_like(x, *min, detail::result_type({operand(x), operand(*min)}));
+    r = where(r < lo, lo, r);
+  }
+  if (max) {
+    Tensor hi = full_like(x, *max, detail::result_type({operand(r), operand(*max)}));
+    r = where(r > hi, hi, r);
+  }
   return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "autograd/leaves.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
@@ -152,6 +153,7 @@ Tensor Tensor::index(std::initializer_list<TensorIndex> indices) const {
 }
 
 Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor& value) {
+  detail::check_inplace("index_put_", *this);
   Applied a = apply_basic(*this, indices);
   if (!a.advanced) {
     a.view.copy_(value);

@@ -1,5 +1,6 @@
 // In-place ops. Each computes the new value functionally and writes it into the tensor's
 // region of its storage, so the base and every other view see it.
+#include "autograd/leaves.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
@@ -33,6 +34,7 @@ void check_no_overlap(const char* op, const Tensor& t) {
 
 Tensor& assign(const char* op, Tensor& self, const Tensor& value) {
   detail::check_defined(op, self);
+  detail::check_inplace(op, self);
   check_can_cast(op, value.dtype(), self.dtype());
   check_no_overlap(op, self);
   if (value.device() != self.device()) {

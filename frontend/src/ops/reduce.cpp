@@ -51,6 +51,21 @@ Tensor arg_extreme(const char* name, Op op, const Tensor& x, int64_t dim, bool k
   return reduce(name, Op::Min, candidates, {d}, keepdim, kInt64);
 }
 
+/// max(dim) / min(dim): values and first indices. Where x requires grad the values are read at
+/// the indices, so the gradient goes to that element alone, as PyTorch's does.
+std::tuple<Tensor, Tensor> extreme_with_index(const char* name, Op op, const Tensor& x, int64_t dim,
+                                              bool keepdim) {
+  detail::check_defined(name, x);
+  int64_t d = wrap_dim(name, dim, x.dim());
+  if (x.dim() == 0 || !x.requires_grad()) {
+    return {reduce(name, op, x, {d}, keepdim, x.dtype()), arg_extreme(name, op, x, d, keepdim)};
+  }
+  Tensor index = arg_extreme(name, op, x, d, true);
+  Tensor values = gather(x, d, index);
+  if (!keepdim) return {values.squeeze(d), index.squeeze(d)};
+  return {values, index};
+}
+
 /// all/any over `dims` (empty: every dim), by counting the zero or nonzero elements.
 Tensor all_over(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   detail::check_defined("all", x);
@@ -96,16 +111,10 @@ Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   return reduce("amin", Op::Min, x, dims, keepdim, x.dtype());
 }
 std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
-  detail::check_defined("max", x);
-  int64_t d = wrap_dim("max", dim, x.dim());
-  return {reduce("max", Op::Max, x, {d}, keepdim, x.dtype()),
-          arg_extreme("max", Op::Max, x, d, keepdim)};
+  return extreme_with_index("max", Op::Max, x, dim, keepdim);
 }
 std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
-  detail::check_defined("min", x);
-  int64_t d = wrap_dim("min", dim, x.dim());
-  return {reduce("min", Op::Min, x, {d}, keepdim, x.dtype()),
-          arg_extreme("min", Op::Min, x, d, keepdim)};
+  return extreme_with_index("min", Op::Min, x, dim, keepdim);
 }
 Tensor argmax(const Tensor& x) { return arg_extreme("argmax", Op::Max, x.reshape({-1}), 0, false); }
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {

@@ -315,15 +315,15 @@ Tensor Tensor::contiguous() const {
 
 Tensor Tensor::clone() const {
   detail::check_defined("clone", *this);
-  Tensor c = Tensor::from_node(node());
-  c.impl()->requires_grad = requires_grad();
-  return c;
+  return Tensor::from_node(node());
 }
 
 Tensor Tensor::detach() const {
   const auto& im = impl_of("detach", *this);
   Tensor d = detail::make_view(*this, im.sizes, im.strides, im.offset);
   d.impl()->requires_grad = false;
+  d.impl()->leaf_id = 0;
+  d.impl()->detached = true;
   return d;
 }
 

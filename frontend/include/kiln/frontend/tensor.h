@@ -93,8 +93,23 @@ class Tensor {
   Tensor clone() const;
   /// A tensor sharing this one's storage that does not require grad.
   Tensor detach() const;
+
+  // ---- autograd (kiln/frontend/autograd.h) ----
+  /// True for a leaf made to require grad and for every result computed from one in grad mode.
   bool requires_grad() const;
+  /// Makes this tensor a leaf that requires grad (or, with false, one that does not).
   Tensor& requires_grad_(bool requires_grad = true);
+  /// True unless this tensor was computed from a tensor that requires grad.
+  bool is_leaf() const;
+  /// The accumulated gradient (undefined until a backward() reaches this tensor).
+  Tensor grad() const;
+  Tensor& mutable_grad();
+  /// Makes backward() fill .grad() of this non-leaf tensor too.
+  void retain_grad();
+  bool retains_grad() const;
+  /// Accumulates d(this)/d(leaf) (times `gradient`; implicit for one element) into .grad() of
+  /// every leaf that requires grad. With create_graph the gradients are differentiable.
+  void backward(const Tensor& gradient = {}, bool create_graph = false) const;
 
   // ---- elementwise (methods mirroring free functions) ----
   Tensor pow(const Tensor& exponent) const;

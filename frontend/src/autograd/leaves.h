@@ -1,0 +1,48 @@
+// Autograd identities in the frontend. A tensor made to require grad (a leaf) gets a fresh id
+// and is read through ir::leaf_mark(storage node, id); these helpers find the leaves a graph
+// depends on and map ids back to the tensors whose .grad() they fill.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "kiln/compiler/node.h"
+#include "tensor_impl.h"
+
+namespace kiln::detail {
+
+/// A fresh leaf id for `leaf` (registered so that backward() can find it).
+uint64_t register_leaf(const std::shared_ptr<TensorImpl>& leaf);
+/// The leaf tensor of an id; null once it is gone or no longer requires grad.
+std::shared_ptr<TensorImpl> find_leaf(uint64_t id);
+
+/// Remembers a non-leaf tensor that called retain_grad().
+void register_retained(const std::shared_ptr<TensorImpl>& t);
+/// The live tensors that called retain_grad().
+std::vector<std::shared_ptr<TensorImpl>> retained_tensors();
+
+// Realizing a tensor replaces its storage's node by a load of the result. When that node
+// depended on leaves, realize() remembers it for the load (while the load lives), so that a
+// tensor read or printed before backward() still differentiates, as in PyTorch. The walks below
+// see through remembered loads; they never cross a stop_gradient or a non-floating node.
+
+/// Remembers `expr` as the graph that computed `load`, if it depends on a leaf.
+void remember_graph(const ir::NodeRef& load, const ir::NodeRef& expr);
+
+/// True when a leaf mark is reachable from `n`.
+bool depends_on_leaf(const ir::NodeRef& n);
+
+/// Every leaf mark reachable from `outputs`, by leaf id.
+std::unordered_map<uint64_t, std::vector<ir::NodeRef>> leaf_marks(
+    const std::vector<ir::NodeRef>& outputs);
+
+/// The graph of `outputs` with every remembered load replaced by the graph that computed it.
+std::vector<ir::NodeRef> expand_realized(const std::vector<ir::NodeRef>& outputs);
+
+/// Throws Error "[op] a leaf Variable that requires grad is being used in an in-place
+/// operation." when grad mode is on and t is such a leaf or a view of one.
+void check_inplace(const char* op, const Tensor& t);
+
+}  // namespace kiln::detail

@@ -1,0 +1,123 @@
+// Walks over differentiable graphs that see through realized tensors (see leaves.h).
+#include <mutex>
+#include <unordered_set>
+
+#include "autograd/leaves.h"
+#include "kiln/compiler/marks.h"
+
+namespace kiln::detail {
+
+namespace {
+struct Remembered {
+  std::weak_ptr<const ir::Node> load;
+  ir::NodeRef expr;
+};
+struct Graphs {
+  std::mutex mu;
+  std::unordered_map<const ir::Node*, Remembered> by_load;
+  size_t purge_mark = 0;
+};
+Graphs& graphs() {
+  static auto* g = new Graphs();  // never destroyed: tensors may die after main()
+  return *g;
+}
+
+/// The graph remembered for a load; null for every other node.
+ir::NodeRef remembered(const ir::Node& n) {
+  if (n.op() != ir::Op::Load) return nullptr;
+  Graphs& g = graphs();
+  std::lock_guard<std::mutex> lock(g.mu);
+  auto it = g.by_load.find(&n);
+  if (it == g.by_load.end() || it->second.load.lock().get() != &n) return nullptr;
+  return it->second.expr;
+}
+
+/// The nodes autograd looks through below n: none past a stop_gradient or a non-floating
+/// node, the remembered graph of a realized load, the inputs otherwise.
+std::vector<ir::NodeRef> below(const ir::NodeRef& n) {
+  if (ir::is_stop_gradient(*n) || !is_floating(n->dtype())) return {};
+  if (ir::NodeRef expr = remembered(*n)) return {expr};
+  return n->inputs();
+}
+
+/// Visits the nodes reachable from `roots` through below(); `visit` returns true to stop.
+template <typename Visit>
+void walk(const std::vector<ir::NodeRef>& roots, Visit visit) {
+  std::unordered_set<const ir::Node*> seen;
+  std::vector<ir::NodeRef> stack(roots.begin(), roots.end());
+  while (!stack.empty()) {
+    ir::NodeRef n = std::move(stack.back());
+    stack.pop_back();
+    if (!seen.insert(n.get()).second) continue;
+    if (visit(n)) return;
+    for (auto& m : below(n)) stack.push_back(std::move(m));
+  }
+}
+}  // namespace
+
+void remember_graph(const ir::NodeRef& load, const ir::NodeRef& expr) {
+  if (!depends_on_leaf(expr)) return;
+  Graphs& g = graphs();
+  std::lock_guard<std::mutex> lock(g.mu);
+  if (g.by_load.size() > 2 * g.purge_mark + 64) {
+    std::erase_if(g.by_load, [](const auto& e) { return e.second.load.expired(); });
+    g.purge_mark = g.by_load.size();
+  }
+  g.by_load[load.get()] = {load, expr};
+}
+
+bool depends_on_leaf(const ir::NodeRef& n) {
+  bool found = false;
+  walk({n}, [&](const ir::NodeRef& m) {
+    found = ir::leaf_mark_id(*m) != 0;
+    return found;
+  });
+  return found;
+}
+
+std::unordered_map<uint64_t, std::vector<ir::NodeRef>> leaf_marks(
+    const std::vector<ir::NodeRef>& outputs) {
+  std::unordered_map<uint64_t, std::vector<ir::NodeRef>> marks;
+  walk(outputs, [&](const ir::NodeRef& m) {
+    if (uint64_t id = ir::leaf_mark_id(*m)) marks[id].push_back(m);
+    return false;
+  });
+  return marks;
+}
+
+std::vector<ir::NodeRef> expand_realized(const std::vector<ir::NodeRef>& outputs) {
+  std::unordered_map<const ir::Node*, ir::NodeRef> done;
+  std::vector<std::pair<ir::NodeRef, bool>> stack;  // node, children done
+  for (const auto& o : outputs) stack.emplace_back(o, false);
+  while (!stack.empty()) {
+    auto [n, ready] = stack.back();
+    stack.pop_back();
+    if (done.count(n.get())) continue;
+    std::vector<ir::NodeRef> kids = below(n);
+    if (!ready) {
+      stack.emplace_back(n, true);
+      for (const auto& k : kids) {
+        if (!done.count(k.get())) stack.emplace_back(k, false);
+      }
+      continue;
+    }
+    if (n->op() == ir::Op::Load && !kids.empty()) {
+      done.emplace(n.get(), done.at(kids[0].get()));
+      continue;
+    }
+    bool changed = false;
+    std::vector<ir::NodeRef> inputs;
+    for (const auto& k : kids) {
+      inputs.push_back(done.at(k.get()));
+      changed = changed || inputs.back() != k;
+    }
+    done.emplace(n.get(), changed ? ir::make(n->op(), std::move(inputs), n->dtype(), n->shape(),
+                                             n->attrs(), n->device(), n->buffer())
+                                  : n);
+  }
+  std::vector<ir::NodeRef> out;
+  for (const auto& o : outputs) out.push_back(done.at(o.get()));
+  return out;
+}
+
+}  // namespace kiln::detail
