@@ -6,6 +6,7 @@
 #include "kiln/frontend/indexing.h"
 #include "kiln/frontend/inspect.h"
 #include "kiln/frontend/ops.h"
+#include "kiln/frontend/optim.h"
 #include "kiln/frontend/options.h"
 #include "kiln/frontend/stats.h"
 #include "kiln/frontend/tensor.h"

@@ -1,0 +1,66 @@
+// Adam and AdamW with PyTorch's update rules (per parameter, t = its step count):
+//   m = m + (1 - b1) (g - m),  v = b2 v + (1 - b2) g^2,
+//   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+// Adam adds wd * p to g first; AdamW multiplies p by 1 - lr * wd first (decoupled decay).
+// The step count is a runtime tensor like the learning rate, so no step recompiles.
+#pragma once
+
+#include <tuple>
+
+#include "kiln/frontend/optim/optimizer.h"
+
+namespace kiln::optim {
+
+struct AdamOptions {
+  explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
+  using Betas = std::tuple<double, double>;
+  KILN_OPTION(AdamOptions, double, lr, 1e-3)
+  KILN_OPTION(AdamOptions, Betas, betas, Betas(0.9, 0.999))
+  KILN_OPTION(AdamOptions, double, eps, 1e-8)
+  KILN_OPTION(AdamOptions, double, weight_decay, 0.0)
+};
+
+struct AdamWOptions {
+  explicit AdamWOptions(double lr = 1e-3) : lr_(lr) {}
+  using Betas = std::tuple<double, double>;
+  KILN_OPTION(AdamWOptions, double, lr, 1e-3)
+  KILN_OPTION(AdamWOptions, Betas, betas, Betas(0.9, 0.999))
+  KILN_OPTION(AdamWOptions, double, eps, 1e-8)
+  KILN_OPTION(AdamWOptions, double, weight_decay, 1e-2)
+};
+
+/// The update both share; `decoupled` selects AdamW's weight decay.
+class AdamBase : public Optimizer {
+ protected:
+  AdamBase(std::vector<Tensor> params, double lr, std::tuple<double, double> betas, double eps,
+           double weight_decay, bool decoupled);
+
+ private:
+  std::vector<Tensor> update(size_t i, const Tensor& grad) override;
+  double beta1_, beta2_, eps_, weight_decay_;
+  bool decoupled_;
+  struct State {
+    Tensor step, exp_avg, exp_avg_sq;
+  };
+  std::vector<State> state_;
+};
+
+class Adam : public AdamBase {
+ public:
+  Adam(std::vector<Tensor> params, AdamOptions options = AdamOptions());
+  const AdamOptions& options() const { return options_; }
+
+ private:
+  AdamOptions options_;
+};
+
+class AdamW : public AdamBase {
+ public:
+  AdamW(std::vector<Tensor> params, AdamWOptions options = AdamWOptions());
+  const AdamWOptions& options() const { return options_; }
+
+ private:
+  AdamWOptions options_;
+};
+
+}  // namespace kiln::optim

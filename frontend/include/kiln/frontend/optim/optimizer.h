@@ -1,0 +1,61 @@
+// The optimizer base class, as in libtorch: parameters, zero_grad(), step(), lr()/set_lr().
+// The learning rate is a runtime scalar: a realized 0-d tensor read by the update graph as a
+// load, so changing it (set_lr, a scheduler) never recompiles. step() records every
+// parameter's update in place (functionalized writes of the leaves) and realizes parameters,
+// optimizer state and gradients in one program together with the pending forward and
+// backward.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "kiln/frontend/tensor.h"
+
+/// Declares a chainable option as libtorch's TORCH_ARG does: `o.name(v)` sets, `o.name()` reads.
+#define KILN_OPTION(Self, T, name, init)    \
+ public:                                    \
+  Self& name(T value) {                     \
+    name##_ = std::move(value);             \
+    return *this;                           \
+  }                                         \
+  const T& name() const { return name##_; } \
+                                            \
+ private:                                   \
+  T name##_ = init;
+
+namespace kiln::optim {
+
+class Optimizer {
+ public:
+  Optimizer(std::vector<Tensor> params, double lr);
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  /// Clears every parameter's gradient: undefined with set_to_none (PyTorch's default), zeros
+  /// otherwise.
+  void zero_grad(bool set_to_none = true);
+  /// Updates every parameter that has a gradient, then realizes parameters, state and
+  /// gradients in one program.
+  void step();
+  double lr() const { return lr_; }
+  /// A new learning rate; compiled steps are reused (it is read at run time).
+  void set_lr(double lr);
+  const std::vector<Tensor>& parameters() const { return params_; }
+
+ protected:
+  /// Writes parameter i's update in place (grad mode is off); returns the state tensors it
+  /// updated, which step() realizes.
+  virtual std::vector<Tensor> update(size_t i, const Tensor& grad) = 0;
+  /// The learning rate as a realized 0-d float64 tensor.
+  const Tensor& lr_tensor() const { return lr_tensor_; }
+  /// A realized 0-d float64 tensor of v (a runtime scalar: equal graphs for any v).
+  static Tensor runtime_scalar(double v);
+
+ private:
+  std::vector<Tensor> params_;
+  double lr_;
+  Tensor lr_tensor_;
+};
+
+}  // namespace kiln::optim
