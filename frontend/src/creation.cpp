@@ -52,7 +52,10 @@ Tensor from_host(const char* op, const std::vector<V>& values, const Shape& shap
   auto buf = std::make_shared<runtime::Buffer>(dtype, numel_of(shape), Device(kCPU));
   for (size_t i = 0; i < values.size(); ++i) set(*buf, static_cast<int64_t>(i), values[i]);
   if (!dev.is_cpu()) buf = runtime::copy_to(*buf, dev);
-  Tensor t = Tensor::from_node(ir::load(buf, shape));
+  // The storage is the flat load itself (a view gives the shape), so the tensor counts as
+  // realized: reading it or using it as a runtime scalar runs nothing.
+  Tensor t = Tensor::from_node(ir::load(buf, {numel_of(shape)}));
+  if (shape.size() != 1) t = t.view(shape);
   if (options.requires_grad_value()) t.requires_grad_();
   return t;
 }

@@ -1,5 +1,7 @@
 #include "kiln/frontend/optim/adam.h"
 
+#include <cmath>
+
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
@@ -24,8 +26,7 @@ AdamBase::AdamBase(std::vector<Tensor> params, double lr, std::tuple<double, dou
 std::vector<Tensor> AdamBase::update(size_t i, const Tensor& grad) {
   Tensor p = parameters()[i];
   State& s = state_[i];
-  if (!s.step.defined()) {
-    s.step = runtime_scalar(0.0);
+  if (!s.exp_avg.defined()) {
     s.exp_avg = zeros_like(p);
     s.exp_avg_sq = zeros_like(p);
   }
@@ -37,15 +38,15 @@ std::vector<Tensor> AdamBase::update(size_t i, const Tensor& grad) {
       g = g + p * weight_decay_;
     }
   }
-  s.step.add_(1.0);
+  auto t = static_cast<double>(++s.step);
   s.exp_avg.add_((g - s.exp_avg) * (1.0 - beta1_));
   s.exp_avg_sq.mul_(beta2_).add_(g * g * (1.0 - beta2_));
-  Tensor bias_correction1 = 1.0 - pow(beta1_, s.step);
-  Tensor bias_correction2_sqrt = sqrt(1.0 - pow(beta2_, s.step));
+  Tensor bias_correction1 = runtime_scalar(1.0 - std::pow(beta1_, t));
+  Tensor bias_correction2_sqrt = runtime_scalar(std::sqrt(1.0 - std::pow(beta2_, t)));
   Tensor step_size = lr_tensor() / bias_correction1;
   Tensor denom = sqrt(s.exp_avg_sq) / bias_correction2_sqrt + eps_;
   p.sub_(s.exp_avg / denom * step_size);
-  return {s.step, s.exp_avg, s.exp_avg_sq};
+  return {s.exp_avg, s.exp_avg_sq};
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options)

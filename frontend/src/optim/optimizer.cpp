@@ -17,9 +17,7 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr)
 }
 
 Tensor Optimizer::runtime_scalar(double v) {
-  Tensor t = from_vector(std::vector<double>{v}, std::vector<int64_t>{}, kFloat64);
-  t.eval();
-  return t;
+  return from_vector(std::vector<double>{v}, std::vector<int64_t>{}, kFloat64);  // a load
 }
 
 void Optimizer::set_lr(double lr) {

@@ -2,9 +2,11 @@
 //   m = m + (1 - b1) (g - m),  v = b2 v + (1 - b2) g^2,
 //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
 // Adam adds wd * p to g first; AdamW multiplies p by 1 - lr * wd first (decoupled decay).
-// The step count is a runtime tensor like the learning rate, so no step recompiles.
+// Each parameter's step count t is kept on the host; the bias corrections reach the update as
+// runtime scalars like the learning rate, so no step recompiles and no kernel counts steps.
 #pragma once
 
+#include <cstdint>
 #include <tuple>
 
 #include "kiln/frontend/optim/optimizer.h"
@@ -40,7 +42,8 @@ class AdamBase : public Optimizer {
   double beta1_, beta2_, eps_, weight_decay_;
   bool decoupled_;
   struct State {
-    Tensor step, exp_avg, exp_avg_sq;
+    int64_t step = 0;
+    Tensor exp_avg, exp_avg_sq;
   };
   std::vector<State> state_;
 };
