@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <kiln/compiler/graph.h>
 #include <kiln/kiln.h>
 
 using Catch::Contains;
@@ -270,4 +271,24 @@ TEST_CASE("autograd: reading a value before backward keeps the graph", "[autogra
   Tensor more = (h * x).sum();  // built on the realized h
   more.backward();
   check_values(x.grad(), {6 + 3, 12 + 12});
+}
+
+TEST_CASE("autograd: gradients read realized forward values instead of recomputing them",
+          "[autograd]") {
+  auto count_exp = [](const Tensor& t) {
+    int n = 0;
+    for (const kiln::ir::Node* node : kiln::ir::topo_order({t.node()}))
+      n += node->op() == kiln::ir::Op::Exp;
+    return n;
+  };
+  Tensor x = kiln::tensor({0.5, -1.0}, kiln::kFloat64).requires_grad_();
+  Tensor h = kiln::exp(x);
+  h.eval();
+  Tensor loss = (h * h).sum();
+  Tensor g = kiln::autograd::grad({loss}, {x})[0];
+  CHECK(count_exp(g) == 0);  // exp(x) comes from h's buffer
+  check_values(g, {2 * std::exp(1.0), 2 * std::exp(-2.0)});
+  Tensor g2 = kiln::autograd::grad({loss}, {x}, {}, true)[0];
+  CHECK(count_exp(g2) > 0);  // differentiable again: the graph is kept
+  check_values(kiln::autograd::grad({g2.sum()}, {x})[0], {4 * std::exp(1.0), 4 * std::exp(-2.0)});
 }

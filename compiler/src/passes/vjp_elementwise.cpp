@@ -32,6 +32,7 @@ NodeRef full_like(double value, const NodeRef& like) {
 }
 
 NodeRef vjp_elementwise(const NodeRef& n, size_t i, const NodeRef& g) {
+  if (is_comparison(n->op())) return nullptr;  // bool results
   const NodeRef& x = n->input(0);
   switch (n->op()) {
     case Op::Neg: return binary(Op::Sub, zeros(g), g);
@@ -54,15 +55,7 @@ NodeRef vjp_elementwise(const NodeRef& n, size_t i, const NodeRef& g) {
     case Op::Floor:
     case Op::Ceil:
     case Op::Round:
-    case Op::Not:
-    case Op::Lt:
-    case Op::Le:
-    case Op::Gt:
-    case Op::Ge:
-    case Op::Eq:
-    case Op::Ne:
-    case Op::And:
-    case Op::Or: return nullptr;  // zero almost everywhere, or not floating
+    case Op::Not: return nullptr;  // zero almost everywhere, or not floating
     case Op::Cast:
       if (is_stop_gradient(*n) || !is_floating(x->dtype())) return nullptr;
       return cast(g, x->dtype());

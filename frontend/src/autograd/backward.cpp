@@ -21,7 +21,7 @@ namespace {
 /// respect to each tensor of `targets`, as nodes.
 std::vector<ir::NodeRef> gradients(const char* op, const std::vector<Tensor>& outputs,
                                    const std::vector<Tensor>& grad_outputs,
-                                   const std::vector<Tensor>& targets) {
+                                   const std::vector<Tensor>& targets, bool create_graph) {
   if (!grad_outputs.empty() && grad_outputs.size() != outputs.size()) {
     throw Error(std::string("[") + op + "] got " + std::to_string(grad_outputs.size()) +
                 " gradients for " + std::to_string(outputs.size()) + " outputs");
@@ -52,7 +52,8 @@ std::vector<ir::NodeRef> gradients(const char* op, const std::vector<Tensor>& ou
       gouts.push_back(ir::constant(1.0, o.dtype(), o.sizes(), o.device()));
     }
   }
-  outs = detail::expand_realized(outs);
+  detail::NodeMap expanded_loads;
+  outs = detail::expand_realized(outs, &expanded_loads);
   auto marks = detail::leaf_marks(outs);
   std::vector<ir::NodeRef> wrt;
   std::vector<std::pair<size_t, size_t>> span;  // per target: first wrt, count
@@ -68,6 +69,9 @@ std::vector<ir::NodeRef> gradients(const char* op, const std::vector<Tensor>& ou
     span.emplace_back(first, wrt.size() - first);
   }
   std::vector<ir::NodeRef> g = ir::grad(outs, wrt, gouts);
+  // Without create_graph nothing differentiates the result again: forward values it reads
+  // come from the realized buffers instead of being computed a second time.
+  if (!create_graph) g = detail::replace_nodes(g, expanded_loads);
   std::vector<ir::NodeRef> result;
   for (size_t k = 0; k < targets.size(); ++k) {
     const auto& im = *targets[k].impl();
@@ -114,7 +118,7 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     if (!in.requires_grad())
       throw Error("[grad] One of the differentiated Tensors does not require grad");
   }
-  std::vector<ir::NodeRef> g = gradients("grad", outputs, grad_outputs, inputs);
+  std::vector<ir::NodeRef> g = gradients("grad", outputs, grad_outputs, inputs, create_graph);
   AutoGradMode mode(create_graph);
   std::vector<Tensor> out;
   for (const auto& n : g) out.push_back(Tensor::from_node(n));
@@ -141,7 +145,7 @@ void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& gra
     if (!t->requires_grad && in_graph.count(detail::expand_realized({h.node()})[0].get()))
       targets.push_back(h);
   }
-  std::vector<ir::NodeRef> g = gradients("backward", tensors, grad_tensors, targets);
+  std::vector<ir::NodeRef> g = gradients("backward", tensors, grad_tensors, targets, create_graph);
   for (size_t k = 0; k < targets.size(); ++k) accumulate(*targets[k].impl(), g[k], create_graph);
 }
 

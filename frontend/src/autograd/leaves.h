@@ -38,8 +38,16 @@ bool depends_on_leaf(const ir::NodeRef& n);
 std::unordered_map<uint64_t, std::vector<ir::NodeRef>> leaf_marks(
     const std::vector<ir::NodeRef>& outputs);
 
-/// The graph of `outputs` with every remembered load replaced by the graph that computed it.
-std::vector<ir::NodeRef> expand_realized(const std::vector<ir::NodeRef>& outputs);
+using NodeMap = std::unordered_map<const ir::Node*, ir::NodeRef>;
+
+/// The graph of `outputs` with every remembered load replaced by the graph that computed it;
+/// `expanded_loads`, when given, maps each such graph (as rebuilt) back to its load.
+std::vector<ir::NodeRef> expand_realized(const std::vector<ir::NodeRef>& outputs,
+                                         NodeMap* expanded_loads = nullptr);
+
+/// The graph of `outputs` with the nodes of `replace` swapped for their values there.
+std::vector<ir::NodeRef> replace_nodes(const std::vector<ir::NodeRef>& outputs,
+                                       const NodeMap& replace);
 
 /// Throws Error "[op] a leaf Variable that requires grad is being used in an in-place
 /// operation." when grad mode is on and t is such a leaf or a view of one.

@@ -53,6 +53,49 @@ void walk(const std::vector<ir::NodeRef>& roots, Visit visit) {
     for (auto& m : below(n)) stack.push_back(std::move(m));
   }
 }
+
+/// What a rebuild finds below a node: the nodes to rebuild first and whether the node is
+/// replaced by the (single) first of them instead of being remade over them.
+struct Below {
+  std::vector<ir::NodeRef> nodes;
+  bool replaced;
+};
+
+/// Rebuilds the graph of `outputs` bottom-up, without recursion: each node is replaced (see
+/// Below) or remade when a node below it changed. Returns old node -> new node.
+template <typename BelowOf>
+NodeMap rebuild(const std::vector<ir::NodeRef>& outputs, BelowOf below_of) {
+  NodeMap done;
+  std::vector<std::pair<ir::NodeRef, bool>> stack;  // node, everything below done
+  for (const auto& o : outputs) stack.emplace_back(o, false);
+  while (!stack.empty()) {
+    auto [n, ready] = stack.back();
+    stack.pop_back();
+    if (done.count(n.get())) continue;
+    Below b = below_of(n);
+    if (!ready) {
+      stack.emplace_back(n, true);
+      for (const auto& k : b.nodes) {
+        if (!done.count(k.get())) stack.emplace_back(k, false);
+      }
+      continue;
+    }
+    if (b.replaced) {
+      done.emplace(n.get(), done.at(b.nodes[0].get()));
+      continue;
+    }
+    bool changed = false;
+    std::vector<ir::NodeRef> inputs;
+    for (const auto& k : b.nodes) {
+      inputs.push_back(done.at(k.get()));
+      changed = changed || inputs.back() != k;
+    }
+    done.emplace(n.get(), changed ? ir::make(n->op(), std::move(inputs), n->dtype(), n->shape(),
+                                             n->attrs(), n->device(), n->buffer())
+                                  : n);
+  }
+  return done;
+}
 }  // namespace
 
 void remember_graph(const ir::NodeRef& load, const ir::NodeRef& expr) {
@@ -85,36 +128,33 @@ std::unordered_map<uint64_t, std::vector<ir::NodeRef>> leaf_marks(
   return marks;
 }
 
-std::vector<ir::NodeRef> expand_realized(const std::vector<ir::NodeRef>& outputs) {
-  std::unordered_map<const ir::Node*, ir::NodeRef> done;
-  std::vector<std::pair<ir::NodeRef, bool>> stack;  // node, children done
-  for (const auto& o : outputs) stack.emplace_back(o, false);
-  while (!stack.empty()) {
-    auto [n, ready] = stack.back();
-    stack.pop_back();
-    if (done.count(n.get())) continue;
-    std::vector<ir::NodeRef> kids = below(n);
-    if (!ready) {
-      stack.emplace_back(n, true);
-      for (const auto& k : kids) {
-        if (!done.count(k.get())) stack.emplace_back(k, false);
-      }
-      continue;
+std::vector<ir::NodeRef> expand_realized(const std::vector<ir::NodeRef>& outputs,
+                                         NodeMap* expanded_loads) {
+  std::vector<std::pair<ir::NodeRef, ir::NodeRef>> seen;  // load, its graph
+  NodeMap done = rebuild(outputs, [&](const ir::NodeRef& n) {
+    if (ir::is_stop_gradient(*n) || !is_floating(n->dtype())) return Below{{}, false};
+    if (ir::NodeRef expr = remembered(*n)) {
+      seen.emplace_back(n, expr);
+      return Below{{expr}, true};
     }
-    if (n->op() == ir::Op::Load && !kids.empty()) {
-      done.emplace(n.get(), done.at(kids[0].get()));
-      continue;
-    }
-    bool changed = false;
-    std::vector<ir::NodeRef> inputs;
-    for (const auto& k : kids) {
-      inputs.push_back(done.at(k.get()));
-      changed = changed || inputs.back() != k;
-    }
-    done.emplace(n.get(), changed ? ir::make(n->op(), std::move(inputs), n->dtype(), n->shape(),
-                                             n->attrs(), n->device(), n->buffer())
-                                  : n);
+    return Below{n->inputs(), false};
+  });
+  if (expanded_loads) {
+    for (const auto& [load, expr] : seen) (*expanded_loads)[done.at(expr.get()).get()] = load;
   }
+  std::vector<ir::NodeRef> out;
+  for (const auto& o : outputs) out.push_back(done.at(o.get()));
+  return out;
+}
+
+std::vector<ir::NodeRef> replace_nodes(const std::vector<ir::NodeRef>& outputs,
+                                       const NodeMap& replace) {
+  if (replace.empty()) return outputs;
+  NodeMap done = rebuild(outputs, [&](const ir::NodeRef& n) {
+    auto it = replace.find(n.get());
+    if (it != replace.end()) return Below{{it->second}, true};
+    return Below{n->inputs(), false};
+  });
   std::vector<ir::NodeRef> out;
   for (const auto& o : outputs) out.push_back(done.at(o.get()));
   return out;
