@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cpu/gemm.h"
+#include "kiln/compiler/codegen/cuda/cuda_codegen.h"
 #include "kiln/compiler/codegen/llvm_codegen.h"
 #include "kiln/runtime/cpu_jit.h"
 #include "kiln/runtime/disk_cache.h"
@@ -56,6 +57,7 @@ bool can_compile_cpu() {
 }
 
 void compile_program(Program& program) {
+  codegen::cuda::nvrtc_check(program.kernels);  // $KILN_NVRTC_CHECK: the CUDA renderer's CI
   if (!can_compile_cpu()) return;
   auto& jit = runtime::CpuJit::instance();
   // Kernels call hand-written code (kernels/: the GEMM) by name; define those names once.

@@ -6,12 +6,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "kiln/compiler/codegen/cuda/cuda_codegen.h"
 #include "kiln/compiler/codegen/llvm_codegen.h"
 #include "kiln/compiler/compile.h"
 #include "kiln/compiler/graph.h"
 #include "kiln/compiler/schedule.h"
 #include "kiln/compiler/simplify.h"
 #include "kiln/compiler/text.h"
+#include "kiln/runtime/nvrtc.h"
 
 namespace kiln::dump {
 
@@ -149,6 +151,50 @@ std::string render_source(const std::vector<ir::NodeRef>& outputs, Format format
     std::string ir_text = codegen::llvm_ir(k.kernel, true);
     ks.push_back({{"name", k.kernel.name}, {"llvm_ir", ir_text}});
     out += "; ---- " + k.kernel.name + "\n" + ir_text + "\n";
+  }
+  if (format == Format::Json) return nlohmann::json{{"kernels", ks}}.dump(2) + "\n";
+  return out;
+}
+
+std::string render_cuda_source(const std::vector<ir::NodeRef>& outputs, Format format, int arch) {
+  namespace cuda = codegen::cuda;
+  ir::Schedule s = schedule_of(outputs);
+  nlohmann::json ks = nlohmann::json::array();
+  std::string out;
+  if (!runtime::nvrtc::available())
+    out += "// NVRTC not found: resource usage unavailable (install the CUDA toolkit)\n";
+  for (const auto& lk : s.kernels) {
+    const kir::Kernel& k = lk.kernel;
+    cuda::CudaKernel ck = cuda::render(k);
+    std::vector<cuda::Resources> res;
+    if (runtime::nvrtc::available())
+      res = cuda::resource_usage(runtime::nvrtc::compile(ck.source, k.name, arch).log);
+    nlohmann::json steps = nlohmann::json::array();
+    out += "// ---- " + k.name + " (sm_" + std::to_string(arch) + ")\n";
+    for (const auto& st : ck.steps) {
+      if (st.kind == cuda::Step::Kind::Extern) {
+        steps.push_back({{"extern", st.symbol}});
+        out += "// step: extern " + st.symbol + "\n";
+        continue;
+      }
+      nlohmann::json j = {{"entry", st.entry}, {"grid", st.grid}, {"block", st.block}};
+      std::string line = fmt::format("// step: {} grid {} block {}", st.entry, st.grid, st.block);
+      for (const auto& r : res) {
+        if (r.entry != st.entry) continue;
+        j["registers"] = r.registers;
+        j["shared_bytes"] = r.shared_bytes;
+        j["spill_store_bytes"] = r.spill_store_bytes;
+        j["spill_load_bytes"] = r.spill_load_bytes;
+        line += fmt::format(
+            ": {} registers, {} bytes smem, {} bytes spill stores, {} bytes spill loads",
+            r.registers, r.shared_bytes, r.spill_store_bytes, r.spill_load_bytes);
+      }
+      steps.push_back(j);
+      out += line + "\n";
+    }
+    std::string src = cuda::source_without_prelude(ck);
+    ks.push_back({{"name", k.name}, {"arch", arch}, {"steps", steps}, {"cuda", src}});
+    out += src;
   }
   if (format == Format::Json) return nlohmann::json{{"kernels", ks}}.dump(2) + "\n";
   return out;

@@ -19,5 +19,8 @@ std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format)
 std::string render_kernels(const std::vector<ir::NodeRef>& outputs, Format format);
 /// The generated source (LLVM IR, optimized) of every kernel.
 std::string render_source(const std::vector<ir::NodeRef>& outputs, Format format);
+/// The generated CUDA source of every kernel with its launches and, when NVRTC is present, the
+/// registers, shared memory and spills ptxas reports for sm_<arch> (no GPU needed).
+std::string render_cuda_source(const std::vector<ir::NodeRef>& outputs, Format format, int arch);
 
 }  // namespace kiln::dump

@@ -367,7 +367,7 @@ std::string Printer::binary(const kir::Expr& e, const std::string& a, const std:
       return "kiln_mod<" + ct + ">(" + a + ", " + b + ")";
     case BinOp::Pow: {
       std::string args = ">(" + a + ", " + b + ")";
-      if (t == DType::UInt8) return "kiln_ipow<unsigned char, unsigned, signed char" + args;
+      if (t == DType::UInt8) return "kiln_ipow<unsigned char, unsigned, int" + args;
       if (t == DType::Int32) return "kiln_ipow<int, unsigned, int" + args;
       return "kiln_ipow<long long, unsigned long long, long long" + args;
     }

@@ -47,6 +47,24 @@ CudaKernel render(const kir::Kernel& k);
 /// source, options, arch, NVRTC version, kiln version). Throws CompileError on failure.
 std::string compile_cubin(const CudaKernel& k, const std::string& name, int arch);
 
+/// The archs listed in $KILN_NVRTC_CHECK (e.g. "80,90"); empty when unset.
+const std::vector<int>& nvrtc_check_archs();
+/// With $KILN_NVRTC_CHECK set: renders every kernel and compiles it (disk-cached) for each listed
+/// arch, in parallel, without launching; throws CompileError when one fails. Else does nothing.
+void nvrtc_check(const std::vector<kir::Kernel>& kernels);
+
+/// One __global__ function's resources as ptxas reports them (--ptxas-options=-v).
+struct Resources {
+  std::string entry;
+  int registers = 0;     ///< per thread
+  int shared_bytes = 0;  ///< static shared memory per block
+  int stack_bytes = 0;
+  int spill_store_bytes = 0;
+  int spill_load_bytes = 0;
+};
+/// The functions' resources parsed from NVRTC's program log (runtime::nvrtc::Compiled::log).
+std::vector<Resources> resource_usage(const std::string& log);
+
 /// The source of every step without the prelude (what kiln-dump shows).
 std::string source_without_prelude(const CudaKernel& k);
 
