@@ -33,7 +33,7 @@ std::vector<Tensor> AdamBase::update(size_t i, const Tensor& grad) {
   Tensor g = grad;
   if (weight_decay_ != 0) {
     if (decoupled_) {
-      p.mul_(1.0 - lr_tensor() * weight_decay_);
+      p.mul_(1.0 - lr_tensor(p.device()) * weight_decay_);
     } else {
       g = g + p * weight_decay_;
     }
@@ -41,9 +41,9 @@ std::vector<Tensor> AdamBase::update(size_t i, const Tensor& grad) {
   auto t = static_cast<double>(++s.step);
   s.exp_avg.add_((g - s.exp_avg) * (1.0 - beta1_));
   s.exp_avg_sq.mul_(beta2_).add_(g * g * (1.0 - beta2_));
-  Tensor bias_correction1 = runtime_scalar(1.0 - std::pow(beta1_, t));
-  Tensor bias_correction2_sqrt = runtime_scalar(std::sqrt(1.0 - std::pow(beta2_, t)));
-  Tensor step_size = lr_tensor() / bias_correction1;
+  Tensor bias_correction1 = runtime_scalar(1.0 - std::pow(beta1_, t), p.device());
+  Tensor bias_correction2_sqrt = runtime_scalar(std::sqrt(1.0 - std::pow(beta2_, t)), p.device());
+  Tensor step_size = lr_tensor(p.device()) / bias_correction1;
   Tensor denom = sqrt(s.exp_avg_sq) / bias_correction2_sqrt + eps_;
   p.sub_(s.exp_avg / denom * step_size);
   return {s.exp_avg, s.exp_avg_sq};

@@ -6,8 +6,7 @@
 
 namespace kiln::optim {
 
-Optimizer::Optimizer(std::vector<Tensor> params, double lr)
-    : params_(std::move(params)), lr_(lr), lr_tensor_(runtime_scalar(lr)) {
+Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
   if (lr < 0) throw ValueError("[optim] invalid learning rate: " + std::to_string(lr));
   for (const Tensor& p : params_) {
     if (!p.defined() || !p.requires_grad() || !p.is_leaf()) {
@@ -16,13 +15,22 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr)
   }
 }
 
-Tensor Optimizer::runtime_scalar(double v) {
-  return from_vector(std::vector<double>{v}, std::vector<int64_t>{}, kFloat64);  // a load
+Tensor Optimizer::runtime_scalar(double v, Device device) {
+  return from_vector(std::vector<double>{v}, std::vector<int64_t>{},  // a load
+                     TensorOptions(kFloat64).device(device));
+}
+
+const Tensor& Optimizer::lr_tensor(Device device) {
+  for (const Tensor& t : lr_tensors_) {
+    if (t.device() == device) return t;
+  }
+  lr_tensors_.push_back(runtime_scalar(lr_, device));
+  return lr_tensors_.back();
 }
 
 void Optimizer::set_lr(double lr) {
   lr_ = lr;
-  lr_tensor_ = runtime_scalar(lr);
+  lr_tensors_.clear();
 }
 
 void Optimizer::zero_grad(bool set_to_none) {

@@ -33,10 +33,10 @@ std::vector<Tensor> RMSprop::update(size_t i, const Tensor& grad) {
   }
   if (o.momentum() > 0) {
     s.momentum_buffer.mul_(o.momentum()).add_(g / avg);
-    p.sub_(s.momentum_buffer * lr_tensor());
+    p.sub_(s.momentum_buffer * lr_tensor(p.device()));
     state.push_back(s.momentum_buffer);
   } else {
-    p.sub_(g / avg * lr_tensor());
+    p.sub_(g / avg * lr_tensor(p.device()));
   }
   return state;
 }

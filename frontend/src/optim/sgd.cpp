@@ -28,7 +28,7 @@ std::vector<Tensor> SGD::update(size_t i, const Tensor& grad) {
     d = options_.nesterov() ? d + buf * options_.momentum() : buf;
     state.push_back(buf);
   }
-  p.sub_(d * lr_tensor());
+  p.sub_(d * lr_tensor(p.device()));
   return state;
 }
 

@@ -47,15 +47,16 @@ class Optimizer {
   /// Writes parameter i's update in place (grad mode is off); returns the state tensors it
   /// updated, which step() realizes.
   virtual std::vector<Tensor> update(size_t i, const Tensor& grad) = 0;
-  /// The learning rate as a realized 0-d float64 tensor.
-  const Tensor& lr_tensor() const { return lr_tensor_; }
-  /// A realized 0-d float64 tensor of v (a runtime scalar: equal graphs for any v).
-  static Tensor runtime_scalar(double v);
+  /// The learning rate as a realized 0-d float64 tensor on `device` (made once per device and
+  /// learning rate).
+  const Tensor& lr_tensor(Device device);
+  /// A realized 0-d float64 tensor of v on `device` (a runtime scalar: equal graphs for any v).
+  static Tensor runtime_scalar(double v, Device device);
 
  private:
   std::vector<Tensor> params_;
   double lr_;
-  Tensor lr_tensor_;
+  std::vector<Tensor> lr_tensors_;  ///< one per device in use
 };
 
 }  // namespace kiln::optim
