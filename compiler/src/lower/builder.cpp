@@ -255,7 +255,11 @@ Builder::StridedView Builder::strided_view(const ir::Node* x) {
   std::vector<int64_t> ids(x->shape().size());
   for (size_t d = 0; d < ids.size(); ++d) at.push_back(new_var(x->shape()[d], &ids[d]));
   Expr e = value(x, at);
-  if (e->kind == kir::ExprKind::Cast && e->operands[0]->dtype == e->dtype) e = e->operands[0];
+  // A load of a 16-bit float widens to f32 through a cast: the GEMM reads the stored dtype.
+  if (e->kind == kir::ExprKind::Cast &&
+      (e->operands[0]->dtype == e->dtype || e->operands[0]->dtype == x->dtype())) {
+    e = e->operands[0];
+  }
   Affine f;
   if (e->kind != kir::ExprKind::Load || !affine(e->operands[0], f)) throw FusionBreak{x, reason};
   StridedView view;

@@ -116,7 +116,8 @@ Tensor mask_positions(const Tensor& view, int64_t d, const Tensor& mask) {
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i]) pos.push_back(static_cast<int64_t>(i));
   }
-  return from_vector(pos, {static_cast<int64_t>(pos.size())});
+  return from_vector(pos, {static_cast<int64_t>(pos.size())},
+                     TensorOptions().device(view.device()));
 }
 
 /// `view` with the dims a mask covers merged into one, so that a position list selects on it.

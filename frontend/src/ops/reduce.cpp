@@ -36,7 +36,7 @@ DType accumulate_dtype(DType t) { return is_floating(t) ? t : kInt64; }
 /// Index of the first maximum (or minimum) along `dim`, as PyTorch picks among ties.
 Tensor arg_extreme(const char* name, Op op, const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_defined(name, x);
-  if (x.dim() == 0) return zeros({}, kInt64);
+  if (x.dim() == 0) return zeros({}, TensorOptions(kInt64).device(x.device()));
   int64_t d = wrap_dim(name, dim, x.dim());
   if (x.size(d) == 0 && numel_of(detail::drop_axes(x.sizes(), {d})) != 0) {
     throw IndexError(std::string("[") + name + "] cannot compute over an empty dimension " +
@@ -47,7 +47,7 @@ Tensor arg_extreme(const char* name, Op op, const Tensor& x, int64_t dim, bool k
   Tensor hit = logical_or(eq(x, best), isnan(x));
   Shape s = x.sizes();
   Tensor pos = Tensor::from_node(ir::iota(d, kInt64, s, x.device()));
-  Tensor candidates = where(hit, pos, full(s, x.size(d), kInt64));
+  Tensor candidates = where(hit, pos, full(s, x.size(d), TensorOptions(kInt64).device(x.device())));
   return reduce(name, Op::Min, candidates, {d}, keepdim, kInt64);
 }
 
@@ -201,7 +201,7 @@ Tensor cumsum(const Tensor& x, int64_t dim) {
 
 std::tuple<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending) {
   detail::check_defined("sort", x);
-  if (x.dim() == 0) return {x.clone(), zeros({}, kInt64)};
+  if (x.dim() == 0) return {x.clone(), zeros({}, TensorOptions(kInt64).device(x.device()))};
   int64_t d = wrap_dim("sort", dim, x.dim());
   auto idx = ir::argsort(x.node(), d, descending);
   return {Tensor::from_node(ir::gather(x.node(), idx, d)), Tensor::from_node(idx)};

@@ -72,7 +72,7 @@ struct Lt {
 };
 
 const Lt& lt() {
-  static Lt l;
+  static Lt& l = *new Lt;  // never destroyed (see driver.cpp)
   static std::once_flag once;
   std::call_once(once, [] {
     if (!available()) return;
@@ -164,7 +164,7 @@ void blas_gemm(const GemmArgs& g, int device) {
   if (!blas_available()) throw DeviceError("[matmul] cuBLASLt could not be loaded");
   if (!blas_supports(g)) throw InternalError("blas_gemm: unsupported operand layout");
   static std::mutex mu;
-  static std::map<int, DeviceBlas> devices;
+  static std::map<int, DeviceBlas>& devices = *new std::map<int, DeviceBlas>;
   std::lock_guard<std::mutex> lock(mu);
   activate(device);
   DeviceBlas& dev = devices[device];

@@ -22,8 +22,10 @@ struct Loaded {
   int count = 0;
 };
 
+// The driver's state lives until the process ends (never destroyed): buffers and modules held
+// by other statics are released during static destruction and still need it.
 const Loaded& loaded() {
-  static Loaded l;
+  static Loaded& l = *new Loaded;
   static std::once_flag once;
   std::call_once(once, [] {
     void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -61,9 +63,9 @@ struct DeviceState {
 };
 
 DeviceState& state(int device) {
-  static std::vector<DeviceState> states;
+  static std::vector<DeviceState>& states = *new std::vector<DeviceState>;
+  static std::vector<std::once_flag>& made = *new std::vector<std::once_flag>;
   static std::once_flag once;
-  static std::vector<std::once_flag> made;
   std::call_once(once, [] {
     states.resize(static_cast<size_t>(device_count()));
     made = std::vector<std::once_flag>(states.size());
@@ -139,6 +141,19 @@ void activate(int device) {
   current = s.context;
 }
 
+namespace {
+/// activate() for destructors: never throws (at exit the driver may already be shutting down).
+bool activate_quietly(int device) noexcept {
+  try {
+    if (!available()) return false;
+    activate(device);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace
+
 void* stream(int device) { return state(device).stream; }
 
 void synchronize(int device) {
@@ -182,10 +197,10 @@ void* pinned_malloc(size_t bytes) {
   return p;
 }
 
-void pinned_free(void* p) {
-  if (p == nullptr) return;
-  activate(0);
-  check(driver().cuMemFreeHost(p), "cuMemFreeHost");
+void pinned_free(void* p) noexcept {
+  // Called from Buffer's destructor: a failure (a driver shutting down at exit) is ignored.
+  if (p == nullptr || !activate_quietly(0)) return;
+  loaded().table.cuMemFreeHost(p);
 }
 
 void copy_to_device(void* dst, const void* src, size_t bytes, int device, bool pinned) {
@@ -226,9 +241,8 @@ Module::Module(const std::string& cubin, int device) : device_(device) {
 }
 
 Module::~Module() {
-  if (module_ == nullptr || !available()) return;
-  activate(device_);
-  driver().cuModuleUnload(static_cast<CUmodule>(module_));
+  if (module_ == nullptr || !activate_quietly(device_)) return;
+  loaded().table.cuModuleUnload(static_cast<CUmodule>(module_));
 }
 
 void* Module::function(const std::string& name) const {
@@ -258,10 +272,9 @@ void launch(void* function, int64_t grid, int block, int shared_bytes, void** ar
 }
 
 Graph::~Graph() {
-  if (!available()) return;
-  activate(device_);
-  driver().cuGraphExecDestroy(static_cast<CUgraphExec>(exec_));
-  driver().cuGraphDestroy(static_cast<CUgraph>(graph_));
+  if (!activate_quietly(device_)) return;
+  loaded().table.cuGraphExecDestroy(static_cast<CUgraphExec>(exec_));
+  loaded().table.cuGraphDestroy(static_cast<CUgraph>(graph_));
 }
 
 void Graph::launch() const {
@@ -299,10 +312,9 @@ Timer::Timer(int device) : device_(device) {
 }
 
 Timer::~Timer() {
-  if (!available()) return;
-  activate(device_);
-  driver().cuEventDestroy(static_cast<CUevent>(begin_));
-  driver().cuEventDestroy(static_cast<CUevent>(end_));
+  if (!activate_quietly(device_)) return;
+  loaded().table.cuEventDestroy(static_cast<CUevent>(begin_));
+  loaded().table.cuEventDestroy(static_cast<CUevent>(end_));
 }
 
 void Timer::start() {

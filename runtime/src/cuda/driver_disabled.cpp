@@ -23,7 +23,7 @@ void memory_info(int, int64_t*, int64_t*) { unavailable(); }
 void* raw_malloc(size_t, int) { unavailable(); }
 void raw_free(void*, int) { unavailable(); }
 void* pinned_malloc(size_t) { unavailable(); }
-void pinned_free(void*) { unavailable(); }
+void pinned_free(void*) noexcept {}
 void copy_to_device(void*, const void*, size_t, int, bool) { unavailable(); }
 void copy_to_host(void*, const void*, size_t, int) { unavailable(); }
 void copy_device_to_device(void*, const void*, size_t, int) { unavailable(); }

@@ -49,7 +49,8 @@ void* raw_malloc(size_t bytes, int device);
 void raw_free(void* p, int device);
 /// Page-locked host memory (fast, asynchronous copies). Returns nullptr when out of memory.
 void* pinned_malloc(size_t bytes);
-void pinned_free(void* p);
+/// Frees pinned memory; never throws.
+void pinned_free(void* p) noexcept;
 
 /// Copies ordered on `device`'s stream. to_host waits for the copy (and all earlier work);
 /// to_device from pageable memory returns once the source may be reused; from pinned memory
