@@ -1,5 +1,7 @@
 #include "kiln/compiler/cuda_program.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include <fmt/format.h>
@@ -7,6 +9,7 @@
 #include "kiln/compiler/debug.h"
 #include "kiln/runtime/cuda/blas.h"
 #include "kiln/runtime/error.h"
+#include "kiln/runtime/stats.h"
 #include "kiln/runtime/thread_pool.h"
 
 namespace kiln::ir {
@@ -41,6 +44,89 @@ void run_gemm(const codegen::cuda::Step& step, const kir::Kernel& k, void* const
     throw InternalError("[matmul] " + step.symbol + ": operand layout cuBLASLt cannot read");
   }
   runtime::cuda::blas_gemm(g, device);
+}
+
+bool graphs_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("KILN_CUDA_GRAPHS");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return on;
+}
+
+/// Queues every launch of `p` on its device's stream, with slot i at data[i]. With `trace`,
+/// each launch is timed and printed (KILN_DEBUG=2).
+void enqueue(const Program& p, const std::vector<void*>& data, bool trace) {
+  const CudaProgram& cp = *p.cuda;
+  std::vector<void*> ptrs;
+  std::vector<void*> args;
+  for (const auto& l : p.launches) {
+    const kir::Kernel& k = p.kernels[l.kernel];
+    const codegen::cuda::CudaKernel& ck = cp.kernels[l.kernel];
+    ptrs.clear();
+    for (size_t slot : l.slots) ptrs.push_back(data[slot]);
+    args.clear();
+    for (void*& ptr : ptrs) args.push_back(&ptr);
+    std::unique_ptr<runtime::cuda::Timer> timer;
+    if (trace) {
+      timer = std::make_unique<runtime::cuda::Timer>(cp.device);
+      timer->start();
+    }
+    for (size_t s = 0; s < ck.steps.size(); ++s) {
+      const codegen::cuda::Step& step = ck.steps[s];
+      if (step.kind == codegen::cuda::Step::Kind::Kernel) {
+        runtime::cuda::launch(cp.functions[l.kernel][s], step.grid, step.block, step.shared_bytes,
+                              args.data(), cp.device);
+      } else {
+        run_gemm(step, k, ptrs.data(), cp.device);
+      }
+    }
+    if (trace) {
+      double ms = timer->stop();
+      debug_line(fmt::format("launch {} on cuda:{} {:.3f} ms {:.2f} GB/s", k.name, cp.device, ms,
+                             static_cast<double>(k.bytes_minimum) / ms / 1e6));
+    }
+  }
+}
+
+/// Runs `p` at `data` through its CUDA graph cache (CudaGraphCache says when it captures).
+void run_with_graphs(const Program& p, const std::vector<void*>& data) {
+  const CudaProgram& cp = *p.cuda;
+  CudaGraphCache& g = cp.graphs;
+  std::lock_guard<std::mutex> lock(g.mu);
+  for (const auto& [addresses, graph] : g.graphs) {
+    if (addresses == data) {
+      graph->launch();
+      ++g.replays;
+      ++runtime::counters().cuda_graph_replays;
+      return;
+    }
+  }
+  bool seen = std::find(g.recent.begin(), g.recent.end(), data) != g.recent.end();
+  g.recent.push_back(data);
+  if (g.recent.size() > CudaGraphCache::kRecent) g.recent.erase(g.recent.begin());
+  if (!seen || g.capture_failed) {
+    enqueue(p, data, false);
+    return;
+  }
+  // A program that cannot be captured runs launch by launch from then on.
+  try {
+    runtime::cuda::begin_capture(cp.device);
+    try {
+      enqueue(p, data, false);
+    } catch (...) {
+      runtime::cuda::end_capture(cp.device);
+      throw;
+    }
+    std::unique_ptr<runtime::cuda::Graph> graph = runtime::cuda::end_capture(cp.device);
+    graph->launch();
+    if (g.graphs.size() >= CudaGraphCache::kRecent) g.graphs.erase(g.graphs.begin());
+    g.graphs.emplace_back(data, std::move(graph));
+  } catch (const Error& e) {
+    g.capture_failed = true;
+    if (debug_level() >= 1) debug_line(std::string("CUDA graph capture failed: ") + e.what());
+    enqueue(p, data, false);
+  }
 }
 
 }  // namespace
@@ -85,7 +171,6 @@ void compile_program_cuda(Program& p) {
 std::vector<runtime::BufferPtr> run_program_cuda(const Program& p,
                                                  const std::vector<runtime::BufferPtr>& inputs) {
   KILN_CHECK(p.cuda != nullptr, "run_program_cuda: program not compiled for CUDA");
-  const CudaProgram& cp = *p.cuda;
   Device dev = p.device;
   for (const auto& in : inputs) {
     if (in->device() != dev) {
@@ -110,34 +195,10 @@ std::vector<runtime::BufferPtr> run_program_cuda(const Program& p,
     }
   }
   bool trace = debug_level() >= 2;
-  std::vector<void*> ptrs;
-  std::vector<void*> args;
-  for (const auto& l : p.launches) {
-    const kir::Kernel& k = p.kernels[l.kernel];
-    const codegen::cuda::CudaKernel& ck = cp.kernels[l.kernel];
-    ptrs.clear();
-    for (size_t slot : l.slots) ptrs.push_back(data[slot]);
-    args.clear();
-    for (void*& ptr : ptrs) args.push_back(&ptr);
-    std::unique_ptr<runtime::cuda::Timer> timer;
-    if (trace) {
-      timer = std::make_unique<runtime::cuda::Timer>(dev.index());
-      timer->start();
-    }
-    for (size_t s = 0; s < ck.steps.size(); ++s) {
-      const codegen::cuda::Step& step = ck.steps[s];
-      if (step.kind == codegen::cuda::Step::Kind::Kernel) {
-        runtime::cuda::launch(cp.functions[l.kernel][s], step.grid, step.block, step.shared_bytes,
-                              args.data(), dev.index());
-      } else {
-        run_gemm(step, k, ptrs.data(), dev.index());
-      }
-    }
-    if (trace) {
-      double ms = timer->stop();
-      debug_line(fmt::format("launch {} on {} {:.3f} ms {:.2f} GB/s", k.name, dev.str(), ms,
-                             static_cast<double>(k.bytes_minimum) / ms / 1e6));
-    }
+  if (trace || !graphs_enabled()) {
+    enqueue(p, data, trace);
+  } else {
+    run_with_graphs(p, data);
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (p.output_copy_of[i] < 0) continue;

@@ -7,7 +7,8 @@ namespace kiln {
 Stats stats() {
   const auto& c = runtime::counters();
   return {c.programs_compiled.load(),  c.kernels_compiled.load(), c.kernel_launches.load(),
-          c.program_cache_hits.load(), c.disk_cache_hits.load(),  c.peak_device_bytes.load()};
+          c.program_cache_hits.load(), c.disk_cache_hits.load(),  c.peak_device_bytes.load(),
+          c.cuda_graph_replays.load()};
 }
 
 void reset_stats() {
@@ -18,6 +19,7 @@ void reset_stats() {
   c.program_cache_hits = 0;
   c.disk_cache_hits = 0;
   c.peak_device_bytes = 0;
+  c.cuda_graph_replays = 0;
 }
 
 }  // namespace kiln

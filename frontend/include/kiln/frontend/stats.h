@@ -12,6 +12,7 @@ struct Stats {
   int64_t program_cache_hits = 0;
   int64_t disk_cache_hits = 0;
   int64_t peak_device_bytes = 0;
+  int64_t cuda_graph_replays = 0;  ///< program runs replayed as one CUDA graph launch
 };
 
 /// The counters now.
