@@ -58,6 +58,11 @@ bool rest_multiple_of(const kir::Expr& index, int64_t var, int64_t w) {
   }
 }
 
+bool contiguous(const kir::Expr& index, int64_t var, int64_t w) {
+  auto c = coefficient(index, var);
+  return c && *c == 1 && rest_multiple_of(index, var, w);
+}
+
 void declared_accumulators(const kir::Stmt& s, std::map<int64_t, DType>& out) {
   if (s->kind == kir::StmtKind::Accumulator) out[s->id] = s->dtype;
   for (const auto& c : s->body) declared_accumulators(c, out);

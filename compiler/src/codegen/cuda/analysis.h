@@ -31,6 +31,9 @@ std::optional<int64_t> coefficient(const kir::Expr& index, int64_t var);
 /// variables (each remaining term is provably a multiple).
 bool rest_multiple_of(const kir::Expr& index, int64_t var, int64_t w);
 
+/// True when `index` is base + var with base a multiple of `w` (lanes of a 128-bit access).
+bool contiguous(const kir::Expr& index, int64_t var, int64_t w);
+
 /// Accumulators a statement declares (id -> dtype), in its whole subtree.
 void declared_accumulators(const kir::Stmt& s, std::map<int64_t, DType>& out);
 /// Params a statement stores to / loads from, in its whole subtree.

@@ -16,12 +16,6 @@ namespace kiln::codegen::cuda {
 
 namespace {
 
-/// A contiguous access: index = base + var with base a multiple of the lane count.
-bool contiguous(const kir::Expr& index, int64_t var, int64_t w) {
-  auto c = coefficient(index, var);
-  return c && *c == 1 && rest_multiple_of(index, var, w);
-}
-
 /// The lane count for `stmts` over innermost variable `var` of `extent` iterations: 1 unless
 /// every statement is a store and some access is contiguous.
 int64_t lanes(const kir::Kernel& k, const std::vector<kir::Stmt>& stmts, int64_t var,
@@ -46,27 +40,6 @@ int64_t lanes(const kir::Kernel& k, const std::vector<kir::Stmt>& stmts, int64_t
     if (extent % w == 0) return w;
   }
   return 1;
-}
-
-std::string vec_type(DType t, int64_t n) {
-  return std::string("kiln_vec<") + memory_type(t) + ", " + std::to_string(n) + ">";
-}
-
-std::string from_memory(const std::string& m, DType t) {
-  switch (t) {
-    case DType::Bool: return "(" + m + " != 0)";
-    case DType::Float16: return "kiln_f16_to_f32(" + m + ")";
-    case DType::BFloat16: return "kiln_bf16_to_f32(" + m + ")";
-    default: return m;
-  }
-}
-
-std::string to_memory(const std::string& v, DType value_dtype, DType t) {
-  std::string c = convert(v, value_dtype, t);
-  if (t == DType::Float16) return "kiln_f32_to_f16(" + c + ")";
-  if (t == DType::BFloat16) return "kiln_f32_to_bf16(" + c + ")";
-  if (t == DType::Bool) return "static_cast<unsigned char>(" + c + ")";
-  return c;
 }
 
 /// Prints one store statement for lanes v..v+w-1 of `var` (named `name`).

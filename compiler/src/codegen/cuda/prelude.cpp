@@ -86,8 +86,8 @@ template <> __device__ __forceinline__ unsigned char kiln_shfl_xor<unsigned char
   return static_cast<unsigned char>(__shfl_xor_sync(0xffffffffu, static_cast<int>(v), m));
 }
 
-// 16 bytes of consecutive elements: one 128-bit load or store.
-template <class T, int N> struct __align__(16) kiln_vec { T v[N]; };
+// N consecutive elements (16 bytes at most): one aligned vector load or store.
+template <class T, int N> struct alignas(sizeof(T) * N) kiln_vec { T v[N]; };
 
 // Philox 4x32-10 (runtime/philox.h).
 struct kiln_u32x4 { unsigned w[4]; };

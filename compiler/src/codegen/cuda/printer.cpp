@@ -102,9 +102,7 @@ std::string convert(const std::string& v, DType from, DType to) {
   return f;
 }
 
-std::string Printer::load_text(int64_t p, const std::string& index) const {
-  DType t = k_.params[p].dtype;
-  std::string m = "p" + std::to_string(p) + "[" + index + "]";
+std::string from_memory(const std::string& m, DType t) {
   switch (t) {
     case DType::Bool: return "(" + m + " != 0)";
     case DType::Float16: return "kiln_f16_to_f32(" + m + ")";
@@ -113,14 +111,26 @@ std::string Printer::load_text(int64_t p, const std::string& index) const {
   }
 }
 
+std::string to_memory(const std::string& v, DType value_dtype, DType t) {
+  std::string c = convert(v, value_dtype, t);
+  if (t == DType::Float16) return "kiln_f32_to_f16(" + c + ")";
+  if (t == DType::BFloat16) return "kiln_f32_to_bf16(" + c + ")";
+  if (t == DType::Bool) return "static_cast<unsigned char>(" + c + ")";
+  return c;
+}
+
+std::string vec_type(DType t, int64_t n) {
+  return std::string("kiln_vec<") + memory_type(t) + ", " + std::to_string(n) + ">";
+}
+
+std::string Printer::load_text(int64_t p, const std::string& index) const {
+  return from_memory("p" + std::to_string(p) + "[" + index + "]", k_.params[p].dtype);
+}
+
 std::string Printer::store_line(int64_t p, const std::string& index, const std::string& value,
                                 DType value_dtype) const {
-  DType t = k_.params[p].dtype;
-  std::string v = convert(value, value_dtype, t);
-  if (t == DType::Float16) v = "kiln_f32_to_f16(" + v + ")";
-  if (t == DType::BFloat16) v = "kiln_f32_to_bf16(" + v + ")";
-  if (t == DType::Bool) v = "static_cast<unsigned char>(" + v + ")";
-  return "p" + std::to_string(p) + "[" + index + "] = " + v + ";";
+  return "p" + std::to_string(p) + "[" + index +
+         "] = " + to_memory(value, value_dtype, k_.params[p].dtype) + ";";
 }
 
 std::string Printer::combine(kir::ReduceOp op, DType t, const std::string& a,

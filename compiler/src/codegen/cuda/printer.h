@@ -35,6 +35,12 @@ const char* compute_type(DType t);
 const char* memory_type(DType t);
 /// `v` (computed as `from`) converted to `to` as the kernel IR's Cast does.
 std::string convert(const std::string& v, DType from, DType to);
+/// A value of `t` read from memory (text `m` of memory_type(t)) in its compute type, and a
+/// value (computed as `value_dtype`) converted for storing into memory of `t`.
+std::string from_memory(const std::string& m, DType t);
+std::string to_memory(const std::string& v, DType value_dtype, DType t);
+/// kiln_vec<memory type, n>: n consecutive elements, one aligned vector access.
+std::string vec_type(DType t, int64_t n);
 /// A literal of `t` with value v.
 std::string float_literal(double v, DType t);
 

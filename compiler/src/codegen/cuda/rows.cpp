@@ -14,13 +14,14 @@
 
 #include "codegen/cuda/analysis.h"
 #include "codegen/cuda/launch.h"
+#include "codegen/cuda/row_loop.h"
 #include "kiln/runtime/error.h"
 
 namespace kiln::codegen::cuda {
 
 namespace {
 
-constexpr int64_t kMaxCached = 16;  // elements of a row per thread kept in registers
+constexpr int64_t kMaxCached = 32;  // elements of a row per thread kept in registers
 constexpr int64_t kMinRow = 64;     // shorter rows run one thread per row (the fallback)
 
 bool refs_acc(const kir::Expr& e, int64_t acc) {
@@ -49,27 +50,17 @@ bool plain_index(const kir::Expr& e, int64_t row, int64_t var) {
   }
 }
 
-/// The index printed with loop variable `var` renamed to "V" (equal keys: the same element).
-std::string cache_key(int64_t param, const kir::Expr& index, int64_t var) {
-  std::string text = kir::print(index), name = "v" + std::to_string(var), out;
-  for (size_t i = 0; i < text.size();) {
-    bool at = text.compare(i, name.size(), name) == 0 && (i == 0 || !isalnum(text[i - 1])) &&
-              (i + name.size() == text.size() || !isalnum(text[i + name.size()]));
-    out += at ? "V" : text.substr(i, 1);
-    i += at ? name.size() : 1;
-  }
-  return std::to_string(param) + ":" + out;
-}
-
 struct RowPlan {
   std::map<int64_t, kir::ReduceOp> reduced;      // block-level accumulators reduced by a loop
   std::map<int64_t, size_t> reduced_in;          // ... and the body index of that loop
   std::map<std::string, std::set<size_t>> keys;  // cache key -> loops reading it
   int64_t row_length = 0;
-  bool uniform = true;  // every loop has the row's length
+  bool uniform = true;      // every loop has the row's length
+  bool flat_bodies = true;  // loops hold only stores and accumulates (lanes possible)
+  int64_t narrowest = 16;   // bytes of the narrowest contiguous access in the loops
 };
 
-std::optional<RowPlan> plan(const kir::Stmt& loop) {
+std::optional<RowPlan> plan(const kir::Kernel& k, const kir::Stmt& loop) {
   RowPlan p;
   std::set<int64_t> stored;
   stored_params(loop, stored);
@@ -83,12 +74,18 @@ std::optional<RowPlan> plan(const kir::Stmt& loop) {
         if (s->loop != kir::LoopKind::Vectorizable) return std::nullopt;
         p.row_length = std::max(p.row_length, s->extent);
         for (const auto& c : s->body) {
+          if (c->kind == kir::StmtKind::Store && contiguous(c->exprs[0], s->id, 1))
+            p.narrowest = std::min(p.narrowest, memory_bytes(k.params[c->id].dtype));
+          if (c->kind != kir::StmtKind::Store && c->kind != kir::StmtKind::Accumulate)
+            p.flat_bodies = false;
           std::vector<kir::Expr> loads;
           std::set<const kir::ExprNode*> seen;
           for (const auto& e : c->exprs) collect_loads(e, loads, seen);
           for (const auto& l : loads) {
             auto coef = coefficient(l->operands[0], s->id);
             if (!coef || (*coef != 0 && *coef != 1)) return std::nullopt;  // strided: fallback
+            if (*coef == 1)
+              p.narrowest = std::min(p.narrowest, memory_bytes(k.params[l->int_value].dtype));
             if (*coef == 1 && plain_index(l->operands[0], loop->id, s->id) &&
                 !stored.count(l->int_value) && c->kind != kir::StmtKind::For) {
               p.keys[cache_key(l->int_value, l->operands[0], s->id)].insert(i);
@@ -122,9 +119,11 @@ std::optional<RowPlan> plan(const kir::Stmt& loop) {
   return p;
 }
 
-int64_t block_for(int64_t row_length) {
-  int64_t b = 32;
-  while (b < 1024 && b * 8 < row_length) b *= 2;
+/// Threads per row: a power of two in [32, 1024] giving each thread about 32 bytes of the
+/// narrowest element (8 f32, 16 bf16), so that a row of up to 8K f32 stays in registers.
+int64_t block_for(int64_t row_length, int64_t narrowest) {
+  int64_t per_thread = 32 / narrowest, b = 32;
+  while (b < 1024 && b * per_thread < row_length) b *= 2;
   return b;
 }
 
@@ -133,11 +132,18 @@ int64_t block_for(int64_t row_length) {
 std::optional<Step> render_rows(const kir::Kernel& k, const kir::Stmt& loop,
                                 const std::string& entry, std::string& source) {
   if (loop->extent > std::numeric_limits<int32_t>::max()) return std::nullopt;
-  std::optional<RowPlan> p = plan(loop);
+  std::optional<RowPlan> p = plan(k, loop);
   if (!p) return std::nullopt;
-  int64_t block = block_for(p->row_length);
-  int64_t per_thread = (p->row_length + block - 1) / block;
-  bool unrolled = p->uniform && per_thread <= kMaxCached;
+  RowLoop how;
+  how.block = block_for(p->row_length, p->narrowest);
+  how.per_thread = (p->row_length + how.block - 1) / how.block;
+  how.unrolled = p->uniform && how.per_thread <= kMaxCached;
+  // Consecutive elements per thread: 16 bytes of the narrowest contiguous access.
+  if (how.unrolled && p->flat_bodies) {
+    how.lanes = 16 / p->narrowest;
+    while (how.lanes > 1 && p->row_length % (how.block * how.lanes) != 0) how.lanes /= 2;
+  }
+  int64_t block = how.block;
   Code code;
   Printer pr(k, code);
   std::string row = "v" + std::to_string(loop->id);
@@ -153,8 +159,7 @@ std::optional<Step> render_rows(const kir::Kernel& k, const kir::Stmt& loop,
     code.line(std::string(compute_type(t)) + " a" + std::to_string(a) + "_p;");
   }
   std::set<int64_t> stored_so_far;
-  std::map<std::string, std::string> cache_name;  // cache key -> register array
-  int cached = 0;
+  RegisterCache cache;
   for (size_t i = 0; i < loop->body.size(); ++i) {
     const kir::Stmt& s = loop->body[i];
     pr.clear();
@@ -185,45 +190,13 @@ std::optional<Step> render_rows(const kir::Kernel& k, const kir::Stmt& loop,
       continue;
     }
     // A Vectorizable loop, strided over the block.
-    std::string v = "v" + std::to_string(s->id);
-    std::string e = std::to_string(s->extent), b = std::to_string(block);
-    if (unrolled) {
-      std::vector<std::string> fresh;  // register arrays this loop fills
-      for (const auto& [key, loops] : p->keys) {
-        if (loops.size() < 2 || *loops.begin() != i) continue;
-        cache_name[key] = "c" + std::to_string(cached++);
-        fresh.push_back(key);
-      }
-      for (const auto& key : fresh) {
-        DType t = k.params[std::stoll(key.substr(0, key.find(':')))].dtype;
-        code.line(std::string(compute_type(t)) + " " + cache_name[key] + "[" +
-                  std::to_string(per_thread) + "];");
-      }
-      code.line("#pragma unroll");
-      code.open("for (int j = 0; j < " + std::to_string(per_thread) + "; ++j)");
-      code.line("const int " + v + " = threadIdx.x + j * " + b + ";");
-      bool guard = s->extent % block != 0;
-      if (guard) code.open("if (" + v + " < " + e + ")");
-      pr.load_override = [&](const kir::Expr& l) -> std::string {
-        std::string key = cache_key(l->int_value, l->operands[0], s->id);
-        auto it = cache_name.find(key);
-        if (it == cache_name.end()) return "";
-        std::string slot = it->second + "[j]";
-        if (std::find(fresh.begin(), fresh.end(), key) == fresh.end()) return slot;
-        return "(" + slot + " = " + pr.load_text(l->int_value, pr.expr(l->operands[0])) + ")";
-      };
-      pr.vars[s->id] = v;
-      for (const auto& c : s->body) pr.stmt(c);
-      pr.load_override = nullptr;
-      if (guard) code.close();
-      code.close();
-    } else {
-      code.open("for (int " + v + " = threadIdx.x; " + v + " < " + e + "; " + v + " += " + b + ")");
-      pr.vars[s->id] = v;
-      for (const auto& c : s->body) pr.stmt(c);
-      code.close();
+    cache.fresh.clear();
+    for (const auto& [key, loops] : p->keys) {
+      if (!how.unrolled || loops.size() < 2 || *loops.begin() != i) continue;
+      cache.name[key] = "c" + std::to_string(cache.next++);
+      cache.fresh.insert(key);
     }
-    pr.vars.erase(s->id);
+    print_row_loop(pr, s, how, cache);
     // Block reductions of the accumulators this loop reduced.
     for (const auto& [a, op] : p->reduced) {
       if (p->reduced_in.at(a) != i) continue;

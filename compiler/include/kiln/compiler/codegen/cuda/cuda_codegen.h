@@ -49,9 +49,14 @@ std::string compile_cubin(const CudaKernel& k, const std::string& name, int arch
 
 /// The archs listed in $KILN_NVRTC_CHECK (e.g. "80,90"); empty when unset.
 const std::vector<int>& nvrtc_check_archs();
-/// With $KILN_NVRTC_CHECK set: renders every kernel and compiles it (disk-cached) for each listed
-/// arch, in parallel, without launching; throws CompileError when one fails. Else does nothing.
+/// With $KILN_NVRTC_CHECK set: renders every kernel and queues it to be compiled by NVRTC for
+/// each listed arch (no launch); queued kernels compile in batches (one NVRTC program per arch)
+/// when the queue fills, and a failure throws CompileError naming the kernel. Kernels already
+/// checked (disk cache) are skipped. Without the variable it does nothing.
 void nvrtc_check(const std::vector<kir::Kernel>& kernels);
+/// Compiles the queued kernels now (throws CompileError on failure); called at the end of each
+/// test case by the test binaries, and at exit (where a failure is only printed).
+void nvrtc_check_flush();
 
 /// One __global__ function's resources as ptxas reports them (--ptxas-options=-v).
 struct Resources {
