@@ -31,7 +31,7 @@ import statistics
 import sys
 import time
 
-NAMES = ["copy", "elementwise_chain", "softmax", "layernorm", "sum", "matmul"]
+NAMES = ["copy", "elementwise_chain", "softmax", "layernorm", "sum", "matmul", "small_step"]
 
 
 def note(msg):
@@ -95,6 +95,12 @@ def make_workloads(torch, device, scale, only):
             lambda dt=dt: [torch.rand(mm, mm, device=device, dtype=dt),
                            torch.rand(mm, mm, device=device, dtype=dt)],
             lambda a, b: a @ b)
+    # Per-step overhead: a small program (matmul, softmax epilogue, residual) whose time is
+    # launch latency and host work, not bandwidth. Fixed size (no --scale).
+    add("small_step", shape_str([64, 256]) + "@" + shape_str([256, 256]), torch.float32,
+        (2 * 64 * 256 + 256 * 256) * f32, 2.0 * 64 * 256 * 256,
+        lambda: [torch.rand(64, 256, device=device), torch.rand(256, 256, device=device)],
+        lambda x, w: x + torch.softmax(x @ w, 1) * 256.0)
     return wl
 
 

@@ -249,11 +249,54 @@ Workload matmul_wl(const std::string& dev, int64_t m, int64_t k, int64_t n, kiln
   return w;
 }
 
+/// Per-step overhead: a small program (matmul, softmax epilogue, residual) whose time is launch
+/// latency and host work (realization, program lookup, allocation), not bandwidth.
+Workload small_step_wl(const std::string& dev, uint64_t seed) {
+  const int64_t m = 64, k = 256;
+  Workload w;
+  w.name = "small_step";
+  w.shape = shape_str({m, k}) + "@" + shape_str({k, k});
+  w.bytes = static_cast<double>(2 * m * k + k * k) * 4.0;
+  w.flops = 2.0 * static_cast<double>(m * k * k);
+  w.make_inputs = [=] {
+    kiln::manual_seed(seed);
+    Tensor x = kiln::rand({m, k}, opts(dev, kiln::kFloat32));
+    Tensor wt = kiln::rand({k, k}, opts(dev, kiln::kFloat32));
+    kiln::eval({x, wt});
+    return std::vector<Tensor>{x, wt};
+  };
+  w.build = [](const std::vector<Tensor>& in) {
+    return in[0] + kiln::softmax(kiln::matmul(in[0], in[1]), 1) * 256.0;
+  };
+  w.validate = [=](const std::vector<Tensor>& in, const Tensor& out) {
+    check_shape("small_step", out, {m, k});
+    auto x = in[0].to_vector<double>();
+    auto wt = in[1].to_vector<double>();
+    auto y = out.to_vector<double>();
+    for (int64_t i : sample(m, 4)) {
+      std::vector<double> row(static_cast<size_t>(k));
+      double mx = -1e300, total = 0;
+      for (int64_t j = 0; j < k; ++j) {
+        double v = 0;
+        for (int64_t p = 0; p < k; ++p) v += x[i * k + p] * wt[p * k + j];
+        row[static_cast<size_t>(j)] = v;
+        mx = std::max(mx, v);
+      }
+      for (double& v : row) total += (v = std::exp(v - mx));
+      for (int64_t j : sample(k, 8)) {
+        double want = x[i * k + j] + row[static_cast<size_t>(j)] / total * 256.0;
+        check_close("small_step", i * k + j, y[i * k + j], want, tol_for(kiln::kFloat32));
+      }
+    }
+  };
+  return w;
+}
+
 }  // namespace
 
 const std::vector<std::string>& workload_names() {
   static const std::vector<std::string> names = {
-      "copy", "elementwise_chain", "softmax", "layernorm", "sum", "matmul"};
+      "copy", "elementwise_chain", "softmax", "layernorm", "sum", "matmul", "small_step"};
   return names;
 }
 
@@ -283,6 +326,7 @@ std::vector<Workload> make_workloads(const std::string& device, double scale, ui
   for (auto dt : dtypes) {
     if (wanted("matmul")) out.push_back(matmul_wl(device, mm, mm, mm, dt, seed));
   }
+  if (wanted("small_step")) out.push_back(small_step_wl(device, seed));
   return out;
 }
 
