@@ -5,6 +5,7 @@
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/indexing.h"
 #include "kiln/frontend/inspect.h"
+#include "kiln/frontend/nn.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/frontend/optim.h"
 #include "kiln/frontend/options.h"
