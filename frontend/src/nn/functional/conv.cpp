@@ -8,6 +8,7 @@
 #include "kiln/compiler/shape.h"
 #include "kiln/frontend/nn/functional.h"
 #include "kiln/runtime/error.h"
+#include "nn/functional/layout.h"
 #include "nn/functional/windows.h"
 
 namespace kiln::nn::functional {
@@ -22,7 +23,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                      shape_str(weight.sizes()) + ": its last dim must be " +
                      std::to_string(weight.size(1)));
   }
-  Tensor y = matmul(x, weight.t());
+  Tensor y = matmul(x, detail::permuted(weight, {1, 0}));
   return bias.defined() ? y + bias : y;
 }
 
@@ -61,12 +62,12 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                       : pad(x, {padding[1], padding[1], padding[0], padding[0]});
   int64_t kk = kernel[0] * kernel[1], cg = c / groups;
   // [N, C, KK, OH, OW] -> [C, KK, N, OH, OW] -> [G, C/G * KK, N * OH * OW]
-  Tensor cols = detail::windows(padded, kernel, stride, dilation, oh, ow)
-                    .permute({1, 2, 0, 3, 4})
-                    .reshape({groups, cg * kk, n * oh * ow});
-  Tensor w = weight.reshape({groups, o / groups, cg * kk});
+  Tensor windows = detail::windows(padded, kernel, stride, dilation, oh, ow);
+  Tensor cols =
+      detail::reshaped(detail::permuted(windows, {1, 2, 0, 3, 4}), {groups, cg * kk, n * oh * ow});
+  Tensor w = detail::reshaped(weight, {groups, o / groups, cg * kk});
   // [G, O/G, N * OH * OW] -> [N, O, OH, OW]
-  Tensor y = matmul(w, cols).reshape({o, n, oh, ow}).permute({1, 0, 2, 3});
+  Tensor y = detail::permuted(detail::reshaped(matmul(w, cols), {o, n, oh, ow}), {1, 0, 2, 3});
   if (bias.defined()) y = y + bias.view({1, o, 1, 1});
   return batched ? y : y.squeeze(0);
 }
