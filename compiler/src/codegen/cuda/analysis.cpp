@@ -88,18 +88,4 @@ void loaded_params(const kir::Stmt& s, std::set<int64_t>& out) {
   for (const auto& c : s->body) loaded_params(c, out);
 }
 
-int64_t memory_bytes(DType t) {
-  switch (t) {
-    case DType::Bool:
-    case DType::UInt8: return 1;
-    case DType::Float16:
-    case DType::BFloat16: return 2;
-    case DType::Int32:
-    case DType::Float32: return 4;
-    case DType::Int64:
-    case DType::Float64: return 8;
-  }
-  return 1;
-}
-
 }  // namespace kiln::codegen::cuda

@@ -42,7 +42,5 @@ void loaded_params(const kir::Stmt& s, std::set<int64_t>& out);
 /// Loads in `e` (each node once).
 void collect_loads(const kir::Expr& e, std::vector<kir::Expr>& out,
                    std::set<const kir::ExprNode*>& seen);
-/// The bytes of one element of `t` in memory.
-int64_t memory_bytes(DType t);
 
 }  // namespace kiln::codegen::cuda

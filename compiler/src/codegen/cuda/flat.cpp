@@ -30,7 +30,7 @@ int64_t lanes(const kir::Kernel& k, const std::vector<kir::Stmt>& stmts, int64_t
     std::vector<std::pair<int64_t, kir::Expr>> accesses{{s->id, s->exprs[0]}};
     for (const auto& l : loads) accesses.push_back({l->int_value, l->operands[0]});
     for (const auto& [p, index] : accesses) {
-      int64_t bytes = memory_bytes(k.params[p].dtype);
+      int64_t bytes = itemsize(k.params[p].dtype);
       if (contiguous(index, var, 16 / bytes) && (!narrowest || bytes < narrowest))
         narrowest = bytes;
     }
@@ -57,7 +57,7 @@ void vector_store(Printer& pr, const kir::Stmt& s, int64_t var, const std::strin
   std::map<const kir::ExprNode*, std::string> vec_of;
   for (const auto& l : loads) {
     DType t = k.params[l->int_value].dtype;
-    int64_t per = 16 / memory_bytes(t);
+    int64_t per = 16 / itemsize(t);
     if (!contiguous(l->operands[0], var, std::min(per, w))) continue;
     std::string base = pr.expr(l->operands[0]), v = pr.temp();
     int64_t chunk = std::min(per, w);
@@ -70,14 +70,14 @@ void vector_store(Printer& pr, const kir::Stmt& s, int64_t var, const std::strin
     vec_of[l.get()] = v;
   }
   DType st = k.params[s->id].dtype;
-  int64_t sper = std::min<int64_t>(16 / memory_bytes(st), w);
+  int64_t sper = std::min<int64_t>(16 / itemsize(st), w);
   bool store_vec = contiguous(s->exprs[0], var, sper);
   std::string store_base = store_vec ? pr.expr(s->exprs[0]) : "";
   int64_t lane = 0;
   pr.load_override = [&](const kir::Expr& l) -> std::string {
     auto it = vec_of.find(l.get());
     if (it == vec_of.end()) return "";
-    int64_t chunk = std::min(16 / memory_bytes(l->dtype), w);
+    int64_t chunk = std::min(16 / itemsize(k.params[l->int_value].dtype), w);
     return from_memory(it->second + "[" + std::to_string(lane / chunk) + "].v[" +
                            std::to_string(lane % chunk) + "]",
                        k.params[l->int_value].dtype);

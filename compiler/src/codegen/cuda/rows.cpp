@@ -75,7 +75,7 @@ std::optional<RowPlan> plan(const kir::Kernel& k, const kir::Stmt& loop) {
         p.row_length = std::max(p.row_length, s->extent);
         for (const auto& c : s->body) {
           if (c->kind == kir::StmtKind::Store && contiguous(c->exprs[0], s->id, 1))
-            p.narrowest = std::min(p.narrowest, memory_bytes(k.params[c->id].dtype));
+            p.narrowest = std::min(p.narrowest, itemsize(k.params[c->id].dtype));
           if (c->kind != kir::StmtKind::Store && c->kind != kir::StmtKind::Accumulate)
             p.flat_bodies = false;
           std::vector<kir::Expr> loads;
@@ -85,7 +85,7 @@ std::optional<RowPlan> plan(const kir::Kernel& k, const kir::Stmt& loop) {
             auto coef = coefficient(l->operands[0], s->id);
             if (!coef || (*coef != 0 && *coef != 1)) return std::nullopt;  // strided: fallback
             if (*coef == 1)
-              p.narrowest = std::min(p.narrowest, memory_bytes(k.params[l->int_value].dtype));
+              p.narrowest = std::min(p.narrowest, itemsize(k.params[l->int_value].dtype));
             if (*coef == 1 && plain_index(l->operands[0], loop->id, s->id) &&
                 !stored.count(l->int_value) && c->kind != kir::StmtKind::For) {
               p.keys[cache_key(l->int_value, l->operands[0], s->id)].insert(i);
