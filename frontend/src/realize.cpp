@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "autograd/leaves.h"
+#include "deferred.h"
 #include "kiln/compiler/check_indices.h"
 #include "kiln/compiler/compile.h"
 #include "kiln/compiler/cuda_program.h"
@@ -131,14 +132,19 @@ void realize(const std::vector<Tensor>& tensors) {
   std::vector<Storage*> pending;
   std::vector<ir::NodeRef> nodes;
   std::unordered_set<Storage*> seen;
-  for (const auto& t : tensors) {
-    check_defined("eval", t);
+  auto add = [&](const Tensor& t) {
     Storage* st = t.impl()->storage.get();
-    if (st->node->op() == ir::Op::Load || !seen.insert(st).second) continue;
+    if (st->node->op() == ir::Op::Load || !seen.insert(st).second) return;
     pending.push_back(st);
     nodes.push_back(st->node);
+  };
+  for (const auto& t : tensors) {
+    check_defined("eval", t);
+    add(t);
   }
   if (nodes.empty()) return;
+  // Deferred writes (deferred.h) on this device run with this program.
+  for (const Tensor& t : take_deferred(nodes[0]->device())) add(t);
   // Autograd marks are identities; stripped, unique leaf ids never reach the signature.
   std::vector<ir::NodeRef> marked = nodes;
   nodes = ir::strip_marks(nodes);

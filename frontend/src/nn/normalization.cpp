@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "deferred.h"
 #include "kiln/compiler/shape.h"
 #include "kiln/frontend/autograd.h"
 #include "kiln/frontend/creation.h"
@@ -56,6 +57,7 @@ Tensor BatchNormImplBase::forward(const Tensor& x) {
   if (is_training() && options.track_running_stats()) {
     NoGradGuard no_grad;
     num_batches_tracked.add_(1);
+    kiln::detail::defer_realize(num_batches_tracked);
     // momentum=None: a cumulative moving average, 1 / batches seen (a host-side count).
     if (!options.momentum()) {
       ++batches_seen_;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "deferred.h"
 #include "kiln/compiler/shape.h"
 #include "kiln/frontend/autograd.h"
 #include "kiln/frontend/creation.h"
@@ -84,6 +85,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
       Tensor rm = running_mean, rv = running_var;
       rm.copy_(rm * (1.0 - momentum) + mean.detach().reshape({c}) * momentum);
       rv.copy_(rv * (1.0 - momentum) + var.detach().reshape({c}) * (momentum * unbias));
+      kiln::detail::defer_realize(rm);
+      kiln::detail::defer_realize(rv);
     }
   } else {
     y = (x - running_mean.view(channel)) * rsqrt(running_var.view(channel) + eps);
