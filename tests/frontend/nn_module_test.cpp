@@ -95,6 +95,14 @@ TEST_CASE("nn: Sequential unnamed and named, nested names depth-first", "[nn]") 
         std::vector<std::string>{"", "layer1", "layer1.0", "layer1.1", "layer3"});
   CHECK(named->state_dict().keys() == std::vector<std::string>{"layer1.0.weight", "layer1.0.bias",
                                                                "layer3.weight", "layer3.bias"});
+  nn::Sequential grown;
+  grown->push_back(nn::Linear(2, 3));
+  grown->push_back("act", nn::Tanh());
+  CHECK(grown->named_modules().keys() == std::vector<std::string>{"", "0", "act"});
+  CHECK(grown(kiln::ones({1, 2})).sizes() == std::vector<int64_t>{1, 3});
+  CHECK_THROWS_WITH(nn::Sequential()->forward(kiln::ones({1})),
+                    Catch::StartsWith("[Sequential] cannot call forward() on an empty"));
+
   // forward chains in order: the same as calling each layer.
   Tensor x = kiln::randn({3, 2});
   auto* first = named[0].as<nn::SequentialImpl>();
