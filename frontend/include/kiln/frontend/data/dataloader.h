@@ -1,0 +1,101 @@
+// DataLoader: batches of a dataset, prepared ahead by worker threads.
+//
+// Epoch e visits the examples in a permutation drawn from (seed, e) (or in order without
+// shuffle), cut into batches of batch_size (the last one shorter unless drop_last). Batch k is
+// assembled in one host buffer (pinned when pin_memory and the device is CUDA) by whichever
+// worker claims it; at most prefetch * max(1, num_workers) batches are ahead of the reader, and
+// the reader receives them in order. Random transforms draw from (seed, epoch, example index),
+// so the batches are the same for any num_workers. An exception thrown while preparing batch k
+// is rethrown where the loop reads batch k. Destroying the loader (or starting another epoch)
+// mid-epoch stops and joins the workers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+
+#include "kiln/frontend/data/dataset.h"
+#include "kiln/runtime/device.h"
+
+namespace kiln::data {
+
+/// Options in libtorch's style: `DataLoaderOptions().batch_size(128).shuffle(true)`.
+class DataLoaderOptions {
+ public:
+#define KILN_LOADER_OPTION(type, name, initial) \
+ public:                                        \
+  DataLoaderOptions& name(type value) {         \
+    name##_ = value;                            \
+    return *this;                               \
+  }                                             \
+  type name() const { return name##_; }         \
+                                                \
+ private:                                       \
+  type name##_ = initial;
+
+  KILN_LOADER_OPTION(size_t, batch_size, 1)
+  KILN_LOADER_OPTION(bool, shuffle, false)
+  KILN_LOADER_OPTION(bool, drop_last, false)
+  /// Worker threads; 0 prepares each batch in the reading thread when it is needed.
+  KILN_LOADER_OPTION(size_t, num_workers, 0)
+  /// Stage batches in page-locked memory (used when the device is CUDA).
+  KILN_LOADER_OPTION(bool, pin_memory, false)
+  /// Batches prepared ahead per worker.
+  KILN_LOADER_OPTION(size_t, prefetch, 2)
+  KILN_LOADER_OPTION(uint64_t, seed, 0)
+  /// Where batches are delivered; copies to a GPU are asynchronous.
+  KILN_LOADER_OPTION(Device, device, Device(kCPU))
+#undef KILN_LOADER_OPTION
+};
+
+namespace detail {
+class Epoch;
+}
+
+class DataLoader {
+ public:
+  /// Throws ValueError for batch_size 0 or prefetch 0.
+  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {});
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  /// Batches per epoch.
+  size_t size() const;
+  const DataLoaderOptions& options() const { return options_; }
+  /// Epochs started so far (begin() starts the next).
+  uint64_t epoch() const { return epoch_; }
+
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Example;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Example*;
+    using reference = Example&;
+
+    Example& operator*() const;
+    Example* operator->() const { return &**this; }
+    /// Moves to the next batch (waiting for it); rethrows an exception from its preparation.
+    Iterator& operator++();
+    bool operator==(std::default_sentinel_t) const;
+
+   private:
+    friend class DataLoader;
+    explicit Iterator(detail::Epoch* epoch) : epoch_(epoch) {}
+    detail::Epoch* epoch_;
+  };
+
+  /// Starts the next epoch (stopping one in progress) and returns its first batch.
+  Iterator begin();
+  std::default_sentinel_t end() const { return {}; }
+
+ private:
+  std::shared_ptr<const Dataset> dataset_;
+  DataLoaderOptions options_;
+  uint64_t epoch_ = 0;
+  std::unique_ptr<detail::Epoch> current_;
+};
+
+}  // namespace kiln::data
