@@ -5,8 +5,9 @@
 #   cmake -DCMAKE_PREFIX_PATH=$PWD/carry ...
 # resolves find_package(fmt), find_package(Catch2) (+ include(Catch)),
 # find_package(CLI11 CONFIG) and find_package(nlohmann_json CONFIG) inside carry/. fmt is used
-# header-only (FMT_HEADER_ONLY), so no shared library travels. Nothing in kiln links zlib or
-# zstd. Paths in the configs are relative to the config file, so carry/ works wherever the
+# header-only (FMT_HEADER_ONLY), so no shared library travels. kiln_frontend links zlib (gzip
+# IDX files): zlib.h, zconf.h and the static libz.a travel, and CMake's FindZLIB finds them
+# through the same prefix. Nothing in kiln links zstd. Paths in the configs are relative to the config file, so carry/ works wherever the
 # tree lands. Safe to run again: carry/ is rebuilt from scratch, headers keep their timestamps
 # (a build using carry/ does not recompile). Prints carry/'s size.
 set -euo pipefail
@@ -22,11 +23,16 @@ need "$inc/catch2/catch.hpp" catch2
 need /usr/lib/cmake/Catch2/Catch.cmake catch2
 need "$inc/CLI/CLI.hpp" libcli11-dev
 need "$inc/nlohmann/json.hpp" nlohmann-json3-dev
+zlib_a=/usr/lib/x86_64-linux-gnu/libz.a
+need "$inc/zlib.h" zlib1g-dev
+need "$zlib_a" zlib1g-dev
 
 rm -rf "$carry"
 mkdir -p "$carry/include/catch2" "$carry/lib/cmake"/{fmt,Catch2,CLI11,nlohmann_json}
 cp -rp "$inc/fmt" "$inc/CLI" "$inc/nlohmann" "$carry/include/"
 cp -p "$inc/catch2/catch.hpp" "$carry/include/catch2/"
+cp -p "$inc/zlib.h" "$inc/zconf.h" "$carry/include/"
+cp -p "$zlib_a" "$carry/lib/"
 cp -p /usr/lib/cmake/Catch2/{Catch.cmake,CatchAddTests.cmake,ParseAndAddCatchTests.cmake} \
   "$carry/lib/cmake/Catch2/"
 
@@ -75,7 +81,7 @@ for d in "$carry"/lib/cmake/*/; do
 done
 cat >"$carry/README" <<'EOF2'
 Made by scripts/prepare-carry.sh for a kiln build on a device machine (tools/gpu-check):
-headers of fmt (header-only), Catch2 v2, CLI11, nlohmann_json, and minimal CMake package
+headers of fmt (header-only), Catch2 v2, CLI11, nlohmann_json, zlib (with libz.a), and minimal CMake package
 configs; use -DCMAKE_PREFIX_PATH=<this folder>. Git-ignored; rebuilt by the script.
 EOF2
 echo "prepare-carry: $(du -sh "$carry" | cut -f1) in $carry (fmt $fmt_version)"

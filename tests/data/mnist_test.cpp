@@ -93,7 +93,8 @@ TEST_CASE("IDX files parse raw and gzip-compressed", "[idx]") {
 }
 
 TEST_CASE("malformed IDX files throw FormatError naming the problem", "[idx]") {
-  CHECK(idx_error(std::string("\0\0", 2)) == "[idx] 'f': the file has 2 bytes, fewer than the 4-byte magic");
+  CHECK(idx_error(std::string("\0\0", 2)) ==
+        "[idx] 'f': the file has 2 bytes, fewer than the 4-byte magic");
   CHECK(idx_error(std::string("\x01\0\x08\x01", 4)) ==
         "[idx] 'f': wrong magic: it starts 0x01 0x00, not 0x00 0x00");
   CHECK(idx_error(std::string("\0\0\x0D\x01", 4)) ==
