@@ -163,3 +163,27 @@ TEST_CASE("a loader over a TensorDataset stacks its rows", "[dataloader]") {
   CHECK_THROWS_AS(ds->get(6), kiln::IndexError);
   CHECK_THROWS_AS(data::DataLoader(ds, data::DataLoaderOptions().batch_size(0)), kiln::ValueError);
 }
+
+TEST_CASE("batches on CUDA through pinned staging equal the CPU batches", "[cuda][dataloader]") {
+  if (!kiln::cuda::is_available()) {
+    WARN("no CUDA device on this machine: [cuda] test skipped");
+    return;
+  }
+  auto ds = std::make_shared<Counting>(1000);
+  kiln::Device gpu(kiln::kCUDA, 0);
+  data::DataLoader cpu(ds, options(2).batch_size(64));
+  data::DataLoader cuda(ds, options(2).batch_size(64).pin_memory(true).device(gpu));
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    EpochData want = run_epoch(cpu);
+    EpochData got;
+    for (auto& batch : cuda) {
+      CHECK(batch.data.device() == gpu);
+      CHECK(batch.target.device() == gpu);
+      // Compute on the device with the batch, as a training step would.
+      got.data.push_back((batch.data * 1).to_vector<float>());
+      got.targets.push_back(batch.target.to_vector<int64_t>());
+    }
+    CHECK(got.data == want.data);
+    CHECK(got.targets == want.targets);
+  }
+}

@@ -206,3 +206,20 @@ TEST_CASE("load errors name the file's path", "[serialize]") {
       "[load] '" + path.string() + "': the file has 5 bytes, fewer than the 8-byte header length");
   fs::remove_all(dir);
 }
+
+TEST_CASE("save copies CUDA tensors to the host; load gives CPU tensors", "[cuda][serialize]") {
+  if (!kiln::cuda::is_available()) {
+    WARN("no CUDA device on this machine: [cuda] test skipped");
+    return;
+  }
+  fs::path dir = temp_dir("cuda");
+  fs::path path = dir / "gpu.safetensors";
+  Tensor w = kiln::arange(12, kiln::kFloat32).reshape({3, 4}).to(kiln::Device(kiln::kCUDA, 0));
+  kiln::save(kiln::NamedTensors{{"w", w}, {"wt", w.t() * 2}}, path.string());
+  auto out = kiln::load(path.string());
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].second.device().is_cpu());
+  CHECK(out[0].second.to_vector<float>() == w.to_vector<float>());
+  CHECK(out[1].second.to_vector<float>() == (w.t() * 2).to_vector<float>());
+  fs::remove_all(dir);
+}
