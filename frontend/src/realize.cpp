@@ -25,6 +25,7 @@
 #include "kiln/runtime/error.h"
 #include "kiln/runtime/stats.h"
 #include "tensor_impl.h"
+#include "trace.h"
 
 namespace kiln::detail {
 
@@ -129,6 +130,14 @@ std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nod
 }  // namespace
 
 void realize(const std::vector<Tensor>& tensors) {
+  if (Trace* trace = current_trace()) {
+    // Inside kiln::compile: everything runs as one program when the function returns.
+    for (const auto& t : tensors) {
+      check_defined("eval", t);
+      trace->deferred.push_back(t);
+    }
+    return;
+  }
   std::vector<Storage*> pending;
   std::vector<ir::NodeRef> nodes;
   std::unordered_set<Storage*> seen;

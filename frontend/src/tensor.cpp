@@ -11,6 +11,7 @@
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
 #include "tensor_impl.h"
+#include "trace.h"
 
 namespace kiln {
 
@@ -157,6 +158,7 @@ void Tensor::write(const ir::NodeRef& value) {
   st.node =
       whole ? ir::reshape(v, {total}) : ir::set_strided(st.node, v, impl_->strides, impl_->offset);
   ++st.version;
+  if (detail::Trace* trace = detail::current_trace()) trace->written.push_back(*this);
   if (st.node->depth() > detail::kMaxPendingDepth) eval();
 }
 
@@ -171,6 +173,7 @@ namespace {
 /// Reads every element of a realized tensor through its view, in row-major order.
 template <typename T, typename Get>
 std::vector<T> read_view(const Tensor& t, Get get) {
+  detail::refuse_read_in_trace("reading values (item, to_vector, printing, a boolean mask)");
   t.eval();
   const auto& impl = *t.impl();
   runtime::BufferPtr buf = impl.storage->node->buffer();

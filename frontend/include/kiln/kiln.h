@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kiln/frontend/autograd.h"
+#include "kiln/frontend/compile.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/data.h"
 #include "kiln/frontend/indexing.h"
