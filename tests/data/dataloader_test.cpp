@@ -187,3 +187,15 @@ TEST_CASE("batches on CUDA through pinned staging equal the CPU batches", "[cuda
     CHECK(got.targets == want.targets);
   }
 }
+
+TEST_CASE("Subset reads some examples of another dataset", "[dataloader]") {
+  auto ds = std::make_shared<Counting>(10);
+  data::Subset first(ds, size_t{3});
+  CHECK(first.size() == 3);
+  CHECK(first.get(2).target.item<int64_t>() == 2);
+  data::Subset picked(ds, std::vector<size_t>{7, 1});
+  CHECK(picked.get(0).target.item<int64_t>() == 7);
+  CHECK(data::Subset(ds, size_t{99}).size() == 10);
+  CHECK_THROWS_AS(data::Subset(ds, std::vector<size_t>{10}), kiln::IndexError);
+  CHECK_THROWS_AS(picked.get(2), kiln::IndexError);
+}

@@ -39,7 +39,7 @@ TEST_CASE("safetensors files round-trip through Python's safetensors", "[.][inte
       std::string(python) + " " + script + " " + ours.string() + " " + theirs.string();
   REQUIRE(std::system(cmd.c_str()) == 0);
 
-  kiln::NamedTensors back = kiln::load(theirs.string());
+  kiln::StateDict back = kiln::load(theirs.string());
   std::map<std::string, kiln::Tensor> by_name(back.begin(), back.end());
   REQUIRE(by_name.size() == 5);
   CHECK(by_name["weight"].sizes() == std::vector<int64_t>{2, 3});

@@ -74,18 +74,18 @@ TEST_CASE("save/load round-trips every dtype bit-exactly, in order", "[serialize
   };
   fs::path path = dir / "all.safetensors";
   kiln::save(in, path.string(), {{"format", "pt"}});
-  kiln::NamedTensors out = kiln::load(path.string());
+  kiln::StateDict out = kiln::load(path.string());
   REQUIRE(out.size() == in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     INFO(in[i].first);
-    CHECK(out[i].first == in[i].first);
-    CHECK(out[i].second.dtype() == in[i].second.dtype());
-    CHECK(out[i].second.sizes() == in[i].second.sizes());
-    CHECK(out[i].second.device().is_cpu());
+    CHECK(out.items()[i].first == in[i].first);
+    CHECK(out.items()[i].second.dtype() == in[i].second.dtype());
+    CHECK(out.items()[i].second.sizes() == in[i].second.sizes());
+    CHECK(out.items()[i].second.device().is_cpu());
     if (kiln::is_floating(in[i].second.dtype())) {
-      CHECK(out[i].second.to_vector<double>() == in[i].second.to_vector<double>());
+      CHECK(out.items()[i].second.to_vector<double>() == in[i].second.to_vector<double>());
     } else {
-      CHECK(out[i].second.to_vector<int64_t>() == in[i].second.to_vector<int64_t>());
+      CHECK(out.items()[i].second.to_vector<int64_t>() == in[i].second.to_vector<int64_t>());
     }
   }
   CHECK(kiln::load_metadata(path.string()) == kiln::TensorMetadata{{"format", "pt"}});
@@ -112,8 +112,8 @@ TEST_CASE("save writes the reference layout: padded header, aligned data", "[ser
   CHECK(header.find("\"data_offsets\":[20,23]") != std::string::npos);
   CHECK(bytes.size() == 8 + n + 23);
   auto names = kiln::load(path.string());
-  CHECK(names[0].first == "b");
-  CHECK(names[1].first == "a");
+  CHECK(names.items()[0].first == "b");
+  CHECK(names.items()[1].first == "a");
   fs::remove_all(dir);
 }
 
@@ -128,14 +128,35 @@ TEST_CASE("save takes views, lazy tensors, ranges of pairs and replaces files at
   kiln::save(dict, path.string());  // over an existing file
   auto out = kiln::load(path.string());
   REQUIRE(out.size() == 3);
-  CHECK(out[0].first == "lazy");
-  CHECK(out[0].second.to_vector<float>() == std::vector<float>{0, 2, 4, 6, 8, 10});
-  CHECK(out[1].second.to_vector<float>() == std::vector<float>{3, 4, 5});
-  CHECK(out[2].second.sizes() == std::vector<int64_t>{3, 2});
-  CHECK(out[2].second.to_vector<float>() == std::vector<float>{0, 3, 1, 4, 2, 5});
+  CHECK(out.items()[0].first == "lazy");
+  CHECK(out.items()[0].second.to_vector<float>() == std::vector<float>{0, 2, 4, 6, 8, 10});
+  CHECK(out.items()[1].second.to_vector<float>() == std::vector<float>{3, 4, 5});
+  CHECK(out.items()[2].second.sizes() == std::vector<int64_t>{3, 2});
+  CHECK(out.items()[2].second.to_vector<float>() == std::vector<float>{0, 3, 1, 4, 2, 5});
   size_t files = 0;
   for (const auto& entry : fs::directory_iterator(dir)) files += entry.is_regular_file();
   CHECK(files == 1);  // no temporary left behind
+  fs::remove_all(dir);
+}
+
+TEST_CASE("save and load modules through their state_dict", "[serialize]") {
+  fs::path dir = temp_dir("module");
+  fs::path path = dir / "net.safetensors";
+  kiln::nn::Sequential net(kiln::nn::Linear(3, 4), kiln::nn::ReLU(), kiln::nn::Linear(4, 2));
+  kiln::save(net, path.string());
+  kiln::StateDict saved = kiln::load(path.string());
+  CHECK(saved.keys() == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+  kiln::nn::Sequential other(kiln::nn::Linear(3, 4), kiln::nn::ReLU(), kiln::nn::Linear(4, 2));
+  kiln::load(other, path.string());
+  for (const auto& [name, t] : net->state_dict()) {
+    INFO(name);
+    CHECK(other->state_dict().at(name).to_vector<float>() == t.to_vector<float>());
+  }
+  kiln::nn::Sequential wrong(kiln::nn::Linear(3, 5), kiln::nn::ReLU(), kiln::nn::Linear(5, 2));
+  CHECK_THROWS_AS(kiln::load(wrong, path.string()), kiln::Error);
+  auto shared = std::make_shared<kiln::nn::LinearImpl>(3, 4);
+  kiln::save(shared, path.string());
+  CHECK(kiln::load(path.string()).keys() == std::vector<std::string>{"weight", "bias"});
   fs::remove_all(dir);
 }
 
@@ -218,8 +239,8 @@ TEST_CASE("save copies CUDA tensors to the host; load gives CPU tensors", "[cuda
   kiln::save(kiln::NamedTensors{{"w", w}, {"wt", w.t() * 2}}, path.string());
   auto out = kiln::load(path.string());
   REQUIRE(out.size() == 2);
-  CHECK(out[0].second.device().is_cpu());
-  CHECK(out[0].second.to_vector<float>() == w.to_vector<float>());
-  CHECK(out[1].second.to_vector<float>() == (w.t() * 2).to_vector<float>());
+  CHECK(out.items()[0].second.device().is_cpu());
+  CHECK(out.items()[0].second.to_vector<float>() == w.to_vector<float>());
+  CHECK(out.items()[1].second.to_vector<float>() == (w.t() * 2).to_vector<float>());
   fs::remove_all(dir);
 }

@@ -142,8 +142,8 @@ Tensor make_tensor(const Entry& e, const std::byte* data) {
 
 namespace detail {
 
-NamedTensors parse_safetensors(std::string_view bytes, const std::string& name,
-                               TensorMetadata* metadata) {
+StateDict parse_safetensors(std::string_view bytes, const std::string& name,
+                            TensorMetadata* metadata) {
   Reader r(name);
   if (bytes.size() < 8) {
     r.fail("the file has " + std::to_string(bytes.size()) +
@@ -177,17 +177,16 @@ NamedTensors parse_safetensors(std::string_view bytes, const std::string& name,
   std::string_view data = bytes.substr(8 + n);
   r.check_layout(entries, data.size());
 
-  NamedTensors out;
-  out.reserve(entries.size());
+  StateDict out;
   for (const Entry& e : entries) {
-    out.emplace_back(e.name, make_tensor(e, reinterpret_cast<const std::byte*>(data.data())));
+    out.insert(e.name, make_tensor(e, reinterpret_cast<const std::byte*>(data.data())));
   }
   return out;
 }
 
 }  // namespace detail
 
-NamedTensors load(const std::string& path) {
+StateDict load(const std::string& path) {
   return detail::parse_safetensors(detail::read_whole_file("load", path), "'" + path + "'");
 }
 

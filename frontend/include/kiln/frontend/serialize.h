@@ -9,14 +9,16 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "kiln/frontend/nn/ordered_dict.h"
 #include "kiln/frontend/tensor.h"
 
 namespace kiln {
 
-/// Named tensors in order: what a file holds.
+/// Named tensors in order, as a plain list (a StateDict or any range of pairs saves as well).
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 /// The optional `__metadata__` of a safetensors file (string to string).
 using TensorMetadata = std::map<std::string, std::string>;
@@ -28,18 +30,18 @@ using TensorMetadata = std::map<std::string, std::string>;
 void save(const NamedTensors& tensors, const std::string& path,
           const TensorMetadata& metadata = {});
 
-/// Reads every tensor of a safetensors file, in data order, as CPU tensors. Every part of the
-/// file is checked (header length against the file size, the JSON, dtypes, shapes against
-/// byte counts, offsets in range, ordered, non-overlapping and covering the data); a violation
-/// throws FormatError naming the file and the problem.
-NamedTensors load(const std::string& path);
+/// Reads every tensor of a safetensors file, in the header's order, as CPU tensors. Every part of
+/// the file is checked (header length against the file size, the JSON, dtypes, shapes against byte
+/// counts, offsets in range, ordered, non-overlapping and covering the data); a violation throws
+/// FormatError naming the file and the problem.
+StateDict load(const std::string& path);
 /// The `__metadata__` of a safetensors file (empty when it has none); checked as load() does.
 TensorMetadata load_metadata(const std::string& path);
 
 namespace detail {
 /// Parses a whole safetensors file held in memory; `name` names it in error messages.
-NamedTensors parse_safetensors(std::string_view bytes, const std::string& name,
-                               TensorMetadata* metadata = nullptr);
+StateDict parse_safetensors(std::string_view bytes, const std::string& name,
+                            TensorMetadata* metadata = nullptr);
 
 template <typename R>
 concept NamedTensorRange = requires(const R& r) {
@@ -49,6 +51,14 @@ concept NamedTensorRange = requires(const R& r) {
 template <typename M>
 concept HasStateDict = requires(const M& m) {
   { m.state_dict() } -> NamedTensorRange;
+};
+template <typename M>
+concept LoadsStateDict = requires(M& m, const StateDict& d) {
+  m.load_state_dict(d, true);
+};
+template <typename M>
+concept PointsToLoadsStateDict = requires(M& m, const StateDict& d) {
+  m->load_state_dict(d, true);
 };
 template <typename M>
 concept PointsToStateDict = requires(const M& m) {
@@ -74,6 +84,22 @@ requires(!detail::NamedTensorRange<M> &&
     save(module.state_dict(), path, metadata);
   } else {
     save(module->state_dict(), path, metadata);
+  }
+}
+
+/// Loads the tensors of a safetensors file into a module (a module, a module holder or a
+/// shared_ptr to a module) through its load_state_dict(dict, strict), whose result it returns:
+/// with strict, missing or unexpected keys and shape mismatches throw.
+template <typename M>
+requires(
+    detail::LoadsStateDict<std::remove_reference_t<M>> ||
+    detail::PointsToLoadsStateDict<std::remove_reference_t<M>>) auto load(M&& module,
+                                                                          const std::string& path,
+                                                                          bool strict = true) {
+  if constexpr (detail::LoadsStateDict<std::remove_reference_t<M>>) {
+    return module.load_state_dict(load(path), strict);
+  } else {
+    return module->load_state_dict(load(path), strict);
   }
 }
 

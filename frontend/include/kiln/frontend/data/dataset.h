@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <vector>
 
 #include "kiln/frontend/tensor.h"
 
@@ -34,6 +36,21 @@ class TensorDataset : public Dataset {
 
  private:
   Tensor images_, labels_;
+};
+
+/// Some examples of another dataset: get(i) is dataset->get(indices[i]).
+class Subset : public Dataset {
+ public:
+  /// The examples at `indices` (each must be < dataset->size(); IndexError otherwise).
+  Subset(std::shared_ptr<const Dataset> dataset, std::vector<size_t> indices);
+  /// The first min(count, dataset->size()) examples.
+  Subset(std::shared_ptr<const Dataset> dataset, size_t count);
+  size_t size() const override;
+  Example get(size_t i) const override;
+
+ private:
+  std::shared_ptr<const Dataset> dataset_;
+  std::vector<size_t> indices_;
 };
 
 }  // namespace kiln::data
