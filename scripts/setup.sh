@@ -12,7 +12,7 @@ required=(
   libfmt-dev catch2 libcli11-dev nlohmann-json3-dev
 )
 # Installed when the archive offers them; a failure here only warns.
-#   dataset-fashion-mnist: the training example's data (a later issue).
+#   dataset-fashion-mnist: the main job's data (examples/train_fashion_mnist, scripts/run.sh).
 optional=(dataset-fashion-mnist)
 
 sudo=()

@@ -87,14 +87,16 @@ int main(int argc, char** argv) {
       "Workloads: copy (y = x.clone(), or x*1 when clone launches no kernel: the machine's\n"
       "bandwidth), elementwise_chain (gelu(x*1.5+0.5)*sigmoid(x)), softmax (dim 1), layernorm\n"
       "((x-mean)/sqrt(var_biased+1e-5)*w+b over dim 1), sum (to a scalar), matmul, small_step\n"
-      "(x + softmax(x@w, 1)*256 at [64,256]@[256,256]: the per-step launch and host overhead).\n"
+      "(x + softmax(x@w, 1)*256 at [64,256]@[256,256]: the per-step launch and host overhead),\n"
+      "mlp_step / mlp_step_eager (an Adam step of MLP 784-256-256-10, batch 256, with and\n"
+      "without kiln::compile; kernels = launches per step, compile_ms = the first step).\n"
       "CPU sizes: 2^24 f32; [4096,1024] f32; 1024^3 f32. CUDA sizes: 2^26 f32; [8192,4096] f32\n"
       "and bf16; 4096^3 f32 and bf16. gbps counts the bytes the math must read and write;\n"
       "gflops is 2*M*N*K for matmul and 0 for the memory-bound workloads. A sample runs --batch\n"
       "reps back to back, then kiln::synchronize(); a rep's time is the sample's / batch."};
   app.add_option("-w,--workload", opt.workloads,
                  "run only these (repeatable or a comma list): copy, elementwise_chain, softmax, "
-                 "layernorm, sum, matmul, small_step")
+                 "layernorm, sum, matmul, small_step, mlp_step, mlp_step_eager")
       ->delimiter(',')
       ->check(CLI::IsMember(kiln_bench::workload_names()));
   app.add_option("-d,--device", opt.measure.device, "cpu or cuda")

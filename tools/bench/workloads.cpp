@@ -296,7 +296,8 @@ Workload small_step_wl(const std::string& dev, uint64_t seed) {
 
 const std::vector<std::string>& workload_names() {
   static const std::vector<std::string> names = {
-      "copy", "elementwise_chain", "softmax", "layernorm", "sum", "matmul", "small_step"};
+      "copy",   "elementwise_chain", "softmax",  "layernorm",     "sum",
+      "matmul", "small_step",        "mlp_step", "mlp_step_eager"};
   return names;
 }
 
@@ -327,6 +328,8 @@ std::vector<Workload> make_workloads(const std::string& device, double scale, ui
     if (wanted("matmul")) out.push_back(matmul_wl(device, mm, mm, mm, dt, seed));
   }
   if (wanted("small_step")) out.push_back(small_step_wl(device, seed));
+  if (wanted("mlp_step")) out.push_back(mlp_step_wl(device, true, seed));
+  if (wanted("mlp_step_eager")) out.push_back(mlp_step_wl(device, false, seed));
   return out;
 }
 

@@ -42,6 +42,10 @@ const std::vector<std::string>& workload_names();
 std::vector<Workload> make_workloads(const std::string& device, double scale, uint64_t seed,
                                      const std::vector<std::string>& only);
 
+/// One Adam step of an MLP 784-256-256-10, batch 256 (train_workloads.cpp), through
+/// kiln::compile or written out plainly.
+Workload mlp_step_wl(const std::string& device, bool compiled, uint64_t seed);
+
 /// Rewrites `w` (a copy workload) to use the form x * 1 instead of x.clone().
 void use_mul_one_copy(Workload& w);
 
