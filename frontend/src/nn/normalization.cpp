@@ -44,14 +44,11 @@ void BatchNormImplBase::reset_parameters() {
 }
 
 Tensor BatchNormImplBase::forward(const Tensor& x) {
-  if (x.dim() != rank_ + 1 && x.dim() != rank_ + 2) {
-    throw ShapeError("[" + name() + "] expected " +
-                     (rank_ == 1 ? std::string("2D or 3D") : std::string("4D")) + " input (got " +
-                     std::to_string(x.dim()) + "D input of size " + shape_str(x.sizes()) + ")");
-  }
-  if (rank_ == 2 && x.dim() != 4) {
-    throw ShapeError("[" + name() + "] expected 4D input (got " + std::to_string(x.dim()) +
-                     "D input)");
+  bool ok = rank_ == 1 ? x.dim() == 2 || x.dim() == 3 : x.dim() == 4;
+  if (!ok) {
+    throw ShapeError("[" + name() + "] expected " + (rank_ == 1 ? "2D or 3D" : "4D") +
+                     " input (got " + std::to_string(x.dim()) + "D input of size " +
+                     shape_str(x.sizes()) + ")");
   }
   double momentum = options.momentum().value_or(0.0);
   if (is_training() && options.track_running_stats()) {
