@@ -39,7 +39,8 @@ double tolerance(kiln::DType t) {
 
 /// `make` applied to CPU inputs (the interpreter's answer) and to the same inputs on the GPU.
 void check_op(const std::string& name, const std::vector<Tensor>& cpu_inputs,
-              const std::function<Tensor(const std::vector<Tensor>&)>& make) {
+              const std::function<Tensor(const std::vector<Tensor>&)>& make,
+              double tol_scale = 1.0) {
   CAPTURE(name);
   Tensor want_t = make(cpu_inputs);
   auto want = kiln::ir::interpret({want_t.node()})[0];
@@ -50,7 +51,7 @@ void check_op(const std::string& name, const std::vector<Tensor>& cpu_inputs,
   REQUIRE(got_t.dtype() == want_t.dtype());
   auto got = got_t.contiguous().to_vector<double>();
   REQUIRE(static_cast<int64_t>(got.size()) == want->numel());
-  double tol = tolerance(got_t.dtype());
+  double tol = tolerance(got_t.dtype()) * tol_scale;
   for (size_t i = 0; i < got.size(); ++i) {
     double w = want->get(static_cast<int64_t>(i));
     if (std::isnan(w) && std::isnan(got[i])) continue;
@@ -219,7 +220,9 @@ TEST_CASE("cuda: reductions and row kernels equal the reference interpreter", "[
       auto in = inputs(dt, rows, cols);
       for (const auto& op : reduce_ops()) {
         if (op.name == "sort(1)" && cols > 1000) continue;  // the sort kernel is quadratic
-        check_op(op.name, in, op.op);
+        // A running sum over 70000 f32 elements drifts from the double reference by about
+        // sqrt(n) roundings of the partial sums' size.
+        check_op(op.name, in, op.op, op.name == "cumsum(1)" ? std::sqrt(double(cols)) : 1.0);
       }
     }
   }
@@ -398,7 +401,7 @@ TEST_CASE("cuda: a step realized again replays as one CUDA graph with the right 
   w.eval();
   x.eval();
   kiln::reset_stats();
-  for (int step = 0; step < 6; ++step) {
+  for (int step = 0; step < 12; ++step) {
     // Each step's output replaces its input: buffers alternate between two address sets. Rows
     // stay constant, so the softmax term is 1 everywhere and x grows by one a step.
     x = x + kiln::softmax(kiln::matmul(x, w), 1) * 256.0;

@@ -329,7 +329,10 @@ Expr Builder::gemm_value(const ir::Node* n, const std::vector<Expr>& idx) {
                        {batch, m, nn, k, a.offset, a_bs, a.strides[r - 2], a.strides[r - 1],
                         b.offset, b_bs, b.strides[r - 2], b.strides[r - 1]});
   gemm_node_ = n;
-  return kir::load(gemm_out_, dt, flatten_index(idx, s));
+  // The product is read back in the kernel's compute dtype: 16-bit floats widen to f32.
+  Expr product = kir::load(gemm_out_, dt, flatten_index(idx, s));
+  if (dt == DType::Float16 || dt == DType::BFloat16) product = kir::cast(product, DType::Float32);
+  return product;
 }
 
 std::vector<const ir::Node*> Builder::fused_reduces() const {

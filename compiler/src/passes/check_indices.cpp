@@ -13,7 +13,10 @@ void check_indices(const std::vector<const Node*>& order) {
     if (idx->op() != Op::Load || !idx->buffer()) continue;
     int64_t axis = n->attrs().ints[0];
     int64_t size = n->input(0)->shape()[axis];
-    const runtime::Buffer& buf = *idx->buffer();
+    // Index buffers on a GPU are read through a host copy (small: one index per element).
+    runtime::BufferPtr held = idx->buffer();
+    if (!held->device().is_cpu()) held = runtime::copy_to(*held, Device(DeviceType::CPU));
+    const runtime::Buffer& buf = *held;
     for (int64_t i = 0; i < buf.numel(); ++i) {
       int64_t j = buf.get_int(i);
       if (j < -size || j >= size) {
