@@ -4,7 +4,7 @@
 // Prints a progress bar per epoch (loss, samples/s, ETA), the test accuracy, then saves the
 // model as safetensors and loads it back into a fresh model to check it predicts the same.
 //
-//   train_fashion_mnist [--model mlp|cnn] [--epochs 3] [--batch-size 256] [--lr 1e-3]
+//   train_fashion_mnist [--model mlp|cnn] [--epochs 3] [--batch-size 128] [--lr 1e-3]
 //                       [--data DIR] [--out model.safetensors] [--workers 2] [--limit N]
 #include <chrono>
 #include <cmath>
@@ -42,8 +42,8 @@ void progress(int epoch, int epochs, size_t done, size_t total, double loss, dou
   int filled = total == 0 ? kWidth : static_cast<int>(kWidth * done / total);
   std::string bar = std::string(static_cast<size_t>(filled), '#') +
                     std::string(static_cast<size_t>(kWidth - filled), '.');
-  std::fprintf(stderr, "\repoch %d/%d [%s] %zu/%zu loss %.4f  %.0f samples/s  ETA %.0fs   ",
-               epoch, epochs, bar.c_str(), done, total, loss, samples_per_s, eta_s);
+  std::fprintf(stderr, "\repoch %d/%d [%s] %zu/%zu loss %.4f  %.0f samples/s  ETA %.0fs   ", epoch,
+               epochs, bar.c_str(), done, total, loss, samples_per_s, eta_s);
 }
 
 /// Fraction of `loader`'s samples that `model` classifies correctly.
@@ -65,7 +65,7 @@ double accuracy(nn::Sequential& model, data::DataLoader& loader) {
 int main(int argc, char** argv) {
   std::string model_name = "mlp", root = "/usr/share/datasets/fashion-mnist";
   std::string out = "fashion_mnist.safetensors";
-  int epochs = 3, batch_size = 256, workers = 2;
+  int epochs = 3, batch_size = 128, workers = 2;
   double lr = 1e-3;
   int64_t limit = 0;
   CLI::App app{"Trains an MLP or a small CNN on Fashion-MNIST with kiln."};
@@ -102,9 +102,8 @@ int main(int argc, char** argv) {
     nn::Sequential model = model_name == "cnn" ? make_cnn() : make_mlp();
     model->to(device);
     kiln::optim::Adam opt(model->parameters(), kiln::optim::AdamOptions(lr));
-    std::cout << "kiln: training " << model_name << " on " << device.str() << " ("
-              << train->size() << " samples, batch " << batch_size << ", " << epochs
-              << " epochs)\n"
+    std::cout << "kiln: training " << model_name << " on " << device.str() << " (" << train->size()
+              << " samples, batch " << batch_size << ", " << epochs << " epochs)\n"
               << model << "\n";
 
     auto step = kiln::compile([&](kiln::Tensor x, kiln::Tensor y) {
@@ -125,9 +124,11 @@ int main(int argc, char** argv) {
         // Reading the loss waits for the step; every 20 steps is enough for the bar.
         if ((done / static_cast<size_t>(batch_size)) % 20 == 1 || done == total) {
           loss = l.item<double>();
-          double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          double s =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           double rate = static_cast<double>(done) / s;
-          progress(epoch, epochs, done, total, loss, rate, static_cast<double>(total - done) / rate);
+          progress(epoch, epochs, done, total, loss, rate,
+                   static_cast<double>(total - done) / rate);
         }
       }
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

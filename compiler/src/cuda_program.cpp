@@ -178,34 +178,15 @@ std::vector<runtime::BufferPtr> run_program_cuda(const Program& p,
                         in->device().str());
     }
   }
-  std::vector<runtime::BufferPtr> outputs(p.num_outputs);
-  std::vector<runtime::BufferPtr> temps(p.temp_bytes.size());
-  for (size_t i = 0; i < p.temp_bytes.size(); ++i)
-    temps[i] = std::make_shared<runtime::Buffer>(DType::UInt8, p.temp_bytes[i], dev);
-  std::vector<void*> data(p.slots.size(), nullptr);
-  for (size_t i = 0; i < p.slots.size(); ++i) {
-    const Program::Slot& s = p.slots[i];
-    switch (s.kind) {
-      case Program::SlotKind::Input: data[i] = inputs[s.index]->data(); break;
-      case Program::SlotKind::Output:
-        outputs[s.index] = std::make_shared<runtime::Buffer>(s.dtype, s.numel, dev);
-        data[i] = outputs[s.index]->data();
-        break;
-      case Program::SlotKind::Temp: data[i] = temps[s.index]->data(); break;
-    }
-  }
+  RunBuffers run = allocate_run(p, inputs);
+  const std::vector<void*>& data = run.data;
   bool trace = debug_level() >= 2;
   if (trace || !graphs_enabled()) {
     enqueue(p, data, trace);
   } else {
     run_with_graphs(p, data);
   }
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    if (p.output_copy_of[i] < 0) continue;
-    const runtime::Buffer& src = *outputs[static_cast<size_t>(p.output_copy_of[i])];
-    outputs[i] = runtime::copy_to(src, dev);
-  }
-  return outputs;
+  return finish_run(p, std::move(run));
 }
 
 }  // namespace kiln::ir

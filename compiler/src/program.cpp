@@ -147,22 +147,8 @@ std::vector<runtime::BufferPtr> run_program(const Program& p,
                                             const std::vector<runtime::BufferPtr>& inputs) {
   KILN_CHECK(inputs.size() == p.num_inputs, "run_program: wrong number of inputs");
   if (p.device.is_cuda()) return run_program_cuda(p, inputs);
-  std::vector<runtime::BufferPtr> outputs(p.num_outputs);
-  std::vector<runtime::BufferPtr> temps(p.temp_bytes.size());
-  for (size_t i = 0; i < p.temp_bytes.size(); ++i)
-    temps[i] = std::make_shared<runtime::Buffer>(DType::UInt8, p.temp_bytes[i]);
-  std::vector<void*> data(p.slots.size(), nullptr);
-  for (size_t i = 0; i < p.slots.size(); ++i) {
-    const Program::Slot& s = p.slots[i];
-    switch (s.kind) {
-      case Program::SlotKind::Input: data[i] = inputs[s.index]->data(); break;
-      case Program::SlotKind::Output:
-        outputs[s.index] = std::make_shared<runtime::Buffer>(s.dtype, s.numel);
-        data[i] = outputs[s.index]->data();
-        break;
-      case Program::SlotKind::Temp: data[i] = temps[s.index]->data(); break;
-    }
-  }
+  RunBuffers run = allocate_run(p, inputs);
+  const std::vector<void*>& data = run.data;
   bool trace = debug_level() >= 2;
   for (const auto& l : p.launches) {
     std::vector<void*> args;
@@ -181,13 +167,36 @@ std::vector<runtime::BufferPtr> run_program(const Program& p,
                              p.entry_points[l.kernel] ? "" : " (evaluated)"));
     }
   }
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    if (p.output_copy_of[i] < 0) continue;
-    const runtime::Buffer& src = *outputs[static_cast<size_t>(p.output_copy_of[i])];
-    outputs[i] = std::make_shared<runtime::Buffer>(src.dtype(), src.numel());
-    std::memcpy(outputs[i]->data(), src.data(), static_cast<size_t>(src.nbytes()));
+  return finish_run(p, std::move(run));
+}
+
+RunBuffers allocate_run(const Program& p, const std::vector<runtime::BufferPtr>& inputs) {
+  RunBuffers r;
+  r.outputs.resize(p.num_outputs);
+  for (int64_t bytes : p.temp_bytes)
+    r.temps.push_back(std::make_shared<runtime::Buffer>(DType::UInt8, bytes, p.device));
+  r.data.assign(p.slots.size(), nullptr);
+  for (size_t i = 0; i < p.slots.size(); ++i) {
+    const Program::Slot& s = p.slots[i];
+    switch (s.kind) {
+      case Program::SlotKind::Input: r.data[i] = inputs[s.index]->data(); break;
+      case Program::SlotKind::Output:
+        r.outputs[s.index] = std::make_shared<runtime::Buffer>(s.dtype, s.numel, p.device);
+        r.data[i] = r.outputs[s.index]->data();
+        break;
+      case Program::SlotKind::Temp: r.data[i] = r.temps[s.index]->data(); break;
+    }
   }
-  return outputs;
+  return r;
+}
+
+std::vector<runtime::BufferPtr> finish_run(const Program& p, RunBuffers run) {
+  for (size_t i = 0; i < run.outputs.size(); ++i) {
+    if (p.output_copy_of[i] < 0) continue;
+    const runtime::Buffer& src = *run.outputs[static_cast<size_t>(p.output_copy_of[i])];
+    run.outputs[i] = runtime::copy_to(src, p.device);
+  }
+  return std::move(run.outputs);
 }
 
 }  // namespace kiln::ir

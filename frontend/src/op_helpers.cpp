@@ -37,11 +37,10 @@ DType result_type(const std::vector<Operand>& operands) {
 Device resolve_device(const char* op, const TensorOptions& options) {
   Device d = options.device_opt().value_or(Device(kCPU));
   if (d.is_cuda() && d.index() >= runtime::cuda::device_count()) {
-    throw DeviceError(std::string("[") + op + "] device " + d.str() + " is not available (" +
-                      std::to_string(runtime::cuda::device_count()) +
-                      " CUDA devices on this machine" +
-                      (runtime::cuda::available() ? "" : ": no driver or GPU, or no CUDA build") +
-                      ")");
+    throw DeviceError(
+        std::string("[") + op + "] device " + d.str() + " is not available (" +
+        std::to_string(runtime::cuda::device_count()) + " CUDA devices on this machine" +
+        (runtime::cuda::available() ? "" : ": no driver or GPU, or no CUDA build") + ")");
   }
   return d;
 }

@@ -62,4 +62,14 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs);
 std::vector<runtime::BufferPtr> run_program(const Program& program,
                                             const std::vector<runtime::BufferPtr>& inputs);
 
+/// The buffers of one run of a program: outputs and temporaries allocated on its device, and
+/// the address of every slot.
+struct RunBuffers {
+  std::vector<runtime::BufferPtr> outputs, temps;
+  std::vector<void*> data;
+};
+RunBuffers allocate_run(const Program& program, const std::vector<runtime::BufferPtr>& inputs);
+/// The run's outputs, with the copies output_copy_of asks for made.
+std::vector<runtime::BufferPtr> finish_run(const Program& program, RunBuffers run);
+
 }  // namespace kiln::ir

@@ -64,5 +64,4 @@ BufferPtr copy_to(const Buffer& src, Device device);
 /// Copies all of `src` into `dst` (same dtype and size; any devices).
 void copy_into(Buffer& dst, const Buffer& src);
 
-
 }  // namespace kiln::runtime
