@@ -1,10 +1,8 @@
 #include "kiln/compiler/compile.h"
 
 #include <algorithm>
-#include <exception>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -15,6 +13,7 @@
 #include "kiln/runtime/disk_cache.h"
 #include "kiln/runtime/error.h"
 #include "kiln/runtime/stats.h"
+#include "kiln/runtime/thread_pool.h"
 
 #if !defined(KILN_VERSION) || !defined(KILN_CODEGEN_ID)
 #error "KILN_VERSION and KILN_CODEGEN_ID are defined by compiler/CMakeLists.txt"
@@ -74,25 +73,10 @@ void compile_program(Program& program) {
   }
   // Kernels compile (or come from the disk cache) on their own threads (LLVM contexts are per
   // kernel); loading into the JIT is serialized inside CpuJit.
-  size_t workers = std::min<size_t>(todo.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::exception_ptr> errors(workers);
-  std::vector<std::thread> threads;
-  for (size_t w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] {
-      try {
-        for (size_t t = w; t < todo.size(); t += workers) {
-          const kir::Kernel& k = program.kernels[todo[t]];
-          program.entry_points[todo[t]] = jit.load(cached_object(k), k.name);
-        }
-      } catch (...) {
-        errors[w] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  runtime::run_tasks(todo.size(), [&](size_t t) {
+    const kir::Kernel& k = program.kernels[todo[t]];
+    program.entry_points[todo[t]] = jit.load(cached_object(k), k.name);
+  });
 }
 
 }  // namespace kiln::ir

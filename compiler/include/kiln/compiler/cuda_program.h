@@ -26,7 +26,6 @@ struct CudaGraphCache {
   std::mutex mu;
   std::vector<std::vector<void*>> recent;  ///< addresses of the last runs, newest last
   std::vector<std::pair<std::vector<void*>, std::unique_ptr<runtime::cuda::Graph>>> graphs;
-  int64_t replays = 0;
   bool capture_failed = false;
 };
 
