@@ -97,6 +97,20 @@ const char* reduce_name(ReduceOp op) {
   return "?";
 }
 
+bool equal(const Expr& a, const Expr& b) {
+  if (a == b) return true;
+  if (a->kind != b->kind || a->dtype != b->dtype || a->int_value != b->int_value ||
+      a->float_value != b->float_value || a->unop != b->unop || a->binop != b->binop ||
+      a->seed != b->seed || a->offset != b->offset || a->dist != b->dist || a->bound != b->bound ||
+      a->operands.size() != b->operands.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a->operands.size(); ++i) {
+    if (!equal(a->operands[i], b->operands[i])) return false;
+  }
+  return true;
+}
+
 Expr int_imm(int64_t v) {
   auto n = node(ExprKind::IntImm, DType::Int64);
   n->int_value = v;

@@ -35,18 +35,7 @@ std::vector<Expr> unflatten_index(const Expr& flat, const Shape& shape) {
   return idx;
 }
 
-bool same_expr(const Expr& a, const Expr& b) {
-  if (a == b) return true;
-  if (a->kind != b->kind || a->dtype != b->dtype || a->int_value != b->int_value ||
-      a->float_value != b->float_value || a->unop != b->unop || a->binop != b->binop ||
-      a->operands.size() != b->operands.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a->operands.size(); ++i) {
-    if (!same_expr(a->operands[i], b->operands[i])) return false;
-  }
-  return true;
-}
+bool same_expr(const Expr& a, const Expr& b) { return kir::equal(a, b); }
 
 namespace {
 kir::BinOp binop_of(Op op) {

@@ -109,6 +109,9 @@ Expr acc_ref(int64_t acc, DType dtype);
 /// The graph's random op for one element: Philox 4x32-10 exactly as the interpreter computes it.
 Expr philox(uint64_t seed, uint64_t offset, int64_t dist, DType dtype, Expr index);
 
+/// Structural equality: the same kinds, dtypes, fields and operands.
+bool equal(const Expr& a, const Expr& b);
+
 /// Conservative value range [lo, hi] of an Int64 expression.
 struct Range {
   int64_t lo, hi;

@@ -1,0 +1,98 @@
+// The kir -> LLVM IR visitor, shared by emit.cpp (statements, expressions, the module) and
+// parallel.cpp (Parallel loops and split reductions outlined onto the thread pool). Internal to
+// the LLVM backend.
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "codegen/llvm/llvm_backend.h"
+#include "codegen/llvm/values.h"
+
+namespace kiln::codegen::llvm_backend {
+
+/// Loop-variable ids and accumulator ids a statement uses but does not declare.
+struct FreeUses {
+  std::set<int64_t> accs_declared, accs_used, accs_updated;
+
+  void expr(const kir::Expr& e);
+  /// Walks `s`; returns the iterations of its loops, an estimate of one run's cost.
+  int64_t stmt(const kir::Stmt& s);
+};
+
+/// One generated function: the kernel body or an outlined parallel body.
+struct Scope {
+  llvm::Function* fn = nullptr;
+  std::vector<llvm::Value*> params;
+  std::unordered_map<int64_t, llvm::Value*> vars;
+  std::unordered_map<int64_t, llvm::AllocaInst*> accs;
+  bool parallel = false;  // inside an outlined body: nested Parallel loops run serially
+};
+
+class Emitter {
+ public:
+  Emitter(const kir::Kernel& k, llvm::Module& m);
+  void emit();
+
+ private:
+  // ---- emit.cpp ---------------------------------------------------------------------------
+  /// internal void name(ptr noalias p0.., extra..).
+  llvm::Function* make_body_function(const std::string& name,
+                                     const std::vector<llvm::Type*>& extra);
+  static bool contains_extern(const kir::Stmt& s);
+  void extern_call(const kir::Stmt& s);
+  void stmt(const kir::Stmt& s);
+  llvm::Value* combine(kir::ReduceOp op, DType t, llvm::Value* a, llvm::Value* x);
+  /// for (i = begin; i < end; ++i) body(i), with blocks named after `name`.
+  void for_range(const std::string& name, llvm::Value* begin, llvm::Value* end,
+                 const std::function<void(llvm::Value*)>& body);
+  /// for (v = begin; v < end; ++v) body.
+  void loop(int64_t var_id, llvm::Value* begin, llvm::Value* end,
+            const std::vector<kir::Stmt>& body);
+  /// The accumulator's stack slot in the current function, created on first use.
+  llvm::AllocaInst* acc_slot(int64_t id, DType t);
+  llvm::Value* expr(const kir::Expr& e);
+  llvm::Value* expr_uncached(const kir::Expr& e);
+
+  // ---- parallel.cpp -----------------------------------------------------------------------
+  /// A Parallel loop may be outlined when it updates no accumulator declared outside it.
+  bool parallel_ok(const kir::Stmt& s);
+  void parallel_loop(const kir::Stmt& s);
+  /// A long loop of Accumulate statements into accumulators declared outside it, at the top
+  /// level (not inside an outlined body): true when it is worth splitting over the pool.
+  bool split_reduction_ok(const kir::Stmt& s);
+  /// Runs such a loop as fixed chunks on the pool, each into its own partial accumulators,
+  /// then combines the partials in chunk order (the same result for any thread count).
+  void split_reduction(const kir::Stmt& s);
+  /// Runs `emit_range(begin, end)` over [0, n) on the thread pool: outlines it into
+  /// <name>.body(p.., vars.., captured.., extra, begin, end) behind the thunk kiln_parallel_for
+  /// calls. The body sees the data pointers, the enclosing loop variables, copies of the
+  /// accumulators `captured` (current values) and the pointer `extra` (as its argument).
+  void outline(const std::string& name, int64_t n, int64_t grain,
+               const std::vector<int64_t>& captured, llvm::Value* extra,
+               const std::function<void(llvm::Value*, llvm::Value*, llvm::Value*)>& emit_range);
+
+  template <typename F>
+  void in_scope(Scope& s, F&& f) {
+    Scope* saved = scope_;
+    scope_ = &s;
+    f();
+    scope_ = saved;
+  }
+  DType param_dtype(int64_t i) const { return k_.params[i].dtype; }
+
+  const kir::Kernel& k_;
+  llvm::Module& m_;
+  llvm::IRBuilder<> b_;
+  Values v_;
+  Scope* scope_ = nullptr;
+  int parallel_count_ = 0;
+  bool has_extern_ = false;
+  std::unordered_map<int64_t, DType> acc_dtype_;
+  std::unordered_map<const kir::ExprNode*, llvm::Value*> cache_;
+};
+
+}  // namespace kiln::codegen::llvm_backend
