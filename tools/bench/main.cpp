@@ -2,7 +2,9 @@
 // JSON lines; --compare runs tools/bench/peer_torch.py (PyTorch eager and torch.compile) on the
 // very same workloads in the same session and prints the two side by side; --summary prints the
 // tables again from saved JSON lines. Timing method: measure.h. bw_ratio = gbps / copy's gbps
-// from the same run.
+// from the same run; on the CPU, peak_ratio = a matmul's GFLOP/s / fma_peak's (peak.h), also
+// measured in the same run.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -14,7 +16,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "kiln/runtime/thread_pool.h"
 #include "measure.h"
+#include "peak.h"
 #include "peer.h"
 #include "report.h"
 #include "workloads.h"
@@ -144,19 +148,36 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Result> results;
-  std::optional<double> copy_gbps;
+  std::optional<double> copy_gbps, peak_gflops;
   int failed = 0;
+  auto emit = [&](Result r) {
+    if (opt.json) {
+      fmt::print("{}\n", kiln_bench::to_json(r).dump());
+      std::fflush(stdout);
+    }
+    results.push_back(std::move(r));
+  };
+  bool wants_matmul = opt.workloads.empty() || std::find(opt.workloads.begin(), opt.workloads.end(),
+                                                         "matmul") != opt.workloads.end();
+  if (opt.measure.device == "cpu" && wants_matmul) {
+    // The matmul's yardstick, measured in the same run as its bandwidth twin copy.
+    if (auto peak =
+            kiln_bench::measure_fma_peak(kiln::runtime::ThreadPool::instance().num_threads())) {
+      peak_gflops = peak->gflops;
+      emit(*peak);
+    }
+  }
   for (kiln_bench::Workload& w :
        kiln_bench::make_workloads(opt.measure.device, opt.scale, opt.seed, opt.workloads)) {
     try {
       Result r = kiln_bench::measure(w, opt.measure);
       if (r.name == "copy") copy_gbps = r.gbps;
       if (copy_gbps && *copy_gbps > 0) r.bw_ratio = r.gbps / *copy_gbps;
-      if (opt.json) {
-        fmt::print("{}\n", kiln_bench::to_json(r).dump());
-        std::fflush(stdout);
+      if (peak_gflops && r.gflops > 0) {
+        r.peak_ratio = r.gflops / *peak_gflops;
+        r.note += fmt::format("{}{:.2f} of fma_peak", r.note.empty() ? "" : ", ", *r.peak_ratio);
       }
-      results.push_back(r);
+      emit(std::move(r));
     } catch (const std::exception& e) {
       ++failed;
       std::fflush(stdout);

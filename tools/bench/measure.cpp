@@ -98,6 +98,7 @@ nlohmann::ordered_json to_json(const Result& r) {
   j["compile_ms"] = round_to(r.compile_ms, 3);
   j["kernels"] = round_to(r.kernels, 2);
   if (r.bw_ratio) j["bw_ratio"] = round_to(*r.bw_ratio, 3);
+  if (r.peak_ratio) j["peak_ratio"] = round_to(*r.peak_ratio, 3);
   return j;
 }
 
@@ -114,6 +115,7 @@ Result result_from_json(const nlohmann::json& j) {
   r.compile_ms = j.at("compile_ms").get<double>();
   r.kernels = j.value("kernels", 0.0);
   if (j.contains("bw_ratio")) r.bw_ratio = j.at("bw_ratio").get<double>();
+  if (j.contains("peak_ratio")) r.peak_ratio = j.at("peak_ratio").get<double>();
   return r;
 }
 

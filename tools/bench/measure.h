@@ -37,6 +37,7 @@ struct Result {
   double median_ms = 0, min_ms = 0, gbps = 0, gflops = 0, compile_ms = 0;
   double kernels = 0;
   std::optional<double> bw_ratio;  ///< gbps / copy's gbps from the same run
+  std::optional<double> peak_ratio;  ///< gflops / fma_peak's gflops from the same run (cpu)
   int64_t reps = 0;
   std::string note;
 };
@@ -45,7 +46,7 @@ struct Result {
 Result measure(Workload w, const MeasureOptions& opt);
 
 /// kiln-bench's JSON line: name device shape dtype median_ms min_ms gbps gflops compile_ms
-/// kernels [bw_ratio].
+/// kernels [bw_ratio] [peak_ratio].
 nlohmann::ordered_json to_json(const Result& r);
 /// The inverse of to_json (for --summary); throws nlohmann::json::exception.
 Result result_from_json(const nlohmann::json& j);
