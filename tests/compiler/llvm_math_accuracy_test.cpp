@@ -1,4 +1,4 @@
-// Accuracy of the LLVM backend's f32 erf and sigmoid in ulps, over dense sweeps of f32 bit
+// Accuracy of the LLVM backend's f32 exp, erf and sigmoid in ulps, over dense sweeps of f32 bit
 // patterns (the JIT-compiled, vectorized kernels against double-precision references).
 #if KILN_WITH_LLVM
 
@@ -80,6 +80,38 @@ TEST_CASE("llvm: f32 erf within 2 ulp over a dense sweep, exact limits", "[llvm]
   CHECK(r[5] == 1.0f);
   CHECK(r[6] == -1.0f);
   CHECK(std::fabs(r[7] - std::erf(1e-40)) <= 0x1p-149);
+}
+
+TEST_CASE("llvm: f32 exp within 2 ulp over a dense sweep, subnormal results, exact limits",
+          "[llvm]") {
+  std::vector<float> xs;
+  for (uint64_t b = 0; b < 0x100000000ull; b += 127) {
+    float x = from_bits(static_cast<uint32_t>(b));
+    if (std::isfinite(x) && x > -110.0f && x < 90.0f) xs.push_back(x);
+  }
+  // Around the overflow limit and through the subnormal results.
+  for (float x = 88.6f; x < 88.8f; x = std::nextafter(x, 89.0f)) xs.push_back(x);
+  for (float x = -88.0f; x > -104.0f; x -= 0.0137f) xs.push_back(x);
+  std::vector<float> ys = run_f32(Op::Exp, xs);
+  Worst w;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    double want = std::exp(static_cast<double>(xs[i]));
+    if (want > 0x1.fffffep127) {
+      w.add(ys[i] == INFINITY ? 0.0 : INFINITY, xs[i]);
+      continue;
+    }
+    w.add(std::fabs(ys[i] - want) / ulp32(want), xs[i]);
+  }
+  INFO("max " << w.ulp << " ulp at " << w.x);
+  CHECK(w.ulp <= 2.0);
+  std::vector<float> r = run_f32(Op::Exp, {INFINITY, -INFINITY, NAN, 0.0f, -0.0f, 89.0f, -105.0f});
+  CHECK(r[0] == INFINITY);
+  CHECK(r[1] == 0.0f);
+  CHECK(std::isnan(r[2]));
+  CHECK(r[3] == 1.0f);
+  CHECK(r[4] == 1.0f);
+  CHECK(r[5] == INFINITY);
+  CHECK(r[6] == 0.0f);
 }
 
 TEST_CASE("llvm: f32 sigmoid within 3 ulp over a dense sweep, exact limits", "[llvm]") {

@@ -10,7 +10,6 @@
 #include <algorithm>
 
 #include "codegen/llvm/emitter.h"
-#include "codegen/llvm/rewrite.h"
 #include "kiln/runtime/error.h"
 
 namespace kiln::codegen::llvm_backend {
@@ -42,7 +41,8 @@ int64_t FreeUses::stmt(const kir::Stmt& s) {
   return 1;
 }
 
-Emitter::Emitter(const kir::Kernel& k, llvm::Module& m) : k_(k), m_(m), b_(m.getContext()), v_(b_) {
+Emitter::Emitter(const kir::Kernel& k, llvm::Module& m, PrefetchPlan prefetch)
+    : k_(k), m_(m), b_(m.getContext()), v_(b_), prefetch_(std::move(prefetch)) {
   has_extern_ = contains_extern(k.body);
   llvm::FastMathFlags fmf;
   fmf.setAllowContract();
@@ -131,6 +131,8 @@ void Emitter::stmt(const kir::Stmt& s) {
         parallel_loop(s);
       } else if (split_reduction_ok(s)) {
         split_reduction(s);
+      } else if (auto it = prefetch_.find(s.get()); it != prefetch_.end()) {
+        prefetched_loop(s, it->second);
       } else {
         loop(s->id, b_.getInt64(0), b_.getInt64(s->extent), s->body);
       }
@@ -231,6 +233,34 @@ void Emitter::loop(int64_t var_id, Value* begin, Value* end, const std::vector<k
   cache_.clear();
 }
 
+void Emitter::prefetched_loop(const kir::Stmt& s, const std::vector<Prefetch>& targets) {
+  constexpr int64_t kStrip = 16;  // 64 bytes of f32: one cache line per strip
+  Value* saved = scope_->vars.count(s->id) ? scope_->vars[s->id] : nullptr;
+  llvm::Function* prefetch =
+      llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::prefetch, {b_.getPtrTy()});
+  for_range(std::to_string(s->id) + ".strip", b_.getInt64(0), b_.getInt64(s->extent / kStrip),
+            [&](Value* strip) {
+              Value* first = b_.CreateMul(strip, b_.getInt64(kStrip), "", true, true);
+              cache_.clear();
+              scope_->vars[s->id] = first;
+              for (const Prefetch& f : targets) {
+                DType t = param_dtype(f.param);
+                // Not inbounds: the last row's next row lies past the buffer (prefetches never
+                // fault).
+                Value* addr =
+                    b_.CreateGEP(v_.memory_type(t), scope_->params[f.param], expr(f.index));
+                b_.CreateCall(prefetch, {addr, b_.getInt32(0), b_.getInt32(3), b_.getInt32(1)});
+              }
+              loop(s->id, first, b_.CreateAdd(first, b_.getInt64(kStrip), "", true, true), s->body);
+            });
+  if (saved) {
+    scope_->vars[s->id] = saved;
+  } else {
+    scope_->vars.erase(s->id);
+  }
+  cache_.clear();
+}
+
 Value* Emitter::expr(const kir::Expr& e) {
   if (auto it = cache_.find(e.get()); it != cache_.end()) return it->second;
   Value* v = expr_uncached(e);
@@ -280,7 +310,7 @@ std::unique_ptr<llvm::Module> emit_module(const kir::Kernel& k, llvm::LLVMContex
   auto m = std::make_unique<llvm::Module>(k.name, ctx);
   m->setTargetTriple(tm.getTargetTriple().str());
   m->setDataLayout(tm.createDataLayout());
-  Emitter(rewritten, *m).emit();
+  Emitter(rewritten, *m, plan_prefetches(rewritten)).emit();
   // Skylake-class CPUs default to 256-bit vectors; kernels are throughput loops, use all 512.
   bool avx512 = tm.getTargetFeatureString().contains("+avx512f");
   for (llvm::Function& f : *m) {

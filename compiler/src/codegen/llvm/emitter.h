@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "codegen/llvm/llvm_backend.h"
+#include "codegen/llvm/rewrite.h"
 #include "codegen/llvm/values.h"
 
 namespace kiln::codegen::llvm_backend {
@@ -34,7 +35,7 @@ struct Scope {
 
 class Emitter {
  public:
-  Emitter(const kir::Kernel& k, llvm::Module& m);
+  Emitter(const kir::Kernel& k, llvm::Module& m, PrefetchPlan prefetch);
   void emit();
 
  private:
@@ -52,6 +53,8 @@ class Emitter {
   /// for (v = begin; v < end; ++v) body.
   void loop(int64_t var_id, llvm::Value* begin, llvm::Value* end,
             const std::vector<kir::Stmt>& body);
+  /// Loop `s` strip-mined by 16 with one prefetch per strip of each of `targets`.
+  void prefetched_loop(const kir::Stmt& s, const std::vector<Prefetch>& targets);
   /// The accumulator's stack slot in the current function, created on first use.
   llvm::AllocaInst* acc_slot(int64_t id, DType t);
   llvm::Value* expr(const kir::Expr& e);
@@ -93,6 +96,7 @@ class Emitter {
   bool has_extern_ = false;
   std::unordered_map<int64_t, DType> acc_dtype_;
   std::unordered_map<const kir::ExprNode*, llvm::Value*> cache_;
+  PrefetchPlan prefetch_;
 };
 
 }  // namespace kiln::codegen::llvm_backend

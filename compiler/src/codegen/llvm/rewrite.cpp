@@ -285,7 +285,71 @@ class Rewriter {
   int64_t next_acc_ = 0;
 };
 
+/// The prefetches for Parallel loop `p` (see plan_prefetches), into `plan`.
+void plan_parallel(const kir::Kernel& k, const Stmt& p, PrefetchPlan& plan) {
+  if (p->body.empty()) return;
+  const Stmt& last = p->body.back();
+  if (last->kind != StmtKind::For || last->loop != kir::LoopKind::Vectorizable ||
+      last->extent % 16 != 0 || last->extent < 32) {
+    return;
+  }
+  for (const auto& c : last->body) {
+    if (c->kind != StmtKind::Store) return;
+  }
+  Expr next = kir::add(kir::var(p->id, p->extent), kir::int_imm(1));
+  Expr at = kir::var(last->id, last->extent);
+  std::vector<Prefetch> out;
+  for (const auto& c : p->body) {
+    if (c->kind != StmtKind::For || c->extent != last->extent) continue;
+    for (const auto& inner : c->body) {
+      if (inner->kind == StmtKind::For) return;  // deeper nests: not a row kernel
+    }
+    each_expr(c, [&](const Expr& e) {
+      any_of(e, [&](const Expr& x) {
+        if (x->kind != ExprKind::Load || k.params[x->int_value].output) return false;
+        const Expr& idx = x->operands[0];
+        bool row_index = !any_of(idx, [&](const Expr& y) {
+          return y->kind != ExprKind::Var && y->kind != ExprKind::IntImm &&
+                 y->kind != ExprKind::Binary;
+        });
+        bool uses_p = any_of(
+            idx, [&](const Expr& y) { return y->kind == ExprKind::Var && y->int_value == p->id; });
+        bool other_vars = any_of(idx, [&](const Expr& y) {
+          return y->kind == ExprKind::Var && y->int_value != p->id && y->int_value != c->id;
+        });
+        if (!row_index || !uses_p || other_vars) return false;
+        Expr target = rename_var(rename_var(idx, p->id, next), c->id, at);
+        bool seen = std::any_of(out.begin(), out.end(), [&](const Prefetch& f) {
+          return f.param == x->int_value && kir::equal(f.index, target);
+        });
+        if (!seen) out.push_back({x->int_value, target});
+        return false;
+      });
+    });
+  }
+  if (!out.empty()) plan[last.get()] = std::move(out);
+}
+
+void plan_stmt(const kir::Kernel& k, const Stmt& s, PrefetchPlan& plan) {
+  if (s->kind == StmtKind::For && s->loop == kir::LoopKind::Parallel && s->extent > 1) {
+    plan_parallel(k, s, plan);
+    return;
+  }
+  for (const auto& c : s->body) plan_stmt(k, c, plan);
+}
+
+bool has_extern(const Stmt& s) {
+  if (s->kind == StmtKind::Extern) return true;
+  return std::any_of(s->body.begin(), s->body.end(), has_extern);
+}
+
 }  // namespace
+
+PrefetchPlan plan_prefetches(const kir::Kernel& k) {
+  PrefetchPlan plan;
+  if (!has_extern(k.body)) plan_stmt(k, k.body, plan);
+  return plan;
+}
 
 kir::Kernel rewrite_for_cpu(const kir::Kernel& k) {
   kir::Kernel out = k;

@@ -2,6 +2,9 @@
 // rows in registers and does not need them). Internal to the LLVM backend.
 #pragma once
 
+#include <unordered_map>
+#include <vector>
+
 #include "kiln/compiler/kir/kir.h"
 
 namespace kiln::codegen::llvm_backend {
@@ -15,5 +18,19 @@ namespace kiln::codegen::llvm_backend {
 ///   stores it into the output, the output loop reads it back (the row is still in cache).
 /// Kernels without these patterns come back unchanged.
 kir::Kernel rewrite_for_cpu(const kir::Kernel& k);
+
+/// An element to prefetch: param[index], index in terms of the prefetching loop's variable.
+struct Prefetch {
+  int64_t param;
+  kir::Expr index;
+};
+/// Per vector loop: what it prefetches, one cache line per 16 iterations.
+using PrefetchPlan = std::unordered_map<const kir::StmtNode*, std::vector<Prefetch>>;
+
+/// Software prefetches of the next iteration of a Parallel loop (the next row of a softmax, the
+/// next block of an elementwise kernel), issued by the Parallel body's last loop when that loop
+/// only stores: the hardware prefetcher stops at 4 KiB page boundaries, so each row would
+/// otherwise start with a burst of cache misses that nothing overlaps.
+PrefetchPlan plan_prefetches(const kir::Kernel& k);
 
 }  // namespace kiln::codegen::llvm_backend
