@@ -21,6 +21,7 @@
 #include "peak.h"
 #include "peer.h"
 #include "report.h"
+#include "warm_start.h"
 #include "workloads.h"
 
 namespace {
@@ -93,7 +94,10 @@ int main(int argc, char** argv) {
       "((x-mean)/sqrt(var_biased+1e-5)*w+b over dim 1), sum (to a scalar), matmul, small_step\n"
       "(x + softmax(x@w, 1)*256 at [64,256]@[256,256]: the per-step launch and host overhead),\n"
       "mlp_step / mlp_step_eager (an Adam step of MLP 784-256-256-10, batch 256, with and\n"
-      "without kiln::compile; kernels = launches per step, compile_ms = the first step).\n"
+      "without kiln::compile; kernels = launches per step, compile_ms = the first step),\n"
+      "warm_start (cpu: a fresh process realizing ~10 kernels whose objects are in the disk\n"
+      "cache; compile_ms = the same with an empty cache), fma_peak (cpu, before matmul: the\n"
+      "FMA throughput a matmul's GFLOP/s is compared with).\n"
       "CPU sizes: 2^24 f32; [4096,1024] f32; 1024^3 f32. CUDA sizes: 2^26 f32; [8192,4096] f32\n"
       "and bf16; 4096^3 f32 and bf16. gbps counts the bytes the math must read and write;\n"
       "gflops is 2*M*N*K for matmul and 0 for the memory-bound workloads. A sample runs --batch\n"
@@ -136,7 +140,10 @@ int main(int argc, char** argv) {
                  "run nothing: print the tables from FILE, the JSON lines of an earlier "
                  "--json [--compare] run")
       ->check(CLI::ExistingFile);
+  std::string warm_child;
+  app.add_option("--warm-start-child", warm_child, "")->group("");  // warm_start's own children
   CLI11_PARSE(app, argc, argv);
+  if (!warm_child.empty()) return kiln_bench::warm_start_child(warm_child);
   if (!opt.summary.empty()) return print_summary(opt.summary);
   opt.measure.batch = batch > 0 ? batch : opt.measure.device == "cuda" ? 10 : 1;
 
@@ -183,6 +190,18 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       fmt::print(stderr, "kiln-bench: FAILED: {} ({}): {}\n", w.name, kiln::torch_name(w.dtype),
                  e.what());
+    }
+  }
+
+  bool wants_warm_start =
+      opt.workloads.empty() ||
+      std::find(opt.workloads.begin(), opt.workloads.end(), "warm_start") != opt.workloads.end();
+  if (opt.measure.device == "cpu" && wants_warm_start) {
+    try {
+      emit(kiln_bench::measure_warm_start(opt.measure.samples));
+    } catch (const std::exception& e) {
+      ++failed;
+      fmt::print(stderr, "kiln-bench: FAILED: warm_start: {}\n", e.what());
     }
   }
 

@@ -296,8 +296,8 @@ Workload small_step_wl(const std::string& dev, uint64_t seed) {
 
 const std::vector<std::string>& workload_names() {
   static const std::vector<std::string> names = {
-      "copy",   "elementwise_chain", "softmax",  "layernorm",     "sum",
-      "matmul", "small_step",        "mlp_step", "mlp_step_eager"};
+      "copy",   "elementwise_chain", "softmax",  "layernorm",      "sum",
+      "matmul", "small_step",        "mlp_step", "mlp_step_eager", "warm_start"};
   return names;
 }
 
