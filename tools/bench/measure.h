@@ -36,7 +36,7 @@ struct Result {
   std::string name, device, shape, dtype;
   double median_ms = 0, min_ms = 0, gbps = 0, gflops = 0, compile_ms = 0;
   double kernels = 0;
-  std::optional<double> bw_ratio;  ///< gbps / copy's gbps from the same run
+  std::optional<double> bw_ratio;    ///< gbps / copy's gbps from the same run
   std::optional<double> peak_ratio;  ///< gflops / fma_peak's gflops from the same run (cpu)
   int64_t reps = 0;
   std::string note;
