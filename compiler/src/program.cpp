@@ -13,6 +13,7 @@
 #include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/schedule.h"
 #include "kiln/compiler/simplify.h"
+#include "kiln/compiler/split_reductions.h"
 #include "kiln/compiler/text.h"
 #include "kiln/runtime/error.h"
 
@@ -63,6 +64,8 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
   GraphSignature sig = signature(graph);
   if (debug_level() >= 5) debug_line("graph:\n" + print_graph(graph));
   std::vector<NodeRef> outputs = simplify(graph);
+  // A GPU runs a row per thread block: a whole-tensor reduction needs more rows than one.
+  if (p->device.is_cuda()) outputs = split_long_reductions(outputs);
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (outputs[i]->op() == Op::Load) outputs[i] = graph[i];  // still needs its own buffer
   }

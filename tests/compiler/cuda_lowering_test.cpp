@@ -61,3 +61,18 @@ TEST_CASE("cuda lowering: a matmul operand without a unit stride is materialized
   auto symbols = plan_and_compile(matmul(a_strided, b_strided));
   REQUIRE(symbols == std::vector<std::string>{"kiln_extern_gemm_f32"});
 }
+
+TEST_CASE("cuda lowering: a long full sum runs as 4096 row blocks and one final row", "[nvrtc]") {
+  NodeRef x = operand(4096, 1024, DType::Float32);
+  NodeRef total = reduce(Op::Sum, binary(Op::Mul, x, x), {0, 1});
+  auto program = plan_program({total});
+  REQUIRE(program->kernels.size() == 2);
+  std::vector<int64_t> grids;
+  for (const auto& k : program->kernels) {
+    auto ck = codegen::cuda::render(k);
+    REQUIRE(ck.steps.size() == 1);
+    grids.push_back(ck.steps[0].grid);
+    if (runtime::nvrtc::available()) REQUIRE(!codegen::cuda::compile_cubin(ck, k.name, 90).empty());
+  }
+  CHECK(grids == std::vector<int64_t>{4096, 1});
+}

@@ -228,6 +228,24 @@ TEST_CASE("cuda: reductions and row kernels equal the reference interpreter", "[
   }
 }
 
+TEST_CASE("cuda: long full reductions (split into row blocks) equal the interpreter", "[cuda]") {
+  if (!have_gpu()) return;
+  for (kiln::DType dt : {kiln::kFloat32, kiln::kBFloat16}) {
+    CAPTURE(kiln::torch_name(dt));
+    auto in = inputs(dt, 1024, 4096);
+    auto reduce = [](Tensor (*f)(const Tensor&)) {
+      return [f](const std::vector<Tensor>& v) { return f(v[0] * v[1]); };
+    };
+    // 2^22 products: the sum's rounding grows like sqrt(n) partial sums.
+    check_op("sum", in, reduce(kiln::sum), 64.0);
+    check_op("amax", in, [](const std::vector<Tensor>& v) {
+      return kiln::amax(v[0] * v[1], {0, 1});
+    });
+    check_op(
+        "mean", in, [](const std::vector<Tensor>& v) { return kiln::mean(v[0]); }, 64.0);
+  }
+}
+
 TEST_CASE("cuda: views, indexing and in-place writes equal the reference interpreter", "[cuda]") {
   if (!have_gpu()) return;
   for (kiln::DType dt : {kiln::kFloat32, kiln::kFloat16}) {
