@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "generator.h"
 #include "kiln/compiler/debug.h"
 #include "kiln/frontend/autograd.h"
 #include "kiln/frontend/compile.h"
@@ -19,8 +20,8 @@ namespace {
 
 /// Where a program input's buffer comes from at a replay.
 struct Source {
-  enum class Kind { Arg, Storage, Buffer } kind = Kind::Buffer;
-  size_t arg = 0;
+  enum class Kind { Arg, Storage, Buffer, Random } kind = Kind::Buffer;
+  size_t arg = 0;  ///< Arg: the argument; Random: the run of random streams
   std::shared_ptr<Storage> storage;
   runtime::BufferPtr buffer;  ///< the buffer bound when traced
 };
@@ -43,6 +44,12 @@ struct Recording {
   std::vector<std::shared_ptr<Storage>> outputs;
   std::vector<bool> fresh;  ///< per output: a new storage each replay
   std::vector<ResultSpec> results;
+  /// Runs of random streams the call draws, in order (a replay reserves as many).
+  struct RandomRun {
+    Device device;
+    uint64_t seed, count;
+  };
+  std::vector<RandomRun> random;
   bool replayable = false;
 };
 
@@ -62,13 +69,18 @@ bool same_contents(const runtime::BufferPtr& a, const runtime::BufferPtr& b) {
 /// same arguments, storages and buffers as the previous trace of this signature.
 bool stable(const Recording& prev, const Recording& now) {
   if (prev.hash != now.hash || !prev.program || !now.program ||
-      prev.inputs.size() != now.inputs.size())
+      prev.inputs.size() != now.inputs.size() || prev.random.size() != now.random.size())
     return false;
+  for (size_t i = 0; i < now.random.size(); ++i) {
+    const auto &a = prev.random[i], &b = now.random[i];
+    if (a.device != b.device || a.seed != b.seed || a.count != b.count) return false;
+  }
   for (size_t i = 0; i < now.inputs.size(); ++i) {
     const Source &a = prev.inputs[i], &b = now.inputs[i];
     if (a.kind != b.kind) return false;
     switch (b.kind) {
       case Source::Kind::Arg:
+      case Source::Kind::Random:
         if (a.arg != b.arg) return false;
         break;
       case Source::Kind::Storage:
@@ -189,6 +201,7 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
       case Source::Kind::Arg: inputs.push_back(args[s.arg].impl()->storage->node->buffer()); break;
       case Source::Kind::Storage: inputs.push_back(s.storage->node->buffer()); break;
       case Source::Kind::Buffer: inputs.push_back(s.buffer); break;
+      case Source::Kind::Random: inputs.push_back(s.buffer); continue;  // bound below
     }
     const runtime::BufferPtr& b = inputs.back();
     // A storage given another size or dtype since the trace (load_state_dict of another
@@ -196,6 +209,18 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
     if (!b || b->numel() != s.buffer->numel() || b->dtype() != s.buffer->dtype() ||
         b->device() != s.buffer->device())
       return false;
+  }
+  // The random streams this call draws: the next ones of the generator, as a trace would take.
+  for (const auto& run : rec->random) {
+    if (run.seed != current_seed()) return false;  // reseeded: trace again
+  }
+  std::vector<runtime::BufferPtr> streams;
+  for (const auto& run : rec->random) {
+    Tensor t = stream_tensor(reserve_streams(run.count).second, run.device);
+    streams.push_back(t.impl()->storage->node->buffer());
+  }
+  for (size_t i = 0; i < rec->inputs.size(); ++i) {
+    if (rec->inputs[i].kind == Source::Kind::Random) inputs[i] = streams[rec->inputs[i].arg];
   }
   if (ir::debug_level() >= 1) ir::debug_line("kiln::compile replay");
   std::vector<runtime::BufferPtr> outputs = run_counted(program, inputs);
@@ -258,6 +283,16 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
   rec->hash = record.hash;
   rec->program = record.program;
   bool usable = record.program != nullptr && !record.aliased;
+  // Random runs must follow each other, so that reserving their counts in order at a replay
+  // draws the streams the trace drew.
+  for (size_t i = 0; i < st.trace.random.size(); ++i) {
+    const Trace::RandomRun& r = st.trace.random[i];
+    rec->random.push_back({r.device, r.seed, r.count});
+    if (i > 0) {
+      const Trace::RandomRun& p = st.trace.random[i - 1];
+      usable = usable && p.first + p.count == r.first;
+    }
+  }
   std::unordered_map<const runtime::Buffer*, std::shared_ptr<Storage>> storage_of;
   for (const auto& [storage, load] : st.trace.reads)
     storage_of.emplace(load->buffer().get(), storage);
@@ -271,7 +306,13 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
         break;
       }
     }
-    if (s.kind != Source::Kind::Arg) {
+    for (size_t r = 0; r < st.trace.random.size() && s.kind == Source::Kind::Buffer; ++r) {
+      if (st.trace.random[r].stream.impl()->storage->node->buffer() == b) {
+        s.kind = Source::Kind::Random;
+        s.arg = r;
+      }
+    }
+    if (s.kind == Source::Kind::Buffer) {
       auto it = storage_of.find(b.get());
       if (it != storage_of.end()) {
         s.kind = Source::Kind::Storage;

@@ -21,6 +21,14 @@ struct Trace {
   /// traced graph comes from, so that a replay binds the storage's buffer of the day.
   std::vector<std::pair<std::shared_ptr<Storage>, const ir::Node*>> reads;
   std::unordered_set<const ir::Node*> read_loads;
+  /// Streams of the random generator drawn while tracing: consecutive ones on one device share
+  /// one run-time stream input, which each random op adds its position in the run to.
+  struct RandomRun {
+    Device device;
+    uint64_t seed, first, count;
+    Tensor stream;
+  };
+  std::vector<RandomRun> random;
   Trace* outer = nullptr;
 
   void note_read(const std::shared_ptr<Storage>& st) {

@@ -358,7 +358,8 @@ class Emitter {
                           acc_dtype_.at(e->int_value), e->dtype);
       }
       case kir::ExprKind::Philox:
-        return v_.philox(e->seed, e->offset, e->dist, e->dtype, expr(e->operands[0]));
+        return v_.philox(e->seed, e->offset, e->dist, e->dtype, expr(e->operands[0]),
+                         e->operands.size() > 1 ? expr(e->operands[1]) : nullptr);
     }
     return nullptr;
   }

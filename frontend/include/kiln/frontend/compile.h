@@ -32,10 +32,12 @@
 // `fn` turns into a graph constant is part of the graph, so a change shows up as a different
 // graph and that call is traced again, never replayed stale; a host value read through a new
 // small tensor each call is compared between the two traces and replay is refused when it
-// differs. Random ops take a new stream each call, which is a different graph: a function
-// with dropout is traced (and compiled) on every call. The cache keeps `max_signatures`
-// signatures, least recently used out. Functions taking other argument types are traced on
-// every call (each call still finds its program in the program cache).
+// differs. Random ops (dropout) read their stream offset at run time: a replay reserves the
+// generator's next streams exactly as a trace would and binds the first, so it draws new
+// numbers, the same ones an uncompiled call would, and nothing recompiles; a replay after
+// manual_seed traces again. The cache keeps `max_signatures` signatures, least recently used
+// out. Functions taking other argument types are traced on every call (each call still finds
+// its program in the program cache). Arguments still pending are realized before the call.
 #pragma once
 
 #include <cstddef>
