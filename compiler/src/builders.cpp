@@ -60,13 +60,15 @@ NodeRef iota(int64_t axis, DType dtype, Shape shape, Device device) {
 }
 
 NodeRef random(RandomDist dist, uint64_t seed, uint64_t offset, DType dtype, Shape shape,
-               Device device) {
+               Device device, NodeRef stream) {
   KILN_CHECK(is_floating(dtype), "random values must be floating");
   Attrs a;
   a.ints = {static_cast<int64_t>(dist)};
   a.seed = seed;
   a.offset = offset;
-  return make(Op::Random, {}, dtype, std::move(shape), std::move(a), device);
+  std::vector<NodeRef> inputs;
+  if (stream) inputs.push_back(std::move(stream));
+  return make(Op::Random, std::move(inputs), dtype, std::move(shape), std::move(a), device);
 }
 
 NodeRef unary(Op op, NodeRef x) {

@@ -49,7 +49,7 @@ void require_view_in_base(Op op, const Shape& sizes, const std::vector<int64_t>&
 }  // namespace
 
 Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
-  require(static_cast<int>(in.size()) == op_arity(op), op,
+  require(takes_inputs(op, in.size()), op,
           "expects " + std::to_string(op_arity(op)) + " inputs, got " + std::to_string(in.size()));
   for (const auto& n : in) require(n != nullptr, op, "null input");
   for (size_t i = 1; i < in.size(); ++i) {
@@ -60,7 +60,11 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
     case Op::Load:
     case Op::Const: return r;
     case Op::Iota:
-    case Op::Random: require(a.ints.size() == 1, op, "expects one integer attribute"); return r;
+    case Op::Random:
+      require(a.ints.size() == 1, op, "expects one integer attribute");
+      require(in.empty() || (in[0]->dtype() == DType::Int64 && in[0]->shape().empty()), op,
+              "its stream input must be an int64 scalar");
+      return r;
     case Op::Neg:
     case Op::Exp:
     case Op::Log:

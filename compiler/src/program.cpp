@@ -57,18 +57,28 @@ GraphSignature signature(const std::vector<NodeRef>& outputs) {
   return sig;
 }
 
+std::vector<NodeRef> program_outputs(const std::vector<NodeRef>& graph) {
+  std::vector<NodeRef> outputs = simplify(graph);
+  // A GPU runs a row per thread block: a whole-tensor reduction needs more rows than one.
+  if (!graph.empty() && graph[0]->device().is_cuda()) outputs = split_long_reductions(outputs);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (outputs[i]->op() == Op::Load) outputs[i] = graph[i];  // still needs its own buffer
+    // A reshape's buffer is its input's (both row-major): the kernel computing the input
+    // writes the output, instead of a copy kernel after it (a storage's flat node of a
+    // parameter's gradient is a reshape of the product that computes it).
+    while (outputs[i]->op() == Op::Reshape && outputs[i]->input(0)->op() != Op::Load)
+      outputs[i] = outputs[i]->input(0);
+  }
+  return outputs;
+}
+
 std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
   auto p = std::make_shared<Program>();
   if (!graph.empty()) p->device = graph[0]->device();
   // Inputs bind in the order of the graph as given (its signature), whatever simplify drops.
   GraphSignature sig = signature(graph);
   if (debug_level() >= 5) debug_line("graph:\n" + print_graph(graph));
-  std::vector<NodeRef> outputs = simplify(graph);
-  // A GPU runs a row per thread block: a whole-tensor reduction needs more rows than one.
-  if (p->device.is_cuda()) outputs = split_long_reductions(outputs);
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    if (outputs[i]->op() == Op::Load) outputs[i] = graph[i];  // still needs its own buffer
-  }
+  std::vector<NodeRef> outputs = program_outputs(graph);
   if (debug_level() >= 5) debug_line("simplified:\n" + print_graph(outputs));
   Schedule s = schedule(outputs);
   std::unordered_map<const Node*, size_t> slot_of;
@@ -89,26 +99,32 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
       add_slot(outputs[i].get(), Program::SlotKind::Output, static_cast<int64_t>(i));
   }
   p->num_outputs = outputs.size();
-  for (const Node* root : s.roots) {
-    if (!slot_of.count(root)) add_slot(root, Program::SlotKind::Temp, -1);
+  for (const auto& k : s.kernels) {
+    for (const Node* root : k.outputs) {
+      if (!slot_of.count(root)) add_slot(root, Program::SlotKind::Temp, -1);
+    }
   }
   // Launches, and the last launch that reads each slot (for the memory plan).
   std::vector<size_t> last_use(p->slots.size(), 0);
+  std::vector<size_t> first_output(s.kernels.size());  // of each launch's slots
   for (size_t k = 0; k < s.kernels.size(); ++k) {
     Program::Launch l{k, {}};
     for (const Node* in : s.kernels[k].inputs) {
       l.slots.push_back(slot_of.at(in));
       last_use[slot_of.at(in)] = k;
     }
-    l.slots.push_back(slot_of.at(s.roots[k]));
+    first_output[k] = l.slots.size();
+    for (const Node* root : s.kernels[k].outputs) l.slots.push_back(slot_of.at(root));
     p->launches.push_back(std::move(l));
     p->kernels.push_back(std::move(s.kernels[k].kernel));
   }
   // Memory plan: a temp takes a free allocation of its exact size if one is dead by then.
   std::multimap<int64_t, int64_t> free_allocs;  // bytes -> allocation
   for (size_t k = 0; k < p->launches.size(); ++k) {
-    Program::Slot& out = p->slots[p->launches[k].slots.back()];
-    if (out.kind == Program::SlotKind::Temp) {
+    const std::vector<size_t>& slots = p->launches[k].slots;
+    for (size_t i = first_output[k]; i < slots.size(); ++i) {
+      Program::Slot& out = p->slots[slots[i]];
+      if (out.kind != Program::SlotKind::Temp) continue;
       int64_t bytes = out.numel * itemsize(out.dtype);
       auto it = free_allocs.find(bytes);
       if (it != free_allocs.end()) {
@@ -119,12 +135,10 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
         p->temp_bytes.push_back(bytes);
       }
     }
-    for (size_t slot : p->launches[k].slots) {
-      const Program::Slot& sl = p->slots[slot];
-      if (sl.kind == Program::SlotKind::Temp && last_use[slot] == k &&
-          slot != p->launches[k].slots.back()) {
+    for (size_t i = 0; i < first_output[k]; ++i) {
+      const Program::Slot& sl = p->slots[slots[i]];
+      if (sl.kind == Program::SlotKind::Temp && last_use[slots[i]] == k)
         free_allocs.emplace(sl.numel * itemsize(sl.dtype), sl.index);
-      }
     }
   }
   for (const auto& sl : p->slots) {

@@ -383,7 +383,7 @@ void read_node(LineReader& r, Values* values) {
     } while (r.accept(','));
     r.expect(')', "to close the inputs");
   }
-  if (static_cast<int>(inputs.size()) != op_arity(op)) {
+  if (!takes_inputs(op, inputs.size())) {
     r.fail(fmt::format("{} takes {} input{}, got {}", op_name(op), op_arity(op),
                        op_arity(op) == 1 ? "" : "s", inputs.size()));
   }

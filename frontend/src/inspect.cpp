@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "kiln/compiler/marks.h"
 #include "kiln/compiler/text.h"
 #include "kiln/runtime/error.h"
 #include "tensor_impl.h"
@@ -30,7 +31,9 @@ void save_graph(const std::vector<Tensor>& tensors, const std::string& path) {
     detail::check_defined("save_graph", t);
     nodes.push_back(t.node());
   }
-  detail::write_text_file(path, ir::print_graph(nodes));
+  // Autograd marks (a detached softmax shift, a leaf's id) mean nothing to the compiler: the
+  // file holds the graph a program would compile, as KILN_DUMP_DIR writes it.
+  detail::write_text_file(path, ir::print_graph(ir::strip_marks(nodes)));
 }
 
 }  // namespace kiln

@@ -1,12 +1,19 @@
 // Random tensors from the counter-based generator: each call takes the next offset of the
-// current seed, and element i of the result depends only on (seed, offset, i).
+// current seed, and element i of the result depends only on (seed, offset, i). The offset
+// reaches the graph as a run-time input (a 0-d int64 tensor), so a graph that draws random
+// numbers is the same graph at every step and compiles once; inside kiln::compile the random
+// ops of a trace share one such input and add their position in the trace to it, so that a
+// replay draws the streams the trace would have drawn (generator.h).
 #include <cmath>
 #include <mutex>
 
+#include "generator.h"
+#include "kiln/frontend/autograd.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
 #include "op_helpers.h"
+#include "trace.h"
 
 namespace kiln {
 
@@ -20,11 +27,50 @@ Generator& generator() {
   static Generator g;
   return g;
 }
-/// Reserves the next stream of the generator: (seed, offset).
-std::pair<uint64_t, uint64_t> next_stream() {
+}  // namespace
+
+namespace detail {
+
+std::pair<uint64_t, uint64_t> reserve_streams(uint64_t count) {
   Generator& g = generator();
   std::lock_guard<std::mutex> lock(g.mu);
-  return {g.seed, g.offset++};
+  uint64_t first = g.offset;
+  g.offset += count;
+  return {g.seed, first};
+}
+
+uint64_t current_seed() {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mu);
+  return g.seed;
+}
+
+Tensor stream_tensor(uint64_t offset, Device device) {
+  NoGradGuard no_grad;
+  return from_vector(std::vector<int64_t>{static_cast<int64_t>(offset)}, std::vector<int64_t>{},
+                     TensorOptions(kInt64).device(device));
+}
+
+}  // namespace detail
+
+namespace {
+
+/// The run-time stream input of a random op drawing stream `offset`, and the op's own offset
+/// to add to it: a new input of its own outside kiln::compile, else the trace's shared one.
+std::pair<Tensor, uint64_t> stream_input(uint64_t seed, uint64_t offset, Device dev) {
+  detail::Trace* trace = detail::current_trace();
+  if (trace == nullptr) return {detail::stream_tensor(offset, dev), 0};
+  detail::Trace::RandomRun* run = nullptr;
+  for (auto& r : trace->random) {
+    if (r.device == dev && r.seed == seed && r.first + r.count == offset) run = &r;
+  }
+  if (run == nullptr) {
+    trace->random.push_back({dev, seed, offset, 0, detail::stream_tensor(offset, dev)});
+    run = &trace->random.back();
+  }
+  uint64_t within = offset - run->first;
+  run->count = within + 1;
+  return {run->stream, within};
 }
 
 Tensor random_tensor(const char* op, ir::RandomDist dist, const Shape& shape,
@@ -36,8 +82,9 @@ Tensor random_tensor(const char* op, ir::RandomDist dist, const Shape& shape,
       throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
   }
   Device dev = detail::resolve_device(op, options);
-  auto [seed, offset] = next_stream();
-  Tensor t = Tensor::from_node(ir::random(dist, seed, offset, dtype, shape, dev));
+  auto [seed, offset] = detail::reserve_streams(1);
+  auto [stream, within] = stream_input(seed, offset, dev);
+  Tensor t = Tensor::from_node(ir::random(dist, seed, within, dtype, shape, dev, stream.node()));
   if (options.requires_grad_value()) t.requires_grad_();
   return t;
 }

@@ -111,7 +111,8 @@ ProgramCache& program_cache() {
   return cache;
 }
 
-std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nodes) {
+std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nodes,
+                                             RealizeRecord* record) {
   ir::GraphSignature sig = ir::signature(nodes);
   ir::check_indices(sig.order);
   auto program = program_cache().get(nodes, sig.hash);
@@ -122,14 +123,26 @@ std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nod
                   " which has no data");
     inputs.push_back(load->buffer());
   }
-  runtime::counters().kernel_launches += static_cast<int64_t>(program->launches.size());
-  runtime::note_bytes_in_use(program->peak_bytes);
-  return ir::run_program(*program, inputs);
+  if (record != nullptr) {
+    record->program = program;
+    record->hash = sig.hash;
+    record->inputs = inputs;
+  }
+  return run_counted(*program, inputs);
 }
 
 }  // namespace
 
-void realize(const std::vector<Tensor>& tensors) {
+std::vector<runtime::BufferPtr> run_counted(const ir::Program& program,
+                                            const std::vector<runtime::BufferPtr>& inputs) {
+  runtime::counters().kernel_launches += static_cast<int64_t>(program.launches.size());
+  runtime::note_bytes_in_use(program.peak_bytes);
+  return ir::run_program(program, inputs);
+}
+
+void realize(const std::vector<Tensor>& tensors) { realize_recorded(tensors, nullptr); }
+
+void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record) {
   if (Trace* trace = current_trace()) {
     // Inside kiln::compile: everything runs as one program when the function returns.
     for (const auto& t : tensors) {
@@ -138,12 +151,12 @@ void realize(const std::vector<Tensor>& tensors) {
     }
     return;
   }
-  std::vector<Storage*> pending;
+  std::vector<std::shared_ptr<Storage>> pending;
   std::vector<ir::NodeRef> nodes;
   std::unordered_set<Storage*> seen;
   auto add = [&](const Tensor& t) {
-    Storage* st = t.impl()->storage.get();
-    if (st->node->op() == ir::Op::Load || !seen.insert(st).second) return;
+    const std::shared_ptr<Storage>& st = t.impl()->storage;
+    if (st->node->op() == ir::Op::Load || !seen.insert(st.get()).second) return;
     pending.push_back(st);
     nodes.push_back(st->node);
   };
@@ -161,6 +174,7 @@ void realize(const std::vector<Tensor>& tensors) {
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i]->op() == ir::Op::Load) {
       pending[i]->node = nodes[i];  // only marks around a buffer: nothing to run
+      if (record != nullptr) record->aliased = true;
     } else {
       pending[kept] = pending[i];
       marked[kept] = marked[i];
@@ -171,7 +185,9 @@ void realize(const std::vector<Tensor>& tensors) {
   nodes.resize(kept);
   if (nodes.empty()) return;
   bool interpret = use_interpreter() && nodes[0]->device().is_cpu();
-  std::vector<runtime::BufferPtr> buffers = interpret ? ir::interpret(nodes) : run_compiled(nodes);
+  std::vector<runtime::BufferPtr> buffers =
+      interpret ? ir::interpret(nodes) : run_compiled(nodes, record);
+  if (record != nullptr) record->outputs = pending;
   for (size_t i = 0; i < pending.size(); ++i) {
     pending[i]->node = ir::load(buffers[i], {buffers[i]->numel()});
     // What depends on a leaf stays differentiable after it is realized.

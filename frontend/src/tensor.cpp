@@ -137,6 +137,7 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
 
 ir::NodeRef Tensor::node() const {
   detail::check_defined("node", *this);
+  if (detail::Trace* trace = detail::current_trace()) trace->note_read(impl_->storage);
   ir::NodeRef base = impl_->storage->node;
   if (impl_->detached) base = ir::stop_gradient(std::move(base));
   if (impl_->leaf_id != 0) base = ir::leaf_mark(std::move(base), impl_->leaf_id);

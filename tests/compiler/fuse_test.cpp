@@ -69,7 +69,7 @@ TEST_CASE("kernels come producers first", "[fuse]") {
   auto a = cumsum(x, 1);
   auto b = cumsum(unary(Op::Neg, a), 1);
   Schedule s = schedule({b});
-  REQUIRE(s.roots.size() == 2);
-  REQUIRE(s.roots[0] == a.get());
-  REQUIRE(s.roots[1] == b.get());
+  REQUIRE(s.kernels.size() == 2);
+  REQUIRE(s.kernels[0].outputs == std::vector<const Node*>{a.get()});
+  REQUIRE(s.kernels[1].outputs == std::vector<const Node*>{b.get()});
 }

@@ -10,6 +10,7 @@
 #include "kiln/compiler/codegen/llvm_codegen.h"
 #include "kiln/compiler/compile.h"
 #include "kiln/compiler/graph.h"
+#include "kiln/compiler/program.h"
 #include "kiln/compiler/schedule.h"
 #include "kiln/compiler/simplify.h"
 #include "kiln/compiler/text.h"
@@ -43,7 +44,7 @@ std::vector<const ir::Node*> members(const ir::Node* root,
 }
 
 ir::Schedule schedule_of(const std::vector<ir::NodeRef>& outputs) {
-  return ir::schedule(ir::simplify(outputs));
+  return ir::schedule(ir::program_outputs(outputs));
 }
 
 }  // namespace
@@ -79,18 +80,26 @@ std::string render_graph(const std::vector<ir::NodeRef>& outputs, Format format)
 
 std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format) {
   ir::Schedule s = schedule_of(outputs);
-  std::unordered_set<const ir::Node*> materialized(s.roots.begin(), s.roots.end());
+  std::unordered_set<const ir::Node*> materialized;
+  for (const auto& k : s.kernels) materialized.insert(k.outputs.begin(), k.outputs.end());
   std::unordered_map<const ir::Node*, std::string> reason;
   for (const auto& b : s.breaks) reason[b.node] = b.reason;
   nlohmann::json kernels = nlohmann::json::array();
   std::string text, dot = "digraph kiln_fused {\n  node [shape=box, fontname=monospace];\n";
   std::unordered_map<const ir::Node*, size_t> kernel_of;
-  for (size_t k = 0; k < s.kernels.size(); ++k) kernel_of[s.roots[k]] = k;
   for (size_t k = 0; k < s.kernels.size(); ++k) {
-    const ir::Node* root = s.roots[k];
+    for (const ir::Node* root : s.kernels[k].outputs) kernel_of[root] = k;
+  }
+  for (size_t k = 0; k < s.kernels.size(); ++k) {
     const kir::Kernel& kern = s.kernels[k].kernel;
+    // A kernel merged from independent ones (horizontal fusion) writes several roots.
+    std::string root_label, why;
     std::vector<std::string> ops;
-    for (const ir::Node* m : members(root, materialized)) ops.push_back(node_label(m));
+    for (const ir::Node* root : s.kernels[k].outputs) {
+      root_label += (root_label.empty() ? "" : " + ") + node_label(root);
+      why += (why.empty() ? "" : "; ") + reason[root];
+      for (const ir::Node* m : members(root, materialized)) ops.push_back(node_label(m));
+    }
     std::vector<std::string> inputs;
     for (const ir::Node* in : s.kernels[k].inputs) {
       inputs.push_back(in->op() == ir::Op::Load ? "input " + node_label(in)
@@ -101,21 +110,21 @@ std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format)
                                           : 1.0;
     kernels.push_back({{"kernel", k},
                        {"name", kern.name},
-                       {"root", node_label(root)},
-                       {"why", reason[root]},
+                       {"root", root_label},
+                       {"why", why},
                        {"ops", ops},
                        {"inputs", inputs},
                        {"bytes_moved", kern.bytes_moved},
                        {"bytes_minimum", kern.bytes_minimum}});
-    text += fmt::format("kernel {} {} — {} ({})\n", k, kern.name, node_label(root), reason[root]);
+    text += fmt::format("kernel {} {} — {} ({})\n", k, kern.name, root_label, why);
     text += fmt::format("  bytes moved {} / minimum {} ({:.2f}x)\n", kern.bytes_moved,
                         kern.bytes_minimum, ratio);
     text += "  inputs: ";
     for (size_t i = 0; i < inputs.size(); ++i) text += (i ? ", " : "") + inputs[i];
     text += "\n  fused ops (" + std::to_string(ops.size()) + "):\n";
     for (const auto& op : ops) text += "    " + op + "\n";
-    dot += fmt::format("  k{} [label=\"kernel {}\\n{}\\n{} ops\"];\n", k, k, node_label(root),
-                       ops.size());
+    dot +=
+        fmt::format("  k{} [label=\"kernel {}\\n{}\\n{} ops\"];\n", k, k, root_label, ops.size());
     for (const ir::Node* in : s.kernels[k].inputs) {
       if (kernel_of.count(in)) dot += fmt::format("  k{} -> k{};\n", kernel_of.at(in), k);
     }

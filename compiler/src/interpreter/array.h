@@ -34,7 +34,8 @@ inline void copy_elem(const Array& src, int64_t from, Array& dst, int64_t to) {
 bool next_index(std::vector<int64_t>& idx, const Shape& shape);
 
 // Families of node evaluators; each takes the node and its evaluated inputs.
-Array eval_leaf(const Node& n);
+/// `stream`: a random op's run-time stream input (null when it has none).
+Array eval_leaf(const Node& n, const Array* stream);
 Array eval_elementwise(const Node& n, const std::vector<const Array*>& in);
 Array eval_reduce(const Node& n, const Array& x);
 Array eval_movement(const Node& n, const Array& x);

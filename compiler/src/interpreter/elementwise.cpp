@@ -9,8 +9,8 @@ namespace kiln::ir::interp {
 
 namespace {
 
-double random_value(const Attrs& a, DType dtype, int64_t index) {
-  return runtime::philox_sample(a.seed, a.offset, static_cast<uint64_t>(index), a.ints[0],
+double random_value(const Attrs& a, uint64_t offset, DType dtype, int64_t index) {
+  return runtime::philox_sample(a.seed, offset, static_cast<uint64_t>(index), a.ints[0],
                                 mantissa_bits(dtype));
 }
 
@@ -115,7 +115,7 @@ bool compare(Op op, T a, T b) {
 
 }  // namespace
 
-Array eval_leaf(const Node& n) {
+Array eval_leaf(const Node& n, const Array* stream) {
   Array out = make_array(n.dtype(), n.shape());
   int64_t count = n.numel();
   switch (n.op()) {
@@ -155,9 +155,12 @@ Array eval_leaf(const Node& n) {
       }
       return out;
     }
-    case Op::Random:
-      for (int64_t k = 0; k < count; ++k) out.f[k] = random_value(n.attrs(), n.dtype(), k);
+    case Op::Random: {
+      uint64_t offset = n.attrs().offset;
+      if (stream != nullptr) offset += static_cast<uint64_t>(stream->i.at(0));
+      for (int64_t k = 0; k < count; ++k) out.f[k] = random_value(n.attrs(), offset, n.dtype(), k);
       return out;
+    }
     default: KILN_CHECK(false, "not a leaf");
   }
 }

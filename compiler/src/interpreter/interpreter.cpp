@@ -33,7 +33,7 @@ bool next_index(std::vector<int64_t>& idx, const Shape& shape) {
 namespace {
 Array eval_node(const Node& n, const std::vector<const Array*>& in) {
   switch (op_kind(n.op())) {
-    case OpKind::Leaf: return eval_leaf(n);
+    case OpKind::Leaf: return eval_leaf(n, in.empty() ? nullptr : in[0]);
     case OpKind::Unary:
     case OpKind::Binary:
     case OpKind::Ternary: return eval_elementwise(n, in);

@@ -143,12 +143,15 @@ class Evaluator {
       case ExprKind::Cast: return convert(eval(e->operands[0]), e->operands[0]->dtype, e->dtype);
       case ExprKind::Select:
         return eval(e->operands[0]).i ? eval(e->operands[1]) : eval(e->operands[2]);
-      case ExprKind::Philox:
-        r.f = round_to_dtype(runtime::philox_sample(e->seed, e->offset,
-                                                    static_cast<uint64_t>(eval(e->operands[0]).i),
-                                                    e->dist, mantissa_bits(e->dtype)),
-                             e->dtype);
+      case ExprKind::Philox: {
+        uint64_t offset = e->offset;
+        if (e->operands.size() > 1) offset += static_cast<uint64_t>(eval(e->operands[1]).i);
+        r.f = round_to_dtype(
+            runtime::philox_sample(e->seed, offset, static_cast<uint64_t>(eval(e->operands[0]).i),
+                                   e->dist, mantissa_bits(e->dtype)),
+            e->dtype);
         return r;
+      }
       case ExprKind::Unary: return unary(e->unop, eval(e->operands[0]), e->dtype);
       case ExprKind::Binary:
         return binary(e->binop, eval(e->operands[0]), eval(e->operands[1]), e->operands[0]->dtype);

@@ -204,13 +204,17 @@ Expr acc_ref(int64_t acc, DType dtype) {
   return n;
 }
 
-Expr philox(uint64_t seed, uint64_t offset, int64_t dist, DType dtype, Expr index) {
+Expr philox(uint64_t seed, uint64_t offset, int64_t dist, DType dtype, Expr index, Expr stream) {
   require_index(index, "philox");
   auto n = node(ExprKind::Philox, dtype);
   n->seed = seed;
   n->offset = offset;
   n->dist = dist;
   n->operands = {std::move(index)};
+  if (stream) {
+    require_index(stream, "philox stream");
+    n->operands.push_back(std::move(stream));
+  }
   return n;
 }
 

@@ -69,8 +69,9 @@ std::string print(const Expr& e) {
     case ExprKind::Cast: return fmt::format("{}({})", short_name(e->dtype), print(e->operands[0]));
     case ExprKind::AccRef: return fmt::format("a{}", e->int_value);
     case ExprKind::Philox:
-      return fmt::format("philox{}[seed={}, offset={}]({}):{}",
+      return fmt::format("philox{}[seed={}, offset={}{}]({}):{}",
                          e->dist == 0 ? "_uniform" : "_normal", e->seed, e->offset,
+                         e->operands.size() > 1 ? " + " + print(e->operands[1]) : "",
                          print(e->operands[0]), short_name(e->dtype));
   }
   return "?";

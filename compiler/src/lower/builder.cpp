@@ -399,6 +399,10 @@ Expr Builder::value(const ir::Node* n, const std::vector<Expr>& idx) {
   return e;
 }
 
+Expr Builder::random_stream(const ir::Node* n) {
+  return n->inputs().empty() ? nullptr : value(n->input(0).get(), {});
+}
+
 Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
   DType dt = compute_dtype(n->dtype());
   const auto& a = n->attrs();
@@ -410,9 +414,9 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
           return kir::imm(a.scalar, dt);
         case Op::Iota: return kir::cast(idx[a.ints[0]], dt);
         case Op::Random:
-          return kir::cast(
-              kir::philox(a.seed, a.offset, a.ints[0], n->dtype(), flatten_index(idx, n->shape())),
-              dt);
+          return kir::cast(kir::philox(a.seed, a.offset, a.ints[0], n->dtype(),
+                                       flatten_index(idx, n->shape()), random_stream(n)),
+                           dt);
         default: KILN_CHECK(false, "load reached compute()");
       }
     case ir::OpKind::Unary: {

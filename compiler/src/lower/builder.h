@@ -89,6 +89,8 @@ class Builder {
 
  private:
   kir::Expr compute(const ir::Node* n, const std::vector<kir::Expr>& idx);
+  /// A random op's run-time stream offset (null when it has none).
+  kir::Expr random_stream(const ir::Node* n);
   kir::Expr movement(const ir::Node* n, const std::vector<kir::Expr>& idx);
 
   const ir::Node* root_;

@@ -145,7 +145,8 @@ kir::Stmt row_body(Builder& b, const ir::Node* flat_root, const ir::Node* first_
   return kir::loop(row_id, numel_of(outer_shape), kir::LoopKind::Parallel, std::move(body));
 }
 
-/// A content hash for the kernel's name: FNV-1a over its printed body.
+}  // namespace
+
 std::string kernel_name(const kir::Kernel& k) {
   std::string text = kir::print(k);
   uint64_t h = 0xcbf29ce484222325ull;
@@ -158,8 +159,6 @@ std::string kernel_name(const kir::Kernel& k) {
   for (int i = 15; i >= 0; --i) name += kHex[(h >> (4 * i)) & 0xf];
   return name;
 }
-
-}  // namespace
 
 LoweredKernel lower_kernel(const ir::Node* root,
                            const std::unordered_set<const ir::Node*>& materialized) {
@@ -180,6 +179,7 @@ LoweredKernel lower_kernel(const ir::Node* root,
   LoweredKernel lk;
   lk.inputs = b.inputs();
   lk.fused_reduces = b.fused_reduces();
+  lk.outputs = {root};
   auto out = static_cast<int64_t>(lk.inputs.size());
   // The output is also named by a GEMM call's params and read back by its epilogue's loads.
   std::unordered_map<const kir::ExprNode*, Expr> renumbered;

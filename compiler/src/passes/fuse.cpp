@@ -7,6 +7,7 @@
 #include "kiln/compiler/schedule.h"
 #include "kiln/runtime/error.h"
 #include "lower/builder.h"
+#include "passes/merge_kernels.h"
 
 namespace kiln::ir {
 
@@ -37,6 +38,25 @@ int fused_size(const Node* n, const std::unordered_set<const Node*>& materialize
   return count;
 }
 
+/// An output its readers may compute again instead of reading (multi-output fusion): made of
+/// elementwise and movement ops over buffers, and small. Its own kernel still writes it.
+bool recomputable_output(const Node* out, const std::unordered_set<const Node*>& materialized) {
+  std::vector<const Node*> stack{out};
+  std::unordered_set<const Node*> seen{out};
+  while (!stack.empty()) {
+    const Node* x = stack.back();
+    stack.pop_back();
+    if (!is_elementwise(x->op()) && !is_movement(x->op()) && x->op() != Op::Const) return false;
+    if (seen.size() > static_cast<size_t>(kMaxRecomputeNodes)) return false;
+    for (const auto& in : x->inputs()) {
+      const Node* i = in.get();
+      if (i->op() != Op::Load && !materialized.count(i) && seen.insert(i).second)
+        stack.push_back(i);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Schedule schedule(const std::vector<NodeRef>& outputs) {
@@ -64,19 +84,27 @@ Schedule schedule(const std::vector<NodeRef>& outputs) {
       materialize(n, "several consumers and too costly to recompute");
     }
   }
-  // Lower every kernel; a break found while lowering materializes that node and starts over.
-  // Each round materializes one more node, so this ends.
+  // Outputs that readers recompute, so that, for example, a parameter's update and the
+  // moments it reads are independent kernels, which merge into one loop (merge_kernels).
+  std::unordered_set<const Node*> recompute;
+  for (const auto& out : outputs) {
+    if (!is_kernel_op(out->op()) && out->op() != Op::MatMul &&
+        recomputable_output(out.get(), materialized))
+      recompute.insert(out.get());
+  }
+  // Lower every kernel; a break found while lowering materializes that node (or stops
+  // recomputing it) and starts over. Each round changes one node, so this ends.
   for (;;) {
     s.kernels.clear();
-    s.roots.clear();
+    std::unordered_set<const Node*> read = materialized;
+    for (const Node* n : recompute) read.erase(n);
     const Node* broken = nullptr;
     std::string reason;
     std::unordered_map<const Node*, int> reduce_users;
     for (const Node* n : order) {
       if (!materialized.count(n)) continue;
       try {
-        s.kernels.push_back(lower::lower_kernel(n, materialized));
-        s.roots.push_back(n);
+        s.kernels.push_back(lower::lower_kernel(n, read));
       } catch (const lower::FusionBreak& b) {
         broken = b.node;
         reason = b.reason;
@@ -91,11 +119,13 @@ Schedule schedule(const std::vector<NodeRef>& outputs) {
       if (broken) break;
     }
     if (!broken) break;
+    if (recompute.erase(broken)) continue;
     KILN_CHECK(!materialized.count(broken),
                std::string("fusion break on a node already materialized: ") +
                    op_name(broken->op()) + shape_str(broken->shape()) + ": " + reason);
     materialize(broken, reason);
   }
+  s.kernels = merge_kernels(std::move(s.kernels));
   return s;
 }
 

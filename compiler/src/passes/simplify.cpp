@@ -95,10 +95,33 @@ NodeRef identity(const NodeRef& n) {
   }
 }
 
+/// permute(permute(x, p), q) -> permute(x, p[q]); an identity permute is dropped by the builder.
+NodeRef compose_permutes(const NodeRef& n) {
+  if (n->op() != Op::Permute || n->input(0)->op() != Op::Permute) return nullptr;
+  const auto& inner = n->input(0)->attrs().ints;
+  std::vector<int64_t> perm;
+  for (int64_t q : n->attrs().ints) perm.push_back(inner[static_cast<size_t>(q)]);
+  return permute(n->input(0)->input(0), std::move(perm));
+}
+
+/// (a b)^T -> b^T a^T for 2-D products, so that a weight's gradient (the transpose of x^T dy)
+/// is a product written at its own elements, whose consumers can be its fused epilogue.
+NodeRef transpose_product(const NodeRef& n) {
+  if (n->op() != Op::Permute || n->attrs().ints != std::vector<int64_t>{1, 0}) return nullptr;
+  const NodeRef& m = n->input(0);
+  if (m->op() != Op::MatMul || m->input(0)->shape().size() != 2 || m->input(1)->shape().size() != 2)
+    return nullptr;
+  auto transposed = [](const NodeRef& x) {
+    if (x->op() == Op::Permute && x->attrs().ints == std::vector<int64_t>{1, 0}) return x->input(0);
+    return permute(x, {1, 0});
+  };
+  return matmul(transposed(m->input(1)), transposed(m->input(0)));
+}
+
 /// The rules, tried in order on each rebuilt node until none applies.
 const std::vector<std::function<NodeRef(const NodeRef&)>>& rules() {
   static const std::vector<std::function<NodeRef(const NodeRef&)>> table = {
-      fold_constants, move_constant, identity};
+      fold_constants, move_constant, identity, compose_permutes, transpose_product};
   return table;
 }
 

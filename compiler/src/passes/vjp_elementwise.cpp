@@ -18,10 +18,13 @@ NodeRef div(NodeRef a, NodeRef b) { return binary(Op::Div, std::move(a), std::mo
 NodeRef scale(NodeRef a, double s) { return mul(a, full_like(s, a)); }
 NodeRef zeros(const NodeRef& like) { return full_like(0.0, like); }
 
-/// Gradient of max/min(a, b) with respect to a: all of it where a wins, half on a tie
-/// (PyTorch's maximum), none on a tie with a constant (PyTorch's relu and threshold).
-NodeRef extreme_vjp(Op wins, const NodeRef& a, const NodeRef& b, const NodeRef& g) {
-  NodeRef won = where(binary(wins, a, b), g, zeros(g));
+/// Gradient of n = max/min(a, b) with respect to a: all of it where a wins, half on a tie
+/// (PyTorch's maximum), none on a tie with a constant (PyTorch's relu and threshold). "a wins"
+/// is tested on the result (n > b exactly when a > b), so relu's backward reads the activation
+/// its consumer needs anyway and the pre-activation need not be kept.
+NodeRef extreme_vjp(Op wins, const NodeRef& n, const NodeRef& a, const NodeRef& b,
+                    const NodeRef& g) {
+  NodeRef won = where(binary(wins, n, b), g, zeros(g));
   if (b->op() == Op::Const) return won;
   return where(binary(Op::Eq, a, b), scale(g, 0.5), won);
 }
@@ -76,8 +79,8 @@ NodeRef vjp_elementwise(const NodeRef& n, size_t i, const NodeRef& g) {
       NodeRef base_zero = binary(Op::And, binary(Op::Eq, x, zeros(x)), binary(Op::Ge, y, zeros(y)));
       return where(base_zero, zeros(g), mul(mul(g, n), unary(Op::Log, x)));
     }
-    case Op::Maximum: return extreme_vjp(Op::Gt, n->input(i), n->input(1 - i), g);
-    case Op::Minimum: return extreme_vjp(Op::Lt, n->input(i), n->input(1 - i), g);
+    case Op::Maximum: return extreme_vjp(Op::Gt, n, n->input(i), n->input(1 - i), g);
+    case Op::Minimum: return extreme_vjp(Op::Lt, n, n->input(i), n->input(1 - i), g);
     case Op::Where: {
       const NodeRef& c = n->input(0);
       if (i == 1) return where(c, g, zeros(g));

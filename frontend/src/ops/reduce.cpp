@@ -2,6 +2,7 @@
 // indices), argmax/argmin, norm, var, std, logsumexp, all/any, softmax, log_softmax, cumsum, sort.
 #include <limits>
 
+#include "kiln/compiler/marks.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
@@ -153,6 +154,13 @@ Tensor std(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, boo
   return sqrt(var(x, dims, unbiased, keepdim));
 }
 
+namespace {
+/// The shift that keeps exp from overflowing in softmax, log_softmax and logsumexp. Their
+/// value does not depend on it, so its gradient is exactly zero: it is a constant to
+/// differentiation, and the backward pass needs no max-with-ties mask.
+Tensor row_shift(const Tensor& max) { return Tensor::from_node(ir::stop_gradient(max.node())); }
+}  // namespace
+
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   detail::check_defined("logsumexp", x);
   std::vector<int64_t> axes = detail::reduce_axes("logsumexp", dims, x.dim());
@@ -160,7 +168,7 @@ Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim
   int64_t count = 1;
   for (int64_t a : axes) count *= x.size(a);
   if (count == 0) return log(sum(exp(xf), dims, keepdim));  // an empty sum: -inf, as in PyTorch
-  Tensor m = amax(xf, dims, true);
+  Tensor m = row_shift(amax(xf, dims, true));
   // An all -inf (or +inf) row would give inf - inf; shift by 0 there instead.
   Tensor shift = where(abs(m) == std::numeric_limits<double>::infinity(), zeros_like(m), m);
   Tensor r = log(sum(exp(xf - shift), dims, true)) + shift;
@@ -180,7 +188,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   detail::check_defined("softmax", x);
   Tensor xf = is_floating(x.dtype()) ? x : x.to(kFloat32);
   int64_t d = wrap_dim("softmax", dim, x.dim());
-  Tensor e = exp(xf - amax(xf, {d}, true));
+  Tensor e = exp(xf - row_shift(amax(xf, {d}, true)));
   return e / sum(e, {d}, true);
 }
 
@@ -188,7 +196,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
   detail::check_defined("log_softmax", x);
   Tensor xf = is_floating(x.dtype()) ? x : x.to(kFloat32);
   int64_t d = wrap_dim("log_softmax", dim, x.dim());
-  Tensor shifted = xf - amax(xf, {d}, true);
+  Tensor shifted = xf - row_shift(amax(xf, {d}, true));
   return shifted - log(sum(exp(shifted), {d}, true));
 }
 

@@ -1,7 +1,5 @@
 #include "kiln/frontend/optim/adam.h"
 
-#include <cmath>
-
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
@@ -29,6 +27,7 @@ std::vector<Tensor> AdamBase::update(size_t i, const Tensor& grad) {
   if (!s.exp_avg.defined()) {
     s.exp_avg = zeros_like(p);
     s.exp_avg_sq = zeros_like(p);
+    s.step = zeros({}, TensorOptions(kFloat64).device(p.device()));
   }
   Tensor g = grad;
   if (weight_decay_ != 0) {
@@ -38,15 +37,17 @@ std::vector<Tensor> AdamBase::update(size_t i, const Tensor& grad) {
       g = g + p * weight_decay_;
     }
   }
-  auto t = static_cast<double>(++s.step);
+  // The step count lives on the device and advances in the update's own program, so a replayed
+  // step (kiln::compile) computes its bias corrections from the count it finds there.
+  s.step.add_(1.0);
   s.exp_avg.add_((g - s.exp_avg) * (1.0 - beta1_));
   s.exp_avg_sq.mul_(beta2_).add_(g * g * (1.0 - beta2_));
-  Tensor bias_correction1 = runtime_scalar(1.0 - std::pow(beta1_, t), p.device());
-  Tensor bias_correction2_sqrt = runtime_scalar(std::sqrt(1.0 - std::pow(beta2_, t)), p.device());
+  Tensor bias_correction1 = 1.0 - pow(beta1_, s.step);
+  Tensor bias_correction2_sqrt = sqrt(1.0 - pow(beta2_, s.step));
   Tensor step_size = lr_tensor(p.device()) / bias_correction1;
   Tensor denom = sqrt(s.exp_avg_sq) / bias_correction2_sqrt + eps_;
   p.sub_(s.exp_avg / denom * step_size);
-  return {s.exp_avg, s.exp_avg_sq};
+  return {s.exp_avg, s.exp_avg_sq, s.step};
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options)

@@ -3,6 +3,7 @@
 #include "kiln/frontend/autograd.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/runtime/error.h"
+#include "tensor_impl.h"
 
 namespace kiln::optim {
 
@@ -30,7 +31,14 @@ const Tensor& Optimizer::lr_tensor(Device device) {
 
 void Optimizer::set_lr(double lr) {
   lr_ = lr;
-  lr_tensors_.clear();
+  // The same tensors take a new buffer holding the value, so that a compiled step, which
+  // binds the buffers these tensors hold when it runs, reads the new rate without recompiling.
+  for (Tensor& t : lr_tensors_) {
+    Tensor fresh = runtime_scalar(lr, t.device());
+    detail::Storage& st = *t.impl()->storage;
+    st.node = fresh.impl()->storage->node;
+    ++st.version;
+  }
 }
 
 void Optimizer::zero_grad(bool set_to_none) {

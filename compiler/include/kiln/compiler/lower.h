@@ -1,6 +1,7 @@
 // Lowering: one materialized graph node (with the fused nodes that feed it) becomes one kernel.
 #pragma once
 
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -10,10 +11,12 @@
 namespace kiln::lower {
 
 /// A kernel and the graph nodes its parameters are bound to: params [0, inputs.size()) read
-/// the buffers of `inputs`; the last param is the root's output buffer.
+/// the buffers of `inputs`; the params after them are the buffers of `outputs`, in order (one
+/// root for a kernel lower_kernel made; several once independent kernels are merged).
 struct LoweredKernel {
   kir::Kernel kernel;
   std::vector<const ir::Node*> inputs;
+  std::vector<const ir::Node*> outputs;
   /// Reductions computed inside this kernel (not read from buffers).
   std::vector<const ir::Node*> fused_reduces;
 };
@@ -22,5 +25,8 @@ struct LoweredKernel {
 /// FusionBreak (lower/builder.h) when a fused node cannot stay fused.
 LoweredKernel lower_kernel(const ir::Node* root,
                            const std::unordered_set<const ir::Node*>& materialized);
+
+/// A kernel's deterministic name: a content hash of its printed form.
+std::string kernel_name(const kir::Kernel& k);
 
 }  // namespace kiln::lower

@@ -92,8 +92,10 @@ NodeRef constant(double value, DType dtype, Shape shape, Device device);
 /// An integer constant, exact for every int64 (a double holds integers only up to 2^53).
 NodeRef constant_int(int64_t value, DType dtype, Shape shape, Device device);
 NodeRef iota(int64_t axis, DType dtype, Shape shape, Device device);
+/// Element i is philox(seed, offset + stream, i), `stream` an optional int64 scalar read at run
+/// time (a program replayed with another stream draws other numbers without recompiling).
 NodeRef random(RandomDist dist, uint64_t seed, uint64_t offset, DType dtype, Shape shape,
-               Device device);
+               Device device, NodeRef stream = nullptr);
 
 // Elementwise. Binary and ternary inputs must already share shape and dtype (the frontend
 // broadcasts and promotes); comparisons and and/or give kBool.

@@ -17,7 +17,7 @@ enum class OpKind : uint8_t { Leaf, Unary, Binary, Ternary, Reduce, Movement, Op
   X(Load, "load", Leaf, 0)                \
   X(Const, "const", Leaf, 0)              \
   X(Iota, "iota", Leaf, 0)                \
-  X(Random, "random", Leaf, 0)            \
+  X(Random, "random", Leaf, 1)            \
   X(Neg, "neg", Unary, 1)                 \
   X(Exp, "exp", Unary, 1)                 \
   X(Log, "log", Unary, 1)                 \
@@ -89,8 +89,13 @@ const char* op_name(Op op);
 /// Parses op_name's output; returns false when the name is unknown.
 bool op_from_name(const std::string& name, Op* out);
 OpKind op_kind(Op op);
-/// Number of inputs the op takes.
+/// Number of inputs the op takes (random: at most this many; see takes_inputs).
 int op_arity(Op op);
+/// True when `op` takes `n` inputs: its arity, except random, which takes none or one (an
+/// int64 scalar added to its stream offset at run time: kiln::compile's replayed RNG).
+inline bool takes_inputs(Op op, size_t n) {
+  return op == Op::Random ? n <= 1 : static_cast<int>(n) == op_arity(op);
+}
 
 inline bool is_leaf(Op op) { return op_kind(op) == OpKind::Leaf; }
 inline bool is_unary(Op op) { return op_kind(op) == OpKind::Unary; }

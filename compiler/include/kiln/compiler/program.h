@@ -54,6 +54,10 @@ struct GraphSignature {
 };
 GraphSignature signature(const std::vector<NodeRef>& outputs);
 
+/// The nodes a program for `graph` computes, one per output: simplified, and seen through
+/// reshapes (an output that is a reshape of a computed node is that node's buffer).
+std::vector<NodeRef> program_outputs(const std::vector<NodeRef>& graph);
+
 /// Fuses, lowers and plans memory for the graph of `outputs` (no code generation yet).
 std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs);
 

@@ -6,6 +6,9 @@
 //   4. reduce -> broadcast -> reduce chains over the same rows become one row kernel.
 //   5. Opaque ops (matmul, argsort, scatter, cumsum, set_strided) are kernels of their own, with
 //      their inputs' views and elementwise prologues fused in.
+//   6. Kernels that do not depend on each other merge into one kernel of several loop nests
+//      (horizontal fusion, passes/merge_kernels.cpp); elementwise nests of one shape fuse into
+//      one loop. Kernels that call hand-written code (the CPU GEMM) stay whole.
 #pragma once
 
 #include <string>
@@ -24,9 +27,9 @@ struct FusionBreakRecord {
 
 struct Schedule {
   std::vector<NodeRef> outputs;
-  /// One kernel per materialized node, in an order that runs producers first.
+  /// The kernels, in an order that runs producers first; each writes one or more
+  /// materialized nodes (LoweredKernel::outputs).
   std::vector<lower::LoweredKernel> kernels;
-  std::vector<const Node*> roots;
   std::vector<FusionBreakRecord> breaks;
 };
 

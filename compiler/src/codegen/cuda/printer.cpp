@@ -152,7 +152,10 @@ std::string Printer::compute(const kir::Expr& e) {
     }
     case kir::ExprKind::Philox: {
       std::string idx = "static_cast<unsigned long long>(" + expr(e->operands[0]) + ")";
-      std::string key = std::to_string(e->seed) + "ull, " + std::to_string(e->offset) + "ull, ";
+      std::string offset = std::to_string(e->offset) + "ull";
+      if (e->operands.size() > 1)
+        offset = "(" + offset + " + static_cast<unsigned long long>(" + expr(e->operands[1]) + "))";
+      std::string key = std::to_string(e->seed) + "ull, " + offset + ", ";
       if (e->dist == 0) {
         if (e->dtype == DType::Float64) return "kiln_philox_uniform_d(" + key + idx + ")";
         int m = e->dtype == DType::Float16 ? 11 : e->dtype == DType::BFloat16 ? 8 : 24;

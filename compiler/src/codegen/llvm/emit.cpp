@@ -298,7 +298,8 @@ Value* Emitter::expr_uncached(const kir::Expr& e) {
                         e->dtype);
     }
     case kir::ExprKind::Philox:
-      return v_.philox(e->seed, e->offset, e->dist, e->dtype, expr(e->operands[0]));
+      return v_.philox(e->seed, e->offset, e->dist, e->dtype, expr(e->operands[0]),
+                       e->operands.size() > 1 ? expr(e->operands[1]) : nullptr);
   }
   return nullptr;
 }

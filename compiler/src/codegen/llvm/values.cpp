@@ -216,15 +216,17 @@ Value* Values::binary(kir::BinOp op, Value* a, Value* b, DType t, bool b_const) 
   return nullptr;
 }
 
-Value* Values::philox(uint64_t seed, uint64_t offset, int64_t dist, DType t, Value* index) {
+Value* Values::philox(uint64_t seed, uint64_t offset, int64_t dist, DType t, Value* index,
+                      Value* stream) {
   // Bit-exact with runtime::philox_words and the interpreter's random_value.
   llvm::IRBuilderBase::FastMathFlagGuard fmf_guard(b_);
   b_.clearFastMathFlags();
   auto* i32 = b_.getInt32Ty();
   auto* i64 = b_.getInt64Ty();
+  Value* off = b_.getInt64(offset);
+  if (stream != nullptr) off = b_.CreateAdd(off, stream);
   Value* c[4] = {b_.CreateTrunc(index, i32), b_.CreateTrunc(b_.CreateLShr(index, 32), i32),
-                 b_.getInt32(static_cast<uint32_t>(offset)),
-                 b_.getInt32(static_cast<uint32_t>(offset >> 32))};
+                 b_.CreateTrunc(off, i32), b_.CreateTrunc(b_.CreateLShr(off, 32), i32)};
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int round = 0; round < 10; ++round) {
     Value* p0 = b_.CreateMul(b_.CreateZExt(c[0], i64), b_.getInt64(0xD2511F53u));

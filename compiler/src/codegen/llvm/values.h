@@ -26,7 +26,9 @@ class Values {
   llvm::Value* unary(ir::Op op, llvm::Value* x, DType t);
   /// `b_const`: the divisor is a constant (no guard against division by zero needed).
   llvm::Value* binary(kir::BinOp op, llvm::Value* a, llvm::Value* b, DType t, bool b_const);
-  llvm::Value* philox(uint64_t seed, uint64_t offset, int64_t dist, DType t, llvm::Value* index);
+  /// `stream` (i64, may be null) is added to `offset`.
+  llvm::Value* philox(uint64_t seed, uint64_t offset, int64_t dist, DType t, llvm::Value* index,
+                      llvm::Value* stream);
 
  private:
   llvm::Value* round_f16(llvm::Value* f);   // float -> float rounded to half precision

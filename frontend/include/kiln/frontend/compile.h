@@ -1,4 +1,5 @@
-// kiln::compile: a training step (forward, backward, optimizer update) as ONE compiled program.
+// kiln::compile: a training step (forward, backward, optimizer update) as ONE compiled program,
+// traced once per input signature and then replayed.
 //
 //   auto step = kiln::compile([&](kiln::Tensor x, kiln::Tensor y) {
 //     auto loss = kiln::nn::functional::cross_entropy(model->forward(x), y);
@@ -7,17 +8,41 @@
 //   });
 //   kiln::Tensor loss = step(images, labels);
 //
-// A call runs `fn` in trace mode: every realization it asks for (an optimizer's step(), eval())
-// is deferred, and reading a value (item, to_vector, printing, a boolean mask) throws an Error.
-// When `fn` returns, its results, everything it asked to realize and every tensor it wrote in
-// place are realized together in one program, so the whole step is one graph, fused and
-// compiled once: later calls with the same shapes, dtypes and devices find that program in the
-// program cache (nothing is compiled again), and on CUDA its launches replay as a CUDA graph.
-// Unlike torch.compile, each call still records its graph and hashes it (microseconds per op,
-// measured by kiln-bench's mlp_step); binding new inputs to a recorded program without
-// re-tracing is not done yet.
+// Tracing. A call runs `fn` in trace mode: every realization it asks for (an optimizer's
+// step(), eval()) is deferred, and reading a value (item, to_vector, printing, a boolean mask)
+// throws an Error. When `fn` returns, its results, everything it asked to realize and every
+// tensor it wrote in place are realized together in one program, so the whole step is one
+// graph, fused and compiled once (the program cache keeps it). The trace also notes which
+// storage each buffer the graph reads came from: an argument, or a tensor that outlives the
+// call (a parameter, an optimizer's moments, step counts and learning rate, a captured tensor).
+//
+// Replay. When `fn` takes only Tensors, calls are keyed by their signature (shapes, strides,
+// dtypes, devices, which arguments share storage, grad mode). Once two successive traces of
+// one signature give the same graph reading the same storages (the first optimizer step differs
+// from the rest: its state starts as zeros), later calls with that signature do not run `fn`:
+// they bind the new arguments and the current buffers of the noted storages to the recorded
+// program and run it (a CUDA graph on CUDA), with no tracing or hashing. Each storage the step
+// updates (parameters, gradients, optimizer state, BatchNorm statistics) takes its new buffer;
+// nothing is copied. A result that only `fn` returned is a new tensor each call (it does not
+// require grad); a result that is also updated state shares that state's storage.
+//
+// What a replay reads is tensors, never host values: the optimizers keep their step counts and
+// learning rate as 0-d device tensors (set_lr and the schedulers give the same tensor a new
+// buffer), so changing the learning rate recompiles nothing and replays use it. A host value
+// `fn` turns into a graph constant is part of the graph, so a change shows up as a different
+// graph and that call is traced again, never replayed stale; a host value read through a new
+// small tensor each call is compared between the two traces and replay is refused when it
+// differs. Random ops (dropout) read their stream offset at run time: a replay reserves the
+// generator's next streams exactly as a trace would and binds the first, so it draws new
+// numbers, the same ones an uncompiled call would, and nothing recompiles; a replay after
+// manual_seed traces again. The cache keeps `max_signatures` signatures, least recently used
+// out. Functions taking other argument types are traced on every call (each call still finds
+// its program in the program cache). Arguments still pending are realized before the call.
 #pragma once
 
+#include <cstddef>
+#include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -43,10 +68,58 @@ class TraceScope {
   State* state_;
 };
 
+/// The recorded programs of one compiled function, by call signature (LRU).
+class ReplayCache {
+ public:
+  explicit ReplayCache(size_t max_signatures);
+  ~ReplayCache();
+  ReplayCache(const ReplayCache&) = delete;
+  ReplayCache& operator=(const ReplayCache&) = delete;
+
+  /// Replays the call when its signature has a replayable recording: fills `results` and
+  /// returns true. Returns false when the call must be traced.
+  bool replay(const std::vector<Tensor>& args, std::vector<Tensor>& results);
+  /// Signatures recorded now (at most max_signatures).
+  size_t size() const;
+
+  /// One traced call: realizes the arguments, enters trace mode, and on finish realizes the
+  /// step and records it for `args`' signature.
+  class Call {
+   public:
+    Call(ReplayCache& cache, const std::vector<Tensor>& args);
+    ~Call();
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+    void finish(const std::vector<Tensor>& results);
+
+   private:
+    struct State;
+    std::unique_ptr<State> state_;
+  };
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 inline void collect(std::vector<Tensor>& out, const Tensor& t) { out.push_back(t); }
 inline void collect(std::vector<Tensor>& out, const std::vector<Tensor>& ts) {
   out.insert(out.end(), ts.begin(), ts.end());
 }
+
+template <typename R>
+R rebuild(std::vector<Tensor> results) {
+  if constexpr (std::is_same_v<R, Tensor>) {
+    return results.at(0);
+  } else {
+    static_assert(std::is_same_v<R, std::vector<Tensor>>,
+                  "a compiled function returns a Tensor or a std::vector<Tensor>");
+    return results;
+  }
+}
+
+/// True while a compiled function is being traced on this thread.
+bool in_trace();
 
 }  // namespace detail
 
@@ -54,12 +127,32 @@ inline void collect(std::vector<Tensor>& out, const std::vector<Tensor>& ts) {
 template <typename F>
 class CompiledFunction {
  public:
-  explicit CompiledFunction(F fn) : fn_(std::move(fn)) {}
+  explicit CompiledFunction(F fn, size_t max_signatures = 8)
+      : fn_(std::move(fn)), cache_(std::make_shared<detail::ReplayCache>(max_signatures)) {}
+
+  /// Call signatures with a recorded program now (bounded by max_signatures).
+  size_t cached_signatures() const { return cache_->size(); }
 
   template <typename... Args>
   auto operator()(Args&&... args) {
+    using R = std::decay_t<decltype(fn_(std::forward<Args>(args)...))>;
+    if constexpr ((std::is_same_v<std::decay_t<Args>, Tensor> && ...)) {
+      if (!detail::in_trace()) {
+        std::vector<Tensor> targs{Tensor(args)...};
+        std::vector<Tensor> results;
+        if (cache_->replay(targs, results)) return detail::rebuild<R>(std::move(results));
+        detail::ReplayCache::Call call(*cache_, targs);
+        R result = fn_(std::forward<Args>(args)...);
+        std::vector<Tensor> outputs;
+        detail::collect(outputs, result);
+        call.finish(outputs);
+        return result;
+      }
+    }
+    // Inside another compiled function (its trace takes this call's work) or with arguments
+    // other than tensors: traced every call.
     detail::TraceScope trace;
-    auto result = fn_(std::forward<Args>(args)...);
+    R result = fn_(std::forward<Args>(args)...);
     std::vector<Tensor> outputs;
     detail::collect(outputs, result);
     trace.finish(outputs);
@@ -68,11 +161,13 @@ class CompiledFunction {
 
  private:
   F fn_;
+  std::shared_ptr<detail::ReplayCache> cache_;
 };
 
+/// Compiles `fn` (see the header comment); at most `max_signatures` call signatures are kept.
 template <typename F>
-CompiledFunction<F> compile(F fn) {
-  return CompiledFunction<F>(std::move(fn));
+CompiledFunction<F> compile(F fn, size_t max_signatures = 8) {
+  return CompiledFunction<F>(std::move(fn), max_signatures);
 }
 
 }  // namespace kiln

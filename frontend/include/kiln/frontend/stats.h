@@ -13,6 +13,7 @@ struct Stats {
   int64_t disk_cache_hits = 0;
   int64_t peak_device_bytes = 0;
   int64_t cuda_graph_replays = 0;  ///< program runs replayed as one CUDA graph launch
+  int64_t compiled_replays = 0;    ///< kiln::compile calls replayed without tracing
 };
 
 /// The counters now.

@@ -14,6 +14,7 @@ struct Counters {
   std::atomic<int64_t> disk_cache_hits{0};
   std::atomic<int64_t> peak_device_bytes{0};
   std::atomic<int64_t> cuda_graph_replays{0};
+  std::atomic<int64_t> compiled_replays{0};
 };
 
 /// The one set of counters.

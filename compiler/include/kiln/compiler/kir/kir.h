@@ -89,7 +89,8 @@ struct ExprNode {
   int64_t dist = 0;            ///< Philox: 0 uniform in [0, 1) with dtype's mantissa bits, 1 normal
   int64_t bound = 0;           ///< Var: the loop's extent (the variable is in [0, bound))
   std::vector<Expr> operands;  ///< Load: {index}; Unary: {x}; Binary: {a, b}; Select: {cond, a, b};
-                               ///< Cast: {x}; Philox: {element index}
+                               ///< Cast: {x}; Philox: {element index} or {element index,
+                               ///< stream added to offset}
 };
 
 Expr int_imm(int64_t v);
@@ -107,7 +108,9 @@ Expr select(Expr cond, Expr a, Expr b);
 Expr cast(Expr x, DType dtype);
 Expr acc_ref(int64_t acc, DType dtype);
 /// The graph's random op for one element: Philox 4x32-10 exactly as the interpreter computes it.
-Expr philox(uint64_t seed, uint64_t offset, int64_t dist, DType dtype, Expr index);
+/// `stream` (optional, Int64) is added to `offset` at run time.
+Expr philox(uint64_t seed, uint64_t offset, int64_t dist, DType dtype, Expr index,
+            Expr stream = nullptr);
 
 /// Structural equality: the same kinds, dtypes, fields and operands.
 bool equal(const Expr& a, const Expr& b);

@@ -2,8 +2,9 @@
 //   m = m + (1 - b1) (g - m),  v = b2 v + (1 - b2) g^2,
 //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
 // Adam adds wd * p to g first; AdamW multiplies p by 1 - lr * wd first (decoupled decay).
-// Each parameter's step count t is kept on the host; the bias corrections reach the update as
-// runtime scalars like the learning rate, so no step recompiles and no kernel counts steps.
+// Each parameter's step count t is a 0-d float64 tensor on its device, advanced by the update
+// itself; the bias corrections are computed from it in the update's program, so no step
+// recompiles and a replayed compiled step (kiln::compile) uses the right t.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +43,7 @@ class AdamBase : public Optimizer {
   double beta1_, beta2_, eps_, weight_decay_;
   bool decoupled_;
   struct State {
-    int64_t step = 0;
+    Tensor step;  ///< 0-d float64: updates applied so far
     Tensor exp_avg, exp_avg_sq;
   };
   std::vector<State> state_;

@@ -39,7 +39,8 @@ class Optimizer {
   /// gradients in one program.
   void step();
   double lr() const { return lr_; }
-  /// A new learning rate; compiled steps are reused (it is read at run time).
+  /// A new learning rate; compiled steps are reused (it is read at run time: the learning-rate
+  /// tensors keep their identity and take a new buffer).
   void set_lr(double lr);
   const std::vector<Tensor>& parameters() const { return params_; }
 
