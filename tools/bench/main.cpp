@@ -89,14 +89,22 @@ int main(int argc, char** argv) {
       "((x-mean)/sqrt(var_biased+1e-5)*w+b over dim 1), sum (to a scalar), matmul, small_step\n"
       "(x + softmax(x@w, 1)*256 at [64,256]@[256,256]: the per-step launch and host overhead),\n"
       "mlp_step / mlp_step_eager (an Adam step of MLP 784-256-256-10, batch 256, with and\n"
-      "without kiln::compile; kernels = launches per step, compile_ms = the first step).\n"
+      "without kiln::compile; kernels = launches per step, compile_ms = the first step),\n"
+      "mlp_train / cnn_train (a compiled Adam step fed by the DataLoader, 2 workers, over\n"
+      "Fashion-MNIST's training images: MLP 784-256-256-10 at batch 256; CNN conv(1->32,3x3)-\n"
+      "relu-maxpool2-conv(32->64,3x3)-relu-maxpool2-linear(1600->10) at batch 128; a rep is one\n"
+      "step with its batch), loader (the DataLoader alone, 2 workers, batch 256; a rep is one\n"
+      "epoch). The data comes from $KILN_FASHION_MNIST or /usr/share/datasets/fashion-mnist\n"
+      "(random stand-ins of the same shapes, noted, when the folder is missing); --scale keeps\n"
+      "that fraction of the 60000 images. samples/s and batch/s: those per rep over the median.\n"
       "CPU sizes: 2^24 f32; [4096,1024] f32; 1024^3 f32. CUDA sizes: 2^26 f32; [8192,4096] f32\n"
       "and bf16; 4096^3 f32 and bf16. gbps counts the bytes the math must read and write;\n"
       "gflops is 2*M*N*K for matmul and 0 for the memory-bound workloads. A sample runs --batch\n"
       "reps back to back, then kiln::synchronize(); a rep's time is the sample's / batch."};
   app.add_option("-w,--workload", opt.workloads,
                  "run only these (repeatable or a comma list): copy, elementwise_chain, softmax, "
-                 "layernorm, sum, matmul, small_step, mlp_step, mlp_step_eager")
+                 "layernorm, sum, matmul, small_step, mlp_step, mlp_step_eager, mlp_train, "
+                 "cnn_train, loader")
       ->delimiter(',')
       ->check(CLI::IsMember(kiln_bench::workload_names()));
   app.add_option("-d,--device", opt.measure.device, "cpu or cuda")
@@ -124,7 +132,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", opt.json,
                "one JSON object per line, each as soon as its workload is done: name device "
-               "shape dtype median_ms min_ms gbps gflops compile_ms (+ kernels, bw_ratio)");
+               "shape dtype median_ms min_ms gbps gflops compile_ms (+ kernels, bw_ratio, "
+               "samples_per_s, batches_per_s, note)");
   app.add_flag("--compare", opt.compare,
                "also run tools/bench/peer_torch.py (python from $KILN_PYTHON or python3) on the "
                "same workloads and print kiln vs PyTorch eager / torch.compile");
