@@ -68,7 +68,7 @@ double accuracy(nn::Sequential& model, data::DataLoader& loader) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model_name = "mlp", root = "/usr/share/datasets/fashion-mnist";
+  std::string model_name = "mlp", root = data::FashionMNIST::default_root();
   std::string out = "fashion_mnist.safetensors";
   int epochs = 3, batch_size = 128, workers = 2;
   double lr = 0;  // the model's own
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch_size, "samples per step")->check(CLI::PositiveNumber);
   app.add_option("--lr", lr, "Adam's (peak) learning rate; default 1e-3 for mlp, 4e-3 for cnn")
       ->check(CLI::PositiveNumber);
-  app.add_option("--data", root, "folder of the Fashion-MNIST IDX files");
+  app.add_option("--data", root, "folder of the Fashion-MNIST IDX files")->capture_default_str();
   app.add_option("--out", out, "where to save the trained model (safetensors)");
   app.add_option("--workers", workers, "data loader worker threads")->check(CLI::NonNegativeNumber);
   app.add_option("--limit", limit, "train on the first N samples only (0: all)");
