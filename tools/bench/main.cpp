@@ -95,6 +95,13 @@ int main(int argc, char** argv) {
       "(x + softmax(x@w, 1)*256 at [64,256]@[256,256]: the per-step launch and host overhead),\n"
       "mlp_step / mlp_step_eager (an Adam step of MLP 784-256-256-10, batch 256, with and\n"
       "without kiln::compile; kernels = launches per step, compile_ms = the first step),\n"
+      "mlp_train / cnn_train (a compiled Adam step fed by the DataLoader, 2 workers, over\n"
+      "Fashion-MNIST's training images: MLP 784-256-256-10 at batch 256; CNN conv(1->32,3x3)-\n"
+      "relu-maxpool2-conv(32->64,3x3)-relu-maxpool2-linear(1600->10) at batch 128; a rep is one\n"
+      "step with its batch), loader (the DataLoader alone, 2 workers, batch 256; a rep is one\n"
+      "epoch). The data comes from $KILN_FASHION_MNIST or /usr/share/datasets/fashion-mnist\n"
+      "(random stand-ins of the same shapes, noted, when the folder is missing); --scale keeps\n"
+      "that fraction of the 60000 images. samples/s and batch/s: those per rep over the median),\n"
       "warm_start (cpu: a fresh process realizing ~10 kernels whose objects are in the disk\n"
       "cache; compile_ms = the same with an empty cache), fma_peak (cpu, before matmul: the\n"
       "FMA throughput a matmul's GFLOP/s is compared with).\n"
@@ -104,7 +111,8 @@ int main(int argc, char** argv) {
       "reps back to back, then kiln::synchronize(); a rep's time is the sample's / batch."};
   app.add_option("-w,--workload", opt.workloads,
                  "run only these (repeatable or a comma list): copy, elementwise_chain, softmax, "
-                 "layernorm, sum, matmul, small_step, mlp_step, mlp_step_eager")
+                 "layernorm, sum, matmul, small_step, mlp_step, mlp_step_eager, mlp_train, "
+                 "cnn_train, loader, warm_start")
       ->delimiter(',')
       ->check(CLI::IsMember(kiln_bench::workload_names()));
   app.add_option("-d,--device", opt.measure.device, "cpu or cuda")
@@ -132,7 +140,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", opt.json,
                "one JSON object per line, each as soon as its workload is done: name device "
-               "shape dtype median_ms min_ms gbps gflops compile_ms (+ kernels, bw_ratio)");
+               "shape dtype median_ms min_ms gbps gflops compile_ms (+ kernels, bw_ratio, "
+               "samples_per_s, batches_per_s, note)");
   app.add_flag("--compare", opt.compare,
                "also run tools/bench/peer_torch.py (python from $KILN_PYTHON or python3) on the "
                "same workloads and print kiln vs PyTorch eager / torch.compile");

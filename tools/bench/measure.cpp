@@ -56,6 +56,10 @@ Result measure(Workload w, const MeasureOptions& opt) {
     r.note = "clone";
   }
   w.validate(inputs, out);
+  if (w.note) {
+    std::string note = w.note();
+    if (!note.empty()) r.note = r.note.empty() ? note : r.note + "; " + note;
+  }
   out = kiln::Tensor();
 
   const int batch = std::max(1, opt.batch);
@@ -82,6 +86,8 @@ Result measure(Workload w, const MeasureOptions& opt) {
   r.gflops = w.flops / (r.median_ms * 1e-3) / 1e9;
   r.kernels =
       static_cast<double>(s1.kernel_launches - s0.kernel_launches) / static_cast<double>(r.reps);
+  if (w.samples_per_rep > 0) r.samples_per_s = w.samples_per_rep / (r.median_ms * 1e-3);
+  if (w.batches_per_rep > 0) r.batches_per_s = w.batches_per_rep / (r.median_ms * 1e-3);
   return r;
 }
 
@@ -99,6 +105,9 @@ nlohmann::ordered_json to_json(const Result& r) {
   j["kernels"] = round_to(r.kernels, 2);
   if (r.bw_ratio) j["bw_ratio"] = round_to(*r.bw_ratio, 3);
   if (r.peak_ratio) j["peak_ratio"] = round_to(*r.peak_ratio, 3);
+  if (r.samples_per_s) j["samples_per_s"] = round_to(*r.samples_per_s, 1);
+  if (r.batches_per_s) j["batches_per_s"] = round_to(*r.batches_per_s, 2);
+  if (!r.note.empty()) j["note"] = r.note;
   return j;
 }
 
@@ -116,6 +125,9 @@ Result result_from_json(const nlohmann::json& j) {
   r.kernels = j.value("kernels", 0.0);
   if (j.contains("bw_ratio")) r.bw_ratio = j.at("bw_ratio").get<double>();
   if (j.contains("peak_ratio")) r.peak_ratio = j.at("peak_ratio").get<double>();
+  if (j.contains("samples_per_s")) r.samples_per_s = j.at("samples_per_s").get<double>();
+  if (j.contains("batches_per_s")) r.batches_per_s = j.at("batches_per_s").get<double>();
+  r.note = j.value("note", std::string());
   return r;
 }
 

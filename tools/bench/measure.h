@@ -11,7 +11,8 @@
 // sample; peer_torch.py times PyTorch the same way. Samples continue until at least `samples`
 // samples and `min_time` seconds, or `max_time` seconds (at least one sample).
 // median_ms / min_ms are over the samples' per-rep times. gbps = bytes / median; gflops =
-// flops / median; kernels = kernel launches per rep (kiln::stats()).
+// flops / median; kernels = kernel launches per rep (kiln::stats()); samples_per_s and
+// batches_per_s (data workloads only) = the workload's samples / batches per rep over the median.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,7 @@ struct Result {
   double kernels = 0;
   std::optional<double> bw_ratio;    ///< gbps / copy's gbps from the same run
   std::optional<double> peak_ratio;  ///< gflops / fma_peak's gflops from the same run (cpu)
+  std::optional<double> samples_per_s, batches_per_s;  ///< data workloads only
   int64_t reps = 0;
   std::string note;
 };
@@ -46,7 +48,7 @@ struct Result {
 Result measure(Workload w, const MeasureOptions& opt);
 
 /// kiln-bench's JSON line: name device shape dtype median_ms min_ms gbps gflops compile_ms
-/// kernels [bw_ratio] [peak_ratio].
+/// kernels [bw_ratio] [peak_ratio] [samples_per_s batches_per_s] [note].
 nlohmann::ordered_json to_json(const Result& r);
 /// The inverse of to_json (for --summary); throws nlohmann::json::exception.
 Result result_from_json(const nlohmann::json& j);

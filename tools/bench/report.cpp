@@ -13,6 +13,10 @@ std::string ratio_str(const std::optional<double>& v, const char* suffix = "") {
   return v ? fmt::format("{:.2f}{}", *v, suffix) : std::string("-");
 }
 
+std::string rate_str(const std::optional<double>& v, int digits) {
+  return v ? fmt::format("{:.{}f}", *v, digits) : std::string("-");
+}
+
 /// The GPU target of one row ("ok", "MISS: ...") or "" where none applies or data is missing.
 std::string target(const Result& r, std::optional<double> vs_eager,
                    std::optional<double> vs_compile) {
@@ -34,15 +38,17 @@ std::string target(const Result& r, std::optional<double> vs_eager,
 }  // namespace
 
 void print_table(const std::vector<Result>& results) {
-  fmt::print("{:<18} {:<6} {:<24} {:<9} {:>10} {:>10} {:>8} {:>9} {:>11} {:>7} {:>7}  {}\n",
-             "workload", "device", "shape", "dtype", "median_ms", "min_ms", "GB/s", "GFLOP/s",
-             "compile_ms", "kernels", "bw/copy", "reps");
+  fmt::print(
+      "{:<18} {:<6} {:<24} {:<9} {:>10} {:>10} {:>8} {:>9} {:>11} {:>7} {:>7} {:>9} {:>8}  {}\n",
+      "workload", "device", "shape", "dtype", "median_ms", "min_ms", "GB/s", "GFLOP/s",
+      "compile_ms", "kernels", "bw/copy", "samples/s", "batch/s", "reps");
   for (const Result& r : results) {
     fmt::print(
         "{:<18} {:<6} {:<24} {:<9} {:>10.3f} {:>10.3f} {:>8.1f} {:>9.1f} {:>11.1f} {:>7.2f} "
-        "{:>7}  {}{}\n",
+        "{:>7} {:>9} {:>8}  {}{}\n",
         r.name, r.device, r.shape, r.dtype, r.median_ms, r.min_ms, r.gbps, r.gflops, r.compile_ms,
-        r.kernels, ratio_str(r.bw_ratio), r.reps > 0 ? std::to_string(r.reps) : "-",
+        r.kernels, ratio_str(r.bw_ratio), rate_str(r.samples_per_s, 0),
+        rate_str(r.batches_per_s, 1), r.reps > 0 ? std::to_string(r.reps) : "-",
         r.note.empty() ? "" : " (" + r.note + ")");
   }
 }

@@ -296,8 +296,9 @@ Workload small_step_wl(const std::string& dev, uint64_t seed) {
 
 const std::vector<std::string>& workload_names() {
   static const std::vector<std::string> names = {
-      "copy",   "elementwise_chain", "softmax",  "layernorm",      "sum",
-      "matmul", "small_step",        "mlp_step", "mlp_step_eager", "warm_start"};
+      "copy",       "elementwise_chain", "softmax",        "layernorm", "sum",       "matmul",
+      "small_step", "mlp_step",          "mlp_step_eager", "mlp_train", "cnn_train", "loader",
+      "warm_start"};
   return names;
 }
 
@@ -330,6 +331,9 @@ std::vector<Workload> make_workloads(const std::string& device, double scale, ui
   if (wanted("small_step")) out.push_back(small_step_wl(device, seed));
   if (wanted("mlp_step")) out.push_back(mlp_step_wl(device, true, seed));
   if (wanted("mlp_step_eager")) out.push_back(mlp_step_wl(device, false, seed));
+  if (wanted("mlp_train")) out.push_back(data_train_wl(device, false, scale, seed));
+  if (wanted("cnn_train")) out.push_back(data_train_wl(device, true, scale, seed));
+  if (wanted("loader")) out.push_back(data_loader_wl(device, scale, seed));
   return out;
 }
 
