@@ -148,16 +148,19 @@ class CompiledFunction {
         std::vector<Tensor> results;
         if (cache_->replay(targs, results)) return detail::rebuild<R>(std::move(results));
         detail::ReplayCache::Call call(*cache_, targs);
-        R result = fn_(std::forward<Args>(args)...);
-        std::vector<Tensor> outputs;
-        detail::collect(outputs, result);
-        call.finish(outputs);
-        return result;
+        return traced<R>(call, std::forward<Args>(args)...);
       }
     }
     // Inside another compiled function (its trace takes this call's work) or with arguments
     // other than tensors: traced every call.
     detail::TraceScope trace;
+    return traced<R>(trace, std::forward<Args>(args)...);
+  }
+
+ private:
+  /// Runs fn_ under `trace` (a TraceScope or a ReplayCache::Call) and finishes it.
+  template <typename R, typename Trace, typename... Args>
+  R traced(Trace& trace, Args&&... args) {
     R result = fn_(std::forward<Args>(args)...);
     std::vector<Tensor> outputs;
     detail::collect(outputs, result);
@@ -165,7 +168,6 @@ class CompiledFunction {
     return result;
   }
 
- private:
   F fn_;
   std::shared_ptr<detail::ReplayCache> cache_;
 };
