@@ -3,6 +3,7 @@
 // each output, the storage it updates. See kiln/frontend/compile.h for the rules.
 #include <cstring>
 #include <list>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -156,9 +157,11 @@ void realize_pending(const std::vector<Tensor>& args, const Recording* rec) {
 
 struct ReplayCache::Impl {
   size_t capacity;
+  std::mutex mu;  ///< the list (a recording is not changed once made)
   std::list<std::pair<std::vector<int64_t>, std::shared_ptr<Recording>>> lru;
 
   std::shared_ptr<Recording> find(const std::vector<int64_t>& key) {
+    std::lock_guard<std::mutex> lock(mu);
     for (auto it = lru.begin(); it != lru.end(); ++it) {
       if (it->first == key) {
         lru.splice(lru.begin(), lru, it);
@@ -169,6 +172,7 @@ struct ReplayCache::Impl {
   }
 
   void put(std::vector<int64_t> key, std::shared_ptr<Recording> rec) {
+    std::lock_guard<std::mutex> lock(mu);
     for (auto it = lru.begin(); it != lru.end(); ++it) {
       if (it->first == key) {
         lru.erase(it);
@@ -186,7 +190,10 @@ ReplayCache::ReplayCache(size_t max_signatures) : impl_(std::make_unique<Impl>()
 }
 ReplayCache::~ReplayCache() = default;
 
-size_t ReplayCache::size() const { return impl_->lru.size(); }
+size_t ReplayCache::size() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->lru.size();
+}
 
 bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& results) {
   for (const Tensor& a : args) check_defined("compile", a);

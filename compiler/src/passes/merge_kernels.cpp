@@ -1,11 +1,11 @@
-// Horizontal fusion. Each kernel gets the latest level at which it can run (one more than the
-// longest chain of kernels that depend on it, counted back from the last level), so that every
-// kernel whose results only the program's outputs need (an optimizer's updates of each
-// parameter) shares the last level. The kernels of one level read nothing the others write, so
+// Horizontal fusion. Each kernel gets the latest level at which it can run (the last level
+// when no kernel reads its results, else one before its earliest reader), so that every kernel
+// whose results only the program's outputs need (an optimizer's updates of each parameter)
+// shares the last level. The kernels of one level read nothing the others write, so
 // they become one kernel: their parameters are concatenated (inputs shared), their loop
 // variables and accumulators renumbered, and their loop nests placed one after the other.
 // Elementwise loops with the same extent are then fused into one loop, so that an update that
-// writes several buffers of one shape (a parameter, its moments, its gradient) is one pass.
+// writes several buffers of one shape (a parameter and its moments) is one pass.
 // On CUDA each top-level loop of a kernel still renders as its own launch (codegen/cuda).
 #include "passes/merge_kernels.h"
 

@@ -21,23 +21,29 @@
 // one signature give the same graph reading the same storages (the first optimizer step differs
 // from the rest: its state starts as zeros), later calls with that signature do not run `fn`:
 // they bind the new arguments and the current buffers of the noted storages to the recorded
-// program and run it (a CUDA graph on CUDA), with no tracing or hashing. Each storage the step
+// program and run it (on CUDA, as a CUDA graph when its buffers repeat), with no tracing or
+// hashing. Each storage the step
 // updates (parameters, gradients, optimizer state, BatchNorm statistics) takes its new buffer;
 // nothing is copied. A result that only `fn` returned is a new tensor each call (it does not
 // require grad); a result that is also updated state shares that state's storage.
 //
-// What a replay reads is tensors, never host values: the optimizers keep their step counts and
-// learning rate as 0-d device tensors (set_lr and the schedulers give the same tensor a new
-// buffer), so changing the learning rate recompiles nothing and replays use it. A host value
-// `fn` turns into a graph constant is part of the graph, so a change shows up as a different
-// graph and that call is traced again, never replayed stale; a host value read through a new
-// small tensor each call is compared between the two traces and replay is refused when it
-// differs. Random ops (dropout) read their stream offset at run time: a replay reserves the
-// generator's next streams exactly as a trace would and binds the first, so it draws new
-// numbers, the same ones an uncompiled call would, and nothing recompiles; a replay after
-// manual_seed traces again. The cache keeps `max_signatures` signatures, least recently used
-// out. Functions taking other argument types are traced on every call (each call still finds
-// its program in the program cache). Arguments still pending are realized before the call.
+// What a replay reads is tensors: it does not run `fn`, so host values `fn` reads (C++ numbers
+// it captures) are those of the trace. Values that change between calls must reach `fn` as
+// tensors (arguments, or tensors written in place), as the optimizers' step counts and learning
+// rate do: they are 0-d device tensors (set_lr and the schedulers give the same tensor a new
+// buffer), so changing the learning rate recompiles nothing and replays use it. Replays begin
+// only once two traces agree, so a host value that changes on every call (a graph constant, or
+// a new small tensor made from it, whose contents the two traces are compared on) keeps the
+// function traced. Random ops (dropout) read their stream offset at run time: a replay
+// reserves the generator's next streams exactly as a trace would and binds the first, so it
+// draws new numbers, the same ones an uncompiled call would, and nothing recompiles; a replay
+// after manual_seed traces again. A replay sees the tensors `fn` traced with: code outside `fn`
+// that writes a tensor in place (load_state_dict, set_lr, zero_grad(false)) is seen, but code
+// that replaces a tensor by another (zero_grad() setting gradients to none, assigning a new
+// parameter) is not, and the replay keeps updating the tensors of the trace (zero gradients
+// inside `fn`, as above). The cache keeps `max_signatures` signatures, least recently used out.
+// Functions taking other argument types are traced on every call (each call still finds its
+// program in the program cache). Arguments still pending are realized before the call.
 #pragma once
 
 #include <cstddef>
@@ -142,16 +148,19 @@ class CompiledFunction {
         std::vector<Tensor> results;
         if (cache_->replay(targs, results)) return detail::rebuild<R>(std::move(results));
         detail::ReplayCache::Call call(*cache_, targs);
-        R result = fn_(std::forward<Args>(args)...);
-        std::vector<Tensor> outputs;
-        detail::collect(outputs, result);
-        call.finish(outputs);
-        return result;
+        return traced<R>(call, std::forward<Args>(args)...);
       }
     }
     // Inside another compiled function (its trace takes this call's work) or with arguments
     // other than tensors: traced every call.
     detail::TraceScope trace;
+    return traced<R>(trace, std::forward<Args>(args)...);
+  }
+
+ private:
+  /// Runs fn_ under `trace` (a TraceScope or a ReplayCache::Call) and finishes it.
+  template <typename R, typename Trace, typename... Args>
+  R traced(Trace& trace, Args&&... args) {
     R result = fn_(std::forward<Args>(args)...);
     std::vector<Tensor> outputs;
     detail::collect(outputs, result);
@@ -159,7 +168,6 @@ class CompiledFunction {
     return result;
   }
 
- private:
   F fn_;
   std::shared_ptr<detail::ReplayCache> cache_;
 };
