@@ -173,9 +173,11 @@ int main(int argc, char** argv) {
     }
     results.push_back(std::move(r));
   };
-  bool wants_matmul = opt.workloads.empty() || std::find(opt.workloads.begin(), opt.workloads.end(),
-                                                         "matmul") != opt.workloads.end();
-  if (opt.measure.device == "cpu" && wants_matmul) {
+  auto wants = [&](const char* name) {
+    return opt.workloads.empty() ||
+           std::find(opt.workloads.begin(), opt.workloads.end(), name) != opt.workloads.end();
+  };
+  if (opt.measure.device == "cpu" && wants("matmul")) {
     // The matmul's yardstick, measured in the same run as its bandwidth twin copy.
     if (auto peak =
             kiln_bench::measure_fma_peak(kiln::runtime::ThreadPool::instance().num_threads())) {
@@ -202,10 +204,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  bool wants_warm_start =
-      opt.workloads.empty() ||
-      std::find(opt.workloads.begin(), opt.workloads.end(), "warm_start") != opt.workloads.end();
-  if (opt.measure.device == "cpu" && wants_warm_start) {
+  if (opt.measure.device == "cpu" && wants("warm_start")) {
     try {
       emit(kiln_bench::measure_warm_start(opt.measure.samples));
     } catch (const std::exception& e) {

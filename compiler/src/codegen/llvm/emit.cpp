@@ -91,14 +91,6 @@ llvm::Function* Emitter::make_body_function(const std::string& name,
   return fn;
 }
 
-bool Emitter::contains_extern(const kir::Stmt& s) {
-  if (s->kind == kir::StmtKind::Extern) return true;
-  for (const auto& c : s->body) {
-    if (contains_extern(c)) return true;
-  }
-  return false;
-}
-
 /// void symbol(ptr params, ptr args): params an array of data pointers, args of i64 constants.
 void Emitter::extern_call(const kir::Stmt& s) {
   auto& ctx = m_.getContext();

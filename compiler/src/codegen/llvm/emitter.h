@@ -43,7 +43,6 @@ class Emitter {
   /// internal void name(ptr noalias p0.., extra..).
   llvm::Function* make_body_function(const std::string& name,
                                      const std::vector<llvm::Type*>& extra);
-  static bool contains_extern(const kir::Stmt& s);
   void extern_call(const kir::Stmt& s);
   void stmt(const kir::Stmt& s);
   llvm::Value* combine(kir::ReduceOp op, DType t, llvm::Value* a, llvm::Value* x);

@@ -3,8 +3,6 @@
 // chunks whose partial results are combined in chunk order afterwards. The chunking depends
 // only on the loop's length, so a result is the same for any KILN_NUM_THREADS.
 #include <algorithm>
-#include <cmath>
-#include <limits>
 
 #include "codegen/llvm/emitter.h"
 #include "kiln/runtime/error.h"
@@ -19,27 +17,6 @@ namespace {
 constexpr int64_t kSplitMinIterations = 1 << 15;
 constexpr int64_t kSplitMinChunk = 1 << 13;
 constexpr int64_t kSplitMaxChunks = 256;
-
-/// The identity of `op` in dtype t (as a double for floats, an int64 for integers).
-double identity(kir::ReduceOp op, DType t) {
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  switch (op) {
-    case kir::ReduceOp::Sum: return 0;
-    case kir::ReduceOp::Prod: return 1;
-    case kir::ReduceOp::Max:
-      if (is_floating(t)) return -inf;
-      if (t == DType::UInt8 || t == DType::Bool) return 0;
-      return t == DType::Int32 ? std::numeric_limits<int32_t>::min()
-                               : static_cast<double>(std::numeric_limits<int64_t>::min());
-    case kir::ReduceOp::Min:
-      if (is_floating(t)) return inf;
-      if (t == DType::Bool) return 1;
-      if (t == DType::UInt8) return 255;
-      return t == DType::Int32 ? std::numeric_limits<int32_t>::max()
-                               : static_cast<double>(std::numeric_limits<int64_t>::max());
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -92,8 +69,16 @@ void Emitter::split_reduction(const kir::Stmt& s) {
     bool seen = std::any_of(accs.begin(), accs.end(), [&](auto* a) { return a->id == c->id; });
     if (!seen) accs.push_back(c.get());
   }
+  // Captured: the accumulators the loop reads, and those it maxes / mins (their initial values
+  // start every thread's partial: combining them again is harmless, as in the CUDA rows).
   FreeUses reads;
   for (const auto& c : s->body) reads.expr(c->exprs[0]);
+  auto idempotent = [](const kir::StmtNode* a) {
+    return a->reduce == kir::ReduceOp::Max || a->reduce == kir::ReduceOp::Min;
+  };
+  for (const auto* a : accs) {
+    if (idempotent(a)) reads.accs_used.insert(a->id);
+  }
   std::vector<int64_t> captured(reads.accs_used.begin(), reads.accs_used.end());
 
   // Partials: chunks x {one field per accumulator}, on the caller's stack.
@@ -104,11 +89,14 @@ void Emitter::split_reduction(const kir::Stmt& s) {
   llvm::IRBuilder<> eb(&scope_->fn->getEntryBlock(), scope_->fn->getEntryBlock().begin());
   llvm::AllocaInst* table = eb.CreateAlloca(table_type, nullptr, "partials");
 
-  auto initial = [&](const kir::StmtNode* a) {
+  // A sum's (or product's) chunk starts from 0 (or 1); a max / min runs on from its start.
+  auto restart = [&](const kir::StmtNode* a) {
+    if (idempotent(a)) return;
     DType t = acc_dtype_.at(a->id);
-    double v = identity(a->reduce, t);
-    return is_floating(t) ? static_cast<Value*>(llvm::ConstantFP::get(v_.value_type(t), v))
-                          : v_.int_const(static_cast<int64_t>(v), t);
+    int64_t v = a->reduce == kir::ReduceOp::Prod ? 1 : 0;
+    b_.CreateStore(is_floating(t) ? static_cast<Value*>(llvm::ConstantFP::get(v_.value_type(t), v))
+                                  : v_.int_const(v, t),
+                   acc_slot(a->id, t));
   };
   auto slot_of = [&](Value* base, Value* c, size_t j) {
     return b_.CreateInBoundsGEP(table_type, base, {b_.getInt64(0), c, b_.getInt32(j)});
@@ -116,7 +104,7 @@ void Emitter::split_reduction(const kir::Stmt& s) {
   std::string name = k_.name + ".red" + std::to_string(parallel_count_++);
   outline(name, chunks, 1, captured, table, [&](Value* begin, Value* end, Value* partials) {
     for_range(name + ".c", begin, end, [&](Value* c) {
-      for (const auto* a : accs) b_.CreateStore(initial(a), acc_slot(a->id, acc_dtype_.at(a->id)));
+      for (const auto* a : accs) restart(a);
       Value* lo = b_.CreateMul(c, b_.getInt64(chunk), "", true, true);
       Value* hi = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin,
                                            b_.CreateAdd(lo, b_.getInt64(chunk)), b_.getInt64(n));

@@ -137,13 +137,14 @@ class Rewriter {
     for (const auto& c : s->body) count_stmts(c);
   }
 
-  /// Vars bound and accumulators declared or updated anywhere inside s.
+  /// Vars bound, accumulators declared or updated and params stored anywhere inside s.
   struct Inside {
-    std::set<int64_t> vars, accs;
+    std::set<int64_t> vars, accs, stored;
   };
   static void inside(const Stmt& s, Inside& in) {
     if (s->kind == StmtKind::For) in.vars.insert(s->id);
     if (s->kind == StmtKind::Accumulator || s->kind == StmtKind::Accumulate) in.accs.insert(s->id);
+    if (s->kind == StmtKind::Store) in.stored.insert(s->id);
     for (const auto& c : s->body) inside(c, in);
   }
 
@@ -232,14 +233,6 @@ class Rewriter {
     // Accumulators and params changed between R's start and W: a cached value must not read them.
     Inside between;
     for (size_t i = r; i < w; ++i) inside(body[i], between);
-    std::set<int64_t> stored_between;
-    for (size_t i = r; i < w; ++i) {
-      std::function<void(const Stmt&)> st = [&](const Stmt& t) {
-        if (t->kind == StmtKind::Store) stored_between.insert(t->id);
-        for (const auto& c : t->body) st(c);
-      };
-      st(body[i]);
-    }
     const Stmt& store = W->body[0];
     Expr w_var = kir::var(W->id, W->extent);
     Expr r_var = kir::var(R->id, R->extent);
@@ -250,7 +243,7 @@ class Rewriter {
           return false;
         bool reads_changed = any_of(x, [&](const Expr& y) {
           return (y->kind == ExprKind::AccRef && between.accs.count(y->int_value)) ||
-                 (y->kind == ExprKind::Load && stored_between.count(y->int_value)) ||
+                 (y->kind == ExprKind::Load && between.stored.count(y->int_value)) ||
                  (y->kind == ExprKind::Var && y->int_value != R->id &&
                   between.vars.count(y->int_value));
         });
@@ -338,16 +331,17 @@ void plan_stmt(const kir::Kernel& k, const Stmt& s, PrefetchPlan& plan) {
   for (const auto& c : s->body) plan_stmt(k, c, plan);
 }
 
-bool has_extern(const Stmt& s) {
-  if (s->kind == StmtKind::Extern) return true;
-  return std::any_of(s->body.begin(), s->body.end(), has_extern);
-}
-
 }  // namespace
+
+bool contains_extern(const kir::Stmt& s) {
+  if (s->kind == StmtKind::Extern) return true;
+  return std::any_of(s->body.begin(), s->body.end(),
+                     [](const Stmt& c) { return contains_extern(c); });
+}
 
 PrefetchPlan plan_prefetches(const kir::Kernel& k) {
   PrefetchPlan plan;
-  if (!has_extern(k.body)) plan_stmt(k, k.body, plan);
+  if (!contains_extern(k.body)) plan_stmt(k, k.body, plan);
   return plan;
 }
 

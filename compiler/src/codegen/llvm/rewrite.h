@@ -19,6 +19,10 @@ namespace kiln::codegen::llvm_backend {
 /// Kernels without these patterns come back unchanged.
 kir::Kernel rewrite_for_cpu(const kir::Kernel& k);
 
+/// Whether `s` or a statement inside it calls hand-written code (an Extern): such a kernel's
+/// data pointers escape, and its loops are left as they are.
+bool contains_extern(const kir::Stmt& s);
+
 /// An element to prefetch: param[index], index in terms of the prefetching loop's variable.
 struct Prefetch {
   int64_t param;
