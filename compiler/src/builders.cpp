@@ -165,6 +165,19 @@ NodeRef as_strided(NodeRef flat, Shape sizes, Shape strides, int64_t offset) {
   return make(Op::AsStrided, {std::move(flat)}, dt, std::move(sizes), std::move(a), dev);
 }
 
+Window Window::of(const std::vector<int64_t>& ints) {
+  KILN_CHECK(ints.size() >= 8, "a window needs 8 attributes");
+  return {ints[0], ints[1], ints[2], ints[3], ints[4], ints[5], ints[6], ints[7]};
+}
+
+NodeRef unfold(NodeRef x, const Window& w, int64_t oh, int64_t ow, double fill) {
+  Attrs a;
+  a.ints = w.ints();
+  a.ints.insert(a.ints.end(), {oh, ow});
+  a.scalar = round_to_dtype(fill, x->dtype());
+  return make_inferred(Op::Unfold, {std::move(x)}, std::move(a));
+}
+
 NodeRef set_strided(NodeRef flat_base, NodeRef src, Shape strides, int64_t offset) {
   Attrs a;
   a.ints = std::move(strides);
@@ -198,6 +211,13 @@ NodeRef cumsum(NodeRef x, int64_t axis) {
   Attrs a;
   a.ints = {axis};
   return make_inferred(Op::Cumsum, {std::move(x)}, std::move(a));
+}
+
+NodeRef fold(NodeRef g, const Window& w, int64_t h, int64_t w_size) {
+  Attrs a;
+  a.ints = w.ints();
+  a.ints.insert(a.ints.end(), {h, w_size});
+  return make_inferred(Op::Fold, {std::move(g)}, std::move(a));
 }
 
 }  // namespace kiln::ir

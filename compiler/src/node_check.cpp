@@ -46,6 +46,18 @@ void require_view_in_base(Op op, const Shape& sizes, const std::vector<int64_t>&
   require(!overflow && lo >= 0 && hi < base_numel, op, "view reaches outside its base");
 }
 
+/// Checks an unfold / fold's attrs: a Window and two sizes, each within a range whose index
+/// arithmetic cannot overflow.
+void require_window(Op op, const std::vector<int64_t>& ints) {
+  require(ints.size() == 10, op, "needs kernel, stride, padding, dilation and two sizes");
+  constexpr int64_t kMax = int64_t{1} << 24;
+  Window w = Window::of(ints);
+  require(w.kh >= 1 && w.kw >= 1 && w.sh >= 1 && w.sw >= 1 && w.dh >= 1 && w.dw >= 1, op,
+          "kernel, stride and dilation must be positive");
+  require(w.ph >= 0 && w.pw >= 0, op, "padding must be non-negative");
+  for (int64_t v : ints) require(v >= 0 && v < kMax, op, "window attribute out of range");
+}
+
 }  // namespace
 
 Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
@@ -181,6 +193,26 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
       require(in[0]->rank() == 1, op, "input must be flat");
       r.dtype = in[0]->dtype();
       return r;
+    case Op::Unfold: {
+      require_window(op, a.ints);
+      require(in[0]->rank() >= 2, op, "input needs at least 2 dims");
+      Shape s(in[0]->shape().begin(), in[0]->shape().end() - 2);
+      s.insert(s.end(), {a.ints[0], a.ints[1], a.ints[8], a.ints[9]});
+      r.shape = s;
+      r.dtype = in[0]->dtype();
+      return r;
+    }
+    case Op::Fold: {
+      require_window(op, a.ints);
+      const Shape& x = in[0]->shape();
+      require(x.size() >= 4 && x[x.size() - 4] == a.ints[0] && x[x.size() - 3] == a.ints[1], op,
+              "input must be [..., KH, KW, OH, OW]");
+      Shape s(x.begin(), x.end() - 4);
+      s.insert(s.end(), {a.ints[8], a.ints[9]});
+      r.shape = s;
+      r.dtype = in[0]->dtype();
+      return r;
+    }
     case Op::SetStrided:
       require(in[0]->rank() == 1, op, "base must be flat");
       require(in[0]->dtype() == in[1]->dtype(), op, "source dtype differs from base");

@@ -83,7 +83,8 @@ unsigned allowed_attrs(Op op) {
     case Op::Load: return kBuffer;
     case Op::Const: return kScalar | kInts;  // ints: the exact value of an integer constant
     case Op::Random: return kInts | kSeed | kOffset;
-    case Op::Pad: return kInts | kScalar;
+    case Op::Pad:
+    case Op::Unfold: return kInts | kScalar;
     case Op::Iota:
     case Op::Sum:
     case Op::Max:
@@ -97,7 +98,8 @@ unsigned allowed_attrs(Op op) {
     case Op::ArgSort:
     case Op::Gather:
     case Op::Scatter:
-    case Op::Cumsum: return kInts;
+    case Op::Cumsum:
+    case Op::Fold: return kInts;
     case Op::Neg:
     case Op::Exp:
     case Op::Log:

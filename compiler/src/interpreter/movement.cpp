@@ -53,6 +53,18 @@ int64_t source_offset(const Node& n, const Shape& in_shape, const Shape& in_stri
       for (size_t d = 0; d < idx.size(); ++d) off += idx[d] * a[d];
       return off;
     }
+    case Op::Unfold: {
+      // idx = [..., i, j, p, q] reads x[..., p * sh + i * dh - ph, q * sw + j * dw - pw].
+      Window w = Window::of(a);
+      size_t r = idx.size();
+      int64_t h = idx[r - 2] * w.sh + idx[r - 4] * w.dh - w.ph;
+      int64_t c = idx[r - 1] * w.sw + idx[r - 3] * w.dw - w.pw;
+      size_t ir = in_shape.size();
+      if (h < 0 || h >= in_shape[ir - 2] || c < 0 || c >= in_shape[ir - 1]) return -1;
+      int64_t off = h * in_strides[ir - 2] + c * in_strides[ir - 1];
+      for (size_t d = 0; d + 2 < ir; ++d) off += idx[d] * in_strides[d];
+      return off;
+    }
     default: KILN_CHECK(false, "not a movement op");
   }
 }
@@ -63,7 +75,7 @@ Array eval_movement(const Node& n, const Array& x) {
   Shape in_strides = contiguous_strides(x.shape);
   std::vector<int64_t> idx(n.shape().size(), 0);
   int64_t count = n.numel();
-  double fill = n.op() == Op::Pad ? n.attrs().scalar : 0.0;
+  double fill = n.op() == Op::Pad || n.op() == Op::Unfold ? n.attrs().scalar : 0.0;
   for (int64_t k = 0; k < count; ++k, next_index(idx, n.shape())) {
     int64_t src = source_offset(n, x.shape, in_strides, idx, k);
     if (src >= 0) {

@@ -1,4 +1,5 @@
-// Interpreter kernels for the opaque ops: set_strided, matmul, argsort, gather, scatter, cumsum.
+// Interpreter kernels for the opaque ops: set_strided, matmul, argsort, gather, scatter, cumsum,
+// fold.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -158,6 +159,31 @@ Array cumsum(const Node& n, const Array& x) {
   return out;
 }
 
+/// fold by its definition: every element of g added where unfold reads it.
+Array fold(const Node& n, const Array& g) {
+  Array out = make_array(n.dtype(), n.shape());
+  Window w = Window::of(n.attrs().ints);
+  size_t r = g.shape.size();
+  int64_t h = n.shape()[r - 4], wd = n.shape()[r - 3];
+  std::vector<int64_t> idx(r, 0);
+  int64_t count = numel_of(g.shape);
+  for (int64_t k = 0; k < count; ++k, next_index(idx, g.shape)) {
+    int64_t y = idx[r - 2] * w.sh + idx[r - 4] * w.dh - w.ph;
+    int64_t x = idx[r - 1] * w.sw + idx[r - 3] * w.dw - w.pw;
+    if (y < 0 || y >= h || x < 0 || x >= wd) continue;
+    int64_t o = 0;
+    for (size_t d = 0; d + 4 < r; ++d) o = o * g.shape[d] + idx[d];
+    o = (o * h + y) * wd + x;
+    if (out.is_int()) {
+      auto sum = static_cast<uint64_t>(out.i[o]) + static_cast<uint64_t>(g.i[k]);
+      out.i[o] = wrap_int(static_cast<int64_t>(sum), out.dtype);
+    } else {
+      out.f[o] += g.f[k];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Array eval_opaque(const Node& n, const std::vector<const Array*>& in) {
@@ -168,6 +194,7 @@ Array eval_opaque(const Node& n, const std::vector<const Array*>& in) {
     case Op::Gather: return gather(n, *in[0], *in[1]);
     case Op::Scatter: return scatter(n, *in[0], *in[1], *in[2]);
     case Op::Cumsum: return cumsum(n, *in[0]);
+    case Op::Fold: return fold(n, *in[0]);
     default: KILN_CHECK(false, std::string("not an opaque op: ") + op_name(n.op()));
   }
 }

@@ -1,6 +1,8 @@
 // Kernel IR expression constructors and index simplification.
 #include <algorithm>
+#include <functional>
 #include <limits>
+#include <vector>
 
 #include "kiln/compiler/kir/kir.h"
 #include "kiln/runtime/error.h"
@@ -56,6 +58,60 @@ bool split_multiple(const Expr& e, int64_t c, Expr* quotient, Expr* rest) {
     if (split_multiple(e->operands[1], c, &q, &r)) {
       *quotient = q;
       *rest = add(e->operands[0], r);
+      return true;
+    }
+  }
+  return false;
+}
+
+/// e == quotient * k + rest, where quotient collects e's additive terms whose constant factor is
+/// a multiple of k (divided by k) and rest the other terms.
+void split_terms(const Expr& e, int64_t k, Expr* quotient, Expr* rest) {
+  int64_t f = 0;
+  if (e->kind == ExprKind::Binary && e->binop == BinOp::Add) {
+    Expr q0, r0, q1, r1;
+    split_terms(e->operands[0], k, &q0, &r0);
+    split_terms(e->operands[1], k, &q1, &r1);
+    *quotient = add(q0, q1);
+    *rest = add(r0, r1);
+  } else if (e->kind == ExprKind::Binary && e->binop == BinOp::Mul &&
+             is_int_imm(e->operands[1], &f) && f % k == 0) {
+    *quotient = mul(e->operands[0], int_imm(f / k));
+    *rest = int_imm(0);
+  } else if (is_int_imm(e, &f) && f % k == 0) {
+    *quotient = int_imm(f / k);
+    *rest = int_imm(0);
+  } else {
+    *quotient = int_imm(0);
+    *rest = e;
+  }
+}
+
+/// The constant factors of e's additive terms.
+void term_factors(const Expr& e, std::vector<int64_t>& out) {
+  int64_t f = 0;
+  if (e->kind == ExprKind::Binary && e->binop == BinOp::Add) {
+    term_factors(e->operands[0], out);
+    term_factors(e->operands[1], out);
+  } else if (e->kind == ExprKind::Binary && e->binop == BinOp::Mul &&
+             is_int_imm(e->operands[1], &f)) {
+    out.push_back(f);
+  }
+}
+
+/// Writes a == x * k + y with k > 1 dividing c, x >= 0 and 0 <= y < k, when a's terms allow:
+/// then a / c == x / (c / k) and a % c == (x % (c / k)) * k + y (a row-major index divided by
+/// a multiple of one of its strides: (h * 26 + w) / 52 == h / 2 for w < 26).
+bool split_divisor(const Expr& a, int64_t c, Expr* x, Expr* y, int64_t* k) {
+  std::vector<int64_t> factors;
+  term_factors(a, factors);
+  std::sort(factors.begin(), factors.end(), std::greater<>());
+  for (int64_t f : factors) {
+    if (f <= 1 || c % f != 0) continue;
+    split_terms(a, f, x, y);
+    Range rx = range_of(*x), ry = range_of(*y);
+    if (rx.lo >= 0 && ry.lo >= 0 && ry.hi < f && !is_int_imm(*x)) {
+      *k = f;
       return true;
     }
   }
@@ -321,6 +377,8 @@ Expr div(Expr a, Expr b) {
     Range rr = range_of(rest);
     if (rr.lo >= 0) return add(q, div(rest, int_imm(c)));
   }
+  int64_t k = 0;
+  if (split_divisor(a, c, &q, &rest, &k)) return div(q, int_imm(c / k));
   int64_t inner = 0;
   if (a->kind == ExprKind::Binary && a->binop == BinOp::Div && is_int_imm(a->operands[1], &inner) &&
       inner > 0 && range_of(a->operands[0]).lo >= 0) {
@@ -341,6 +399,12 @@ Expr mod(Expr a, Expr b) {
   if (r.lo >= 0 && r.hi < c) return a;
   Expr q, rest;
   if (split_multiple(a, c, &q, &rest) && range_of(rest).lo >= 0) return mod(rest, int_imm(c));
+  int64_t k = 0;
+  if (split_divisor(a, c, &q, &rest, &k)) {
+    // Only when x % (c / k) simplifies away: otherwise it is no cheaper than a % c.
+    Expr m = mod(q, int_imm(c / k));
+    if (m->kind != ExprKind::Binary || m->binop != BinOp::Mod) return add(mul(m, int_imm(k)), rest);
+  }
   return raw_binary(BinOp::Mod, std::move(a), std::move(b));
 }
 

@@ -58,19 +58,28 @@ kir::BinOp binop_of(Op op) {
     default: KILN_CHECK(false, std::string("not a binary op: ") + ir::op_name(op));
   }
 }
+}  // namespace
 
 Expr clamp_index(Expr i, int64_t n) {
-  return kir::binary(kir::BinOp::Max,
-                     kir::binary(kir::BinOp::Min, std::move(i), kir::int_imm(n - 1)),
-                     kir::int_imm(0));
+  kir::Range r = kir::range_of(i);
+  if (r.hi >= n) i = kir::binary(kir::BinOp::Min, std::move(i), kir::int_imm(n - 1));
+  if (r.lo < 0) i = kir::binary(kir::BinOp::Max, std::move(i), kir::int_imm(0));
+  return i;
 }
-}  // namespace
+
+Expr in_bounds(const Expr& i, int64_t n) {
+  kir::Range r = kir::range_of(i);
+  Expr low = r.lo >= 0 ? nullptr : kir::binary(kir::BinOp::Ge, i, kir::int_imm(0));
+  Expr high = r.hi < n ? nullptr : kir::binary(kir::BinOp::Lt, i, kir::int_imm(n));
+  if (low && high) return kir::binary(kir::BinOp::And, low, high);
+  return low ? low : high;
+}
 
 Builder::Builder(const ir::Node* root, const std::unordered_set<const ir::Node*>& materialized)
     : root_(root), materialized_(materialized) {}
 
 bool Builder::fused(const ir::Node* n) const {
-  return n == root_ || (n->op() != Op::Load && !materialized_.count(n));
+  return n == root_ || (n->op() != Op::Load && !materialized_.count(n) && n != assumed_buffer_);
 }
 
 Expr Builder::new_var(int64_t extent, int64_t* id) {
@@ -234,11 +243,14 @@ void Builder::enable_gemm(int64_t out, Shape shape) {
 
 Builder::StridedView Builder::strided_view(const ir::Node* x) {
   const char* reason = "matmul operand is not a strided view of a buffer";
-  // Only views may lie between the operand and the buffer it reads: anything else computed
-  // there is materialized (the views then read its buffer).
-  for (const ir::Node* v = x; fused(v); v = v->input(0).get()) {
-    if (!is_view_op(v->op())) throw FusionBreak{v, reason};
+  // Only views may lie between the operand and the buffer it reads. When something else is
+  // computed there, it is materialized if the views then read its buffer as a strided view,
+  // and the operand itself otherwise (so that one kernel computes it, views included).
+  const ir::Node* computed = nullptr;
+  for (const ir::Node* v = x; fused(v) && !computed; v = v->input(0).get()) {
+    if (!is_view_op(v->op())) computed = v;
   }
+  assumed_buffer_ = computed;  // read as a buffer below; this builder is dropped after the break
   // Read the operand at fresh variables, one per dim, and ask for an affine flat index.
   std::vector<Expr> at;
   std::vector<int64_t> ids(x->shape().size());
@@ -250,7 +262,9 @@ Builder::StridedView Builder::strided_view(const ir::Node* x) {
     e = e->operands[0];
   }
   Affine f;
-  if (e->kind != kir::ExprKind::Load || !affine(e->operands[0], f)) throw FusionBreak{x, reason};
+  bool strided = e->kind == kir::ExprKind::Load && affine(e->operands[0], f);
+  if (computed) throw FusionBreak{strided ? computed : x, reason};
+  if (!strided) throw FusionBreak{x, reason};
   StridedView view;
   view.param = e->int_value;
   view.offset = f.offset;
@@ -451,11 +465,10 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
     }
     case ir::OpKind::Movement: return movement(n, idx);
     case ir::OpKind::Opaque:
+      if (n->op() == Op::Fold) return fold(n, idx);
       if (n->op() == Op::MatMul) {
-        bool here = has_elementwise_ && idx.size() == elementwise_idx_.size();
-        for (size_t d = 0; here && d < idx.size(); ++d)
-          here = same_expr(idx[d], elementwise_idx_[d]);
-        if (!here) throw FusionBreak{n, "matmul read other than at its output element"};
+        if (!at_elementwise_index(idx))
+          throw FusionBreak{n, "matmul read other than at its output element"};
         if (n != root_) acc_of_.emplace(n, -1);  // counted like a fused reduction
         if (Expr g = gemm_value(n, idx)) return g;
         return contraction(n, idx, row_stmts_);
@@ -492,12 +505,11 @@ Expr Builder::movement(const ir::Node* n, const std::vector<Expr>& idx) {
       Expr inside;
       for (size_t d = 0; d < idx.size(); ++d) {
         Expr j = kir::add(idx[d], kir::int_imm(-a[2 * d]));
-        if (a[2 * d] == 0 && a[2 * d + 1] == 0) {
+        Expr ok = in_bounds(j, is[d]);
+        if (!ok) {
           at[d] = j;
           continue;
         }
-        Expr ok = kir::binary(kir::BinOp::And, kir::binary(kir::BinOp::Ge, j, kir::int_imm(0)),
-                              kir::binary(kir::BinOp::Lt, j, kir::int_imm(is[d])));
         inside = inside ? kir::binary(kir::BinOp::And, inside, ok) : ok;
         at[d] = clamp_index(j, is[d]);  // never load out of bounds, even where the pad value wins
       }
@@ -521,6 +533,7 @@ Expr Builder::movement(const ir::Node* n, const std::vector<Expr>& idx) {
         flat = kir::add(flat, kir::mul(idx[d], kir::int_imm(a[d])));
       return value(in, {flat});
     }
+    case Op::Unfold: return unfold(n, idx);
     default: KILN_CHECK(false, "not a movement op");
   }
 }

@@ -29,6 +29,11 @@ kir::Expr flatten_index(const std::vector<kir::Expr>& idx, const Shape& shape);
 std::vector<kir::Expr> unflatten_index(const kir::Expr& flat, const Shape& shape);
 /// Structural equality of two expressions.
 bool same_expr(const kir::Expr& a, const kir::Expr& b);
+/// `i` clamped into [0, n) (on the sides its range does not already keep): a load index that
+/// never leaves the buffer.
+kir::Expr clamp_index(kir::Expr i, int64_t n);
+/// 0 <= i < n, or null when the index range already proves it.
+kir::Expr in_bounds(const kir::Expr& i, int64_t n);
 
 class Builder {
  public:
@@ -92,6 +97,13 @@ class Builder {
   /// A random op's run-time stream offset (null when it has none).
   kir::Expr random_stream(const ir::Node* n);
   kir::Expr movement(const ir::Node* n, const std::vector<kir::Expr>& idx);
+  // ---- window.cpp -------------------------------------------------------------------------
+  /// Unfold `n` at `idx`: one load of its input (or the fill outside it).
+  kir::Expr unfold(const ir::Node* n, const std::vector<kir::Expr>& idx);
+  /// Fold `n` at `idx` (its output element): a KH x KW loop that gathers the windows reading it.
+  kir::Expr fold(const ir::Node* n, const std::vector<kir::Expr>& idx);
+  /// True when `idx` is the elementwise loop's index (where inner loops can be emitted).
+  bool at_elementwise_index(const std::vector<kir::Expr>& idx) const;
 
   const ir::Node* root_;
   const std::unordered_set<const ir::Node*>& materialized_;
@@ -111,6 +123,8 @@ class Builder {
   };
   StridedView strided_view(const ir::Node* x);
 
+  /// A fused node strided_view reads as if it were materialized.
+  const ir::Node* assumed_buffer_ = nullptr;
   int64_t gemm_out_ = -1;
   Shape gemm_shape_;
   kir::Stmt gemm_call_;

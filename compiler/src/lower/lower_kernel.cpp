@@ -7,6 +7,7 @@
 #include "kiln/compiler/lower.h"
 #include "kiln/runtime/error.h"
 #include "lower/builder.h"
+#include "lower/nest.h"
 #include "lower/opaque.h"
 
 namespace kiln::lower {
@@ -15,6 +16,10 @@ using ir::Op;
 using kir::Expr;
 
 namespace {
+
+/// Elements a kernel's inner loops cover at least (when the shape allows): enough to vectorize
+/// and to make the division of the row index negligible.
+constexpr int64_t kMinInner = 16;
 
 /// The reduction that sets a row kernel's rows: the root when it reduces, else one of the
 /// row structure (input shape and axes) most fused reductions share, so that as few as
@@ -57,34 +62,13 @@ const ir::Node* logical_root(const Builder& b, const ir::Node* root) {
 kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
   const ir::Node* shaped = logical_root(b, root);
   const Shape& shape = shaped->shape();
-  int64_t n = root->numel();
-  // Rows of the last dim when it is long enough to vectorize: broadcast operands then index by
-  // the row variable instead of dividing the element index in the inner loop.
-  int64_t inner = shape.empty() ? 1 : shape.back();
-  bool rows = shape.size() >= 2 && inner >= 16 && n > inner;
-  int64_t id = 0, k_id = 0;
-  Expr i, flat;
-  std::vector<Expr> idx;
-  if (rows) {
-    i = b.new_var(n / inner, &id);
-    Expr k = b.new_var(inner, &k_id);
-    idx = unflatten_index(i, Shape(shape.begin(), shape.end() - 1));
-    idx.push_back(k);
-    flat = kir::add(kir::mul(i, kir::int_imm(inner)), k);
-  } else {
-    i = b.new_var(n, &id);
-    idx = unflatten_index(i, shape);
-    flat = i;
-  }
-  b.set_elementwise(idx);
+  LoopNest nest = loop_nest(b, shape, kMinInner);
+  b.set_elementwise(nest.idx);
   b.enable_gemm(out, shape);
-  Expr v = b.value(shaped, idx);
+  Expr v = b.value(shaped, nest.idx);
   std::vector<kir::Stmt> body = b.take_row_statements();
-  body.push_back(kir::store(out, flat, narrow_for_store(v, root->dtype())));
-  kir::Stmt loop =
-      rows ? kir::loop(id, n / inner, kir::LoopKind::Parallel,
-                       {kir::loop(k_id, inner, kir::LoopKind::Vectorizable, std::move(body))})
-           : kir::loop(id, n, kir::LoopKind::Parallel, std::move(body));
+  body.push_back(kir::store(out, nest.flat, narrow_for_store(v, root->dtype())));
+  kir::Stmt loop = nest.wrap(std::move(body));
   // A matmul that runs as a GEMM call (Builder::gemm_value) writes the output buffer first;
   // the loop then applies the fused epilogue in place (reading the product back), and is not
   // needed when the matmul is the kernel's value itself.
@@ -115,33 +99,39 @@ kir::Stmt row_body(Builder& b, const ir::Node* flat_root, const ir::Node* first_
     bool reduced = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(d));
     (reduced ? inner_shape : outer_shape).push_back(domain[d]);
   }
+  if (per_row) {
+    // One value per row. Tiny rows (pooling windows) are walked as a loop nest over the rows'
+    // shape, each row's reduction inside the innermost loop; longer ones as one flat loop.
+    bool tiny = numel_of(inner_shape) <= kMinInner;
+    LoopNest nest = loop_nest(b, outer_shape, tiny ? kMinInner : numel_of(outer_shape) + 1);
+    b.set_rows(domain, axes, nest.idx);
+    b.next_pass();
+    bool flat = nest.loops.size() == 1;
+    Expr v = b.value(root, flat ? unflatten_index(nest.flat, root->shape())
+                                : reindex(nest.idx, outer_shape, root->shape()));
+    std::vector<kir::Stmt> body = b.take_row_statements();
+    body.push_back(kir::store(out, nest.flat, narrow_for_store(v, root->dtype())));
+    return nest.wrap(std::move(body));
+  }
   int64_t row_id = 0;
   Expr row = b.new_var(numel_of(outer_shape), &row_id);
   std::vector<Expr> outer = unflatten_index(row, outer_shape);
   b.set_rows(domain, axes, outer);
-  std::vector<kir::Stmt> body;
-  if (per_row) {
-    b.next_pass();
-    Expr v = b.value(root, unflatten_index(row, root->shape()));
-    body = b.take_row_statements();
-    body.push_back(kir::store(out, row, narrow_for_store(v, root->dtype())));
-  } else {
-    int64_t k_id = 0;
-    Expr k = b.new_var(numel_of(inner_shape), &k_id);
-    std::vector<Expr> inner = unflatten_index(k, inner_shape);
-    std::vector<Expr> full(domain.size());
-    size_t oi = 0, ii = 0;
-    for (size_t d = 0; d < domain.size(); ++d) {
-      bool reduced = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(d));
-      full[d] = reduced ? inner[ii++] : outer[oi++];
-    }
-    b.next_pass();
-    Expr v = b.value(root, full);
-    body = b.take_row_statements();
-    body.push_back(kir::loop(
-        k_id, numel_of(inner_shape), kir::LoopKind::Vectorizable,
-        {kir::store(out, flatten_index(full, domain), narrow_for_store(v, root->dtype()))}));
+  int64_t k_id = 0;
+  Expr k = b.new_var(numel_of(inner_shape), &k_id);
+  std::vector<Expr> inner = unflatten_index(k, inner_shape);
+  std::vector<Expr> full(domain.size());
+  size_t oi = 0, ii = 0;
+  for (size_t d = 0; d < domain.size(); ++d) {
+    bool reduced = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(d));
+    full[d] = reduced ? inner[ii++] : outer[oi++];
   }
+  b.next_pass();
+  Expr v = b.value(root, full);
+  std::vector<kir::Stmt> body = b.take_row_statements();
+  body.push_back(kir::loop(
+      k_id, numel_of(inner_shape), kir::LoopKind::Vectorizable,
+      {kir::store(out, flatten_index(full, domain), narrow_for_store(v, root->dtype()))}));
   return kir::loop(row_id, numel_of(outer_shape), kir::LoopKind::Parallel, std::move(body));
 }
 
@@ -168,8 +158,7 @@ LoweredKernel lower_kernel(const ir::Node* root,
   // built; use a placeholder and renumber below.
   constexpr int64_t kOut = 1 << 30;
   kir::Stmt body;
-  if (ir::op_kind(root->op()) == ir::OpKind::Opaque && root->op() != Op::Gather &&
-      root->op() != Op::MatMul) {
+  if (ir::runs_own_kernel(root->op())) {
     body = opaque_body(b, root, kOut);
   } else if (const ir::Node* r = find_reduce(b, root)) {
     body = row_body(b, root, r, kOut);

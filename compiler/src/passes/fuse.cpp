@@ -16,11 +16,6 @@ namespace {
 /// Recomputing a node with several consumers is cheap when its fused subgraph is small.
 constexpr int kMaxRecomputeNodes = 24;
 
-/// Opaque ops that always run as kernels of their own (matmul instead fuses its epilogue).
-bool is_kernel_op(Op op) {
-  return op_kind(op) == OpKind::Opaque && op != Op::Gather && op != Op::MatMul;
-}
-
 int fused_size(const Node* n, const std::unordered_set<const Node*>& materialized, int limit) {
   std::vector<const Node*> stack{n};
   std::unordered_set<const Node*> seen{n};
@@ -74,11 +69,12 @@ Schedule schedule(const std::vector<NodeRef>& outputs) {
   };
   for (const auto& out : outputs) materialize(out.get(), "output");
   for (const Node* n : order) {
-    if (is_kernel_op(n->op()))
+    if (runs_own_kernel(n->op()))
       materialize(n, std::string(op_name(n->op())) + " runs as its own kernel");
   }
   for (const Node* n : order) {
-    if (consumers[n] > 1 && n->op() == Op::MatMul) materialize(n, "matmul with several consumers");
+    if (consumers[n] > 1 && (n->op() == Op::MatMul || n->op() == Op::Fold))
+      materialize(n, std::string(op_name(n->op())) + " with several consumers");
     if (consumers[n] > 1 && !is_reduce(n->op()) && n->op() != Op::Load && !materialized.count(n) &&
         fused_size(n, materialized, kMaxRecomputeNodes) > kMaxRecomputeNodes) {
       materialize(n, "several consumers and too costly to recompute");
@@ -88,7 +84,7 @@ Schedule schedule(const std::vector<NodeRef>& outputs) {
   // moments it reads are independent kernels, which merge into one loop (merge_kernels).
   std::unordered_set<const Node*> recompute;
   for (const auto& out : outputs) {
-    if (!is_kernel_op(out->op()) && out->op() != Op::MatMul &&
+    if (!runs_own_kernel(out->op()) && out->op() != Op::MatMul &&
         recomputable_output(out.get(), materialized))
       recompute.insert(out.get());
   }

@@ -44,12 +44,13 @@ NodeRef fold_constants(const NodeRef& n) {
   return constant(v->get(0), n->dtype(), n->shape(), n->device());
 }
 
-/// A movement op of a constant is the constant in the new shape (pad only when it pads with
-/// the same value).
+/// A movement op of a constant is the constant in the new shape (pad and unfold only when they
+/// fill with the same value).
 NodeRef move_constant(const NodeRef& n) {
   if (!is_movement(n->op())) return nullptr;
   auto c = const_value(n->input(0));
-  if (!c || (n->op() == Op::Pad && n->attrs().scalar != *c)) return nullptr;
+  bool fills = n->op() == Op::Pad || n->op() == Op::Unfold;
+  if (!c || (fills && n->attrs().scalar != *c)) return nullptr;
   const auto& exact = n->input(0)->attrs().ints;
   if (!exact.empty()) return constant_int(exact[0], n->dtype(), n->shape(), n->device());
   return constant(*c, n->dtype(), n->shape(), n->device());

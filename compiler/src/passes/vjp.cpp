@@ -202,6 +202,9 @@ NodeRef vjp(const NodeRef& n, size_t i, const NodeRef& g) {
     case Op::Slice: return slice_vjp(*n, g);
     case Op::Flip: return flip(g, a);
     case Op::AsStrided: return as_strided_vjp(*n, g);
+    // unfold and fold are each other's adjoints (im2col and col2im).
+    case Op::Unfold: return fold(g, Window::of(a), xs[xs.size() - 2], xs.back());
+    case Op::Fold: return unfold(g, Window::of(a), xs[xs.size() - 2], xs.back(), 0.0);
     case Op::SetStrided: {
       const NodeRef& src = n->input(1);
       std::vector<int64_t> strides(a.begin(), a.end() - 1);

@@ -10,6 +10,7 @@
 //   stop, step] per dim as_strided: strides..., offset (sizes are the node's shape)
 //   set_strided(base[N], src): strides..., offset (the view's sizes are src's shape)
 //   argsort: [axis, descending]   gather / scatter / cumsum: [axis]
+//   unfold: Window (8 ints), OH, OW + scalar fill   fold: Window (8 ints), H, W (see Window)
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,16 @@
 #include "kiln/runtime/dtype.h"
 
 namespace kiln::ir {
+
+/// The sliding windows of unfold and fold over the last two dims, in attrs order: kernel,
+/// stride, padding, dilation, each (H, W). Window (i, j) at output position (p, q) reads input
+/// row p * stride_h + i * dilation_h - padding_h (and likewise the column).
+struct Window {
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+  std::vector<int64_t> ints() const { return {kh, kw, sh, sw, ph, pw, dh, dw}; }
+  /// The first 8 attrs ints of an unfold or fold.
+  static Window of(const std::vector<int64_t>& ints);
+};
 
 class Node;
 using NodeRef = std::shared_ptr<const Node>;
@@ -115,6 +126,10 @@ NodeRef pad(NodeRef x, std::vector<int64_t> pads, double value);
 NodeRef slice(NodeRef x, std::vector<int64_t> start_stop_step);
 NodeRef flip(NodeRef x, std::vector<int64_t> axes);
 NodeRef as_strided(NodeRef flat, Shape sizes, Shape strides, int64_t offset);
+/// The windows of x [..., H, W] as [..., KH, KW, OH, OW]: element [.., i, j, p, q] is
+/// x[.., p * sh + i * dh - ph, q * sw + j * dw - pw], or `fill` where that lies outside x
+/// (im2col; max pooling fills with -inf).
+NodeRef unfold(NodeRef x, const Window& w, int64_t oh, int64_t ow, double fill);
 
 // Opaque.
 NodeRef set_strided(NodeRef flat_base, NodeRef src, Shape strides, int64_t offset);
@@ -123,6 +138,9 @@ NodeRef argsort(NodeRef x, int64_t axis, bool descending);
 NodeRef gather(NodeRef x, NodeRef index, int64_t axis);
 NodeRef scatter(NodeRef x, NodeRef index, NodeRef src, int64_t axis);
 NodeRef cumsum(NodeRef x, int64_t axis);
+/// The adjoint of unfold (col2im): g [..., KH, KW, OH, OW] summed into [..., H, W], each
+/// element where unfold would have read it (positions outside [H, W] are dropped).
+NodeRef fold(NodeRef g, const Window& w, int64_t h, int64_t w_size);
 
 /// Number of live interned nodes (for tests of hash-consing and leaks).
 size_t interned_node_count();

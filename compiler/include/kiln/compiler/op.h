@@ -65,12 +65,14 @@ enum class OpKind : uint8_t { Leaf, Unary, Binary, Ternary, Reduce, Movement, Op
   X(Slice, "slice", Movement, 1)          \
   X(Flip, "flip", Movement, 1)            \
   X(AsStrided, "as_strided", Movement, 1) \
+  X(Unfold, "unfold", Movement, 1)        \
   X(SetStrided, "set_strided", Opaque, 2) \
   X(MatMul, "matmul", Opaque, 2)          \
   X(ArgSort, "argsort", Opaque, 1)        \
   X(Gather, "gather", Opaque, 2)          \
   X(Scatter, "scatter", Opaque, 3)        \
-  X(Cumsum, "cumsum", Opaque, 1)
+  X(Cumsum, "cumsum", Opaque, 1)          \
+  X(Fold, "fold", Opaque, 1)
 
 enum class Op : uint8_t {
 #define KILN_OP_ENUM(name, text, kind, arity) name,
@@ -106,6 +108,11 @@ inline bool is_elementwise(Op op) {
 }
 inline bool is_reduce(Op op) { return op_kind(op) == OpKind::Reduce; }
 inline bool is_movement(Op op) { return op_kind(op) == OpKind::Movement; }
+/// Opaque ops that run as kernels of their own; the others (gather, matmul, fold) are computed
+/// inside their consumer's kernel (matmul fuses its epilogue, gather and fold their reads).
+inline bool runs_own_kernel(Op op) {
+  return op_kind(op) == OpKind::Opaque && op != Op::Gather && op != Op::MatMul && op != Op::Fold;
+}
 /// Binary ops whose result is kBool (comparisons and logical and/or).
 bool is_comparison(Op op);
 

@@ -1,5 +1,5 @@
-// Flat launches: elementwise loops (a Parallel loop, optionally times its sole Vectorizable
-// loop) as one 1-D index space of 256-thread blocks with a grid-stride loop. When every
+// Flat launches: elementwise loops (a Parallel loop, times the perfectly nested Vectorizable
+// loops inside it) as one 1-D index space of 256-thread blocks with a grid-stride loop. When every
 // statement is a store and some access is contiguous in the innermost variable, each thread
 // handles W consecutive elements (W * element size = 16 bytes for the narrowest contiguous
 // access) with 128-bit loads and stores of kiln_vec; other accesses stay per-lane scalars.
@@ -112,10 +112,11 @@ Step render_flat(const kir::Kernel& k, const kir::Stmt& loop, bool flatten,
   // The index space: (var, extent) from outer to inner.
   std::vector<std::pair<int64_t, int64_t>> dims{{loop->id, loop->extent}};
   std::vector<kir::Stmt> stmts = loop->body;
-  if (flatten && stmts.size() == 1 && stmts[0]->kind == kir::StmtKind::For &&
-      stmts[0]->loop == kir::LoopKind::Vectorizable) {
+  while (flatten && stmts.size() == 1 && stmts[0]->kind == kir::StmtKind::For &&
+         stmts[0]->loop == kir::LoopKind::Vectorizable) {
     dims.push_back({stmts[0]->id, stmts[0]->extent});
-    stmts = stmts[0]->body;
+    std::vector<kir::Stmt> inner = stmts[0]->body;
+    stmts = std::move(inner);
   }
   int64_t inner = dims.back().first;
   int64_t w = flatten ? lanes(k, stmts, inner, dims.back().second) : 1;

@@ -1,8 +1,8 @@
-// linear and conv2d. conv2d is im2col + one matmul: the padded input's windows
-// [N, C, KH*KW, OH, OW] are laid out as columns [G, C/G * KH*KW, N * OH*OW] and multiplied by
+// linear and conv2d. conv2d is im2col + one matmul: the input's windows (an unfold, padding
+// included) [N, C, KH, KW, OH, OW] are laid out as columns [G, C/G * KH*KW, N * OH*OW] and multiplied by
 // the weight [G, O/G, C/G * KH*KW]; the product [G, O/G, N, OH*OW] is permuted back to
 // [N, O, OH, OW]. The weight's gradient is one matmul with a long inner dim (no per-image
-// partial products), and the input's is the windows' pads summed.
+// partial products), and the input's is a fold (col2im) of the columns' gradient.
 #include <string>
 
 #include "kiln/compiler/shape.h"
@@ -57,18 +57,18 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                                     dilation[0], false);
   int64_t ow = detail::window_count("conv2d", x.size(3), kernel[1], stride[1], padding[1],
                                     dilation[1], false);
-  Tensor padded = padding[0] == 0 && padding[1] == 0
-                      ? x
-                      : pad(x, {padding[1], padding[1], padding[0], padding[0]});
   int64_t kk = kernel[0] * kernel[1], cg = c / groups;
-  // [N, C, KK, OH, OW] -> [C, KK, N, OH, OW] -> [G, C/G * KK, N * OH * OW]
-  Tensor windows = detail::windows(padded, kernel, stride, dilation, oh, ow);
-  Tensor cols =
-      detail::reshaped(detail::permuted(windows, {1, 2, 0, 3, 4}), {groups, cg * kk, n * oh * ow});
+  // [N, C, KH, KW, OH, OW] -> [C, KH, KW, N, OH, OW] -> [G, C/G * KK, N * OH * OW]
+  Tensor windows = detail::windows(x, kernel, stride, padding, dilation, oh, ow, 0.0);
+  Tensor cols = detail::reshaped(detail::permuted(windows, {1, 2, 3, 0, 4, 5}),
+                                 {groups, cg * kk, n * oh * ow});
   Tensor w = detail::reshaped(weight, {groups, o / groups, cg * kk});
+  // The bias is added before the layout changes back, so that its gradient sums contiguous
+  // rows of the output gradient laid out as the weight gradient's matmul reads it.
+  Tensor y = matmul(w, cols);
+  if (bias.defined()) y = y + detail::reshaped(bias, {groups, o / groups, 1});
   // [G, O/G, N * OH * OW] -> [N, O, OH, OW]
-  Tensor y = detail::permuted(detail::reshaped(matmul(w, cols), {o, n, oh, ow}), {1, 0, 2, 3});
-  if (bias.defined()) y = y + bias.view({1, o, 1, 1});
+  y = detail::permuted(detail::reshaped(y, {o, n, oh, ow}), {1, 0, 2, 3});
   return batched ? y : y.squeeze(0);
 }
 

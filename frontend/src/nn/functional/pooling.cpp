@@ -1,13 +1,15 @@
 // max_pool2d, avg_pool2d, adaptive_avg_pool2d: reductions over the windows of windows.h.
-// Non-overlapping windows that tile the input exactly (the common 2x2, stride 2 pooling) are a
-// reshape [N, C, OH, KH, OW, KW] reduced over KH and KW, with no slices at all.
+// Non-overlapping windows (the common 2x2, stride 2 pooling) are a reshape [N, C, OH, KH, OW,
+// KW] of the input's top-left corner reduced over KH and KW, with no window op at all.
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "kiln/compiler/node.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/nn/functional.h"
 #include "kiln/runtime/error.h"
+#include "nn/functional/layout.h"
 #include "nn/functional/windows.h"
 
 namespace kiln::nn::functional {
@@ -42,29 +44,22 @@ PoolShape pool_shape(const char* op, const Tensor& x, ExpandingArray<2> kernel,
   return {kernel, st, padding, dilation, oh, ow};
 }
 
-/// x padded by the pooling's padding plus whatever the last (ceil_mode) windows reach past it.
-Tensor pad_for(const Tensor& x, const PoolShape& p, double value) {
-  int64_t extra_h = (p.oh - 1) * p.stride[0] + p.dilation[0] * (p.kernel[0] - 1) + 1 -
-                    (x.size(2) + 2 * p.padding[0]);
-  int64_t extra_w = (p.ow - 1) * p.stride[1] + p.dilation[1] * (p.kernel[1] - 1) + 1 -
-                    (x.size(3) + 2 * p.padding[1]);
-  std::vector<int64_t> pads{p.padding[1], p.padding[1] + std::max<int64_t>(extra_w, 0),
-                            p.padding[0], p.padding[0] + std::max<int64_t>(extra_h, 0)};
-  if (pads == std::vector<int64_t>{0, 0, 0, 0}) return x;
-  return pad(x, pads, value);
-}
-
-/// The windows of x (padded with pad_value) reduced by max or sum: [N, C, OH, OW].
-Tensor reduce_windows(const Tensor& x, const PoolShape& p, double pad_value, Pool pool) {
+/// The windows of x (`fill` outside it) reduced by max or sum: [N, C, OH, OW].
+Tensor reduce_windows(const Tensor& x, const PoolShape& p, double fill, Pool pool) {
+  // Non-overlapping windows inside x: a reshape of its top-left [OH * KH, OW * KW] corner.
   bool tiles = p.stride == p.kernel && p.dilation == ExpandingArray<2>(1) &&
-               p.padding == ExpandingArray<2>(0) && p.oh * p.kernel[0] == x.size(2) &&
-               p.ow * p.kernel[1] == x.size(3);
+               p.padding == ExpandingArray<2>(0) && p.oh * p.kernel[0] <= x.size(2) &&
+               p.ow * p.kernel[1] <= x.size(3);
   if (tiles) {
-    Tensor v = x.reshape({x.size(0), x.size(1), p.oh, p.kernel[0], p.ow, p.kernel[1]});
+    Tensor corner = Tensor::from_node(ir::slice(
+        x.node(), {0, x.size(0), 1, 0, x.size(1), 1, 0, p.oh * p.kernel[0], 1, 0,
+                   p.ow * p.kernel[1], 1}));
+    Tensor v = detail::reshaped(corner,
+                                {x.size(0), x.size(1), p.oh, p.kernel[0], p.ow, p.kernel[1]});
     return pool == Pool::Max ? v.amax({3, 5}) : v.sum({3, 5});
   }
-  Tensor w = detail::windows(pad_for(x, p, pad_value), p.kernel, p.stride, p.dilation, p.oh, p.ow);
-  return pool == Pool::Max ? w.amax({2}) : w.sum(2);
+  Tensor w = detail::windows(x, p.kernel, p.stride, p.padding, p.dilation, p.oh, p.ow, fill);
+  return pool == Pool::Max ? w.amax({2, 3}) : w.sum({2, 3});
 }
 
 Tensor unbatch(const Tensor& y, bool batched) { return batched ? y : y.squeeze(0); }

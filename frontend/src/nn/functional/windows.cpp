@@ -1,8 +1,7 @@
-// Sliding windows as strided slices of the input (see windows.h).
+// Sliding windows as one unfold node (see windows.h).
 #include "nn/functional/windows.h"
 
 #include <string>
-#include <vector>
 
 #include "kiln/compiler/node.h"
 #include "kiln/frontend/ops.h"
@@ -25,30 +24,11 @@ int64_t window_count(const char* op, int64_t size, int64_t kernel, int64_t strid
 }
 
 Tensor windows(const Tensor& x, ExpandingArray<2> kernel, ExpandingArray<2> stride,
-               ExpandingArray<2> dilation, int64_t oh, int64_t ow) {
-  const Shape& s = x.sizes();
-  ir::NodeRef node = x.node();
-  std::vector<Tensor> parts;
-  for (int64_t kh = 0; kh < kernel[0]; ++kh) {
-    for (int64_t kw = 0; kw < kernel[1]; ++kw) {
-      int64_t h0 = kh * dilation[0], w0 = kw * dilation[1];
-      std::vector<int64_t> sss{0,
-                               s[0],
-                               1,
-                               0,
-                               s[1],
-                               1,
-                               h0,
-                               h0 + stride[0] * (oh - 1) + 1,
-                               stride[0],
-                               w0,
-                               w0 + stride[1] * (ow - 1) + 1,
-                               stride[1]};
-      parts.push_back(Tensor::from_node(ir::slice(node, sss)));
-    }
-  }
-  if (parts.size() == 1) return parts[0].unsqueeze(2);
-  return stack(parts, 2);
+               ExpandingArray<2> padding, ExpandingArray<2> dilation, int64_t oh, int64_t ow,
+               double fill) {
+  ir::Window w{kernel[0], kernel[1], stride[0], stride[1],
+               padding[0], padding[1], dilation[0], dilation[1]};
+  return Tensor::from_node(ir::unfold(x.node(), w, oh, ow, fill));
 }
 
 void check_at_least(const char* op, const char* what, ExpandingArray<2> values, int64_t min) {

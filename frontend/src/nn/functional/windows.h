@@ -1,7 +1,6 @@
 // Sliding windows over the last two dims of an [N, C, H, W] tensor, shared by conv2d (im2col)
-// and pooling. Each of the KH * KW kernel offsets is one strided slice of the input, so the
-// windows are plain movement ops: the forward fuses as index math and each slice's gradient is
-// a pad (no scatter).
+// and pooling: one unfold node (compiler/node.h), which fuses into its consumer as index math
+// with one load per element; its gradient is a fold (col2im), a gather loop per input element.
 #pragma once
 
 #include <cstdint>
@@ -17,10 +16,11 @@ namespace kiln::nn::functional::detail {
 int64_t window_count(const char* op, int64_t size, int64_t kernel, int64_t stride, int64_t padding,
                      int64_t dilation, bool ceil_mode);
 
-/// The windows of x [N, C, H, W] (padded already; no padding is added here): a tensor
-/// [N, C, KH * KW, OH, OW] whose [n, c, kh * KW + kw, i, j] is x[n, c, i*sh + kh*dh, j*sw + kw*dw].
+/// The windows of x [N, C, H, W]: a tensor [N, C, KH, KW, OH, OW] whose [n, c, kh, kw, i, j] is
+/// x[n, c, i*sh + kh*dh - ph, j*sw + kw*dw - pw], or `fill` where that lies outside x.
 Tensor windows(const Tensor& x, ExpandingArray<2> kernel, ExpandingArray<2> stride,
-               ExpandingArray<2> dilation, int64_t oh, int64_t ow);
+               ExpandingArray<2> padding, ExpandingArray<2> dilation, int64_t oh, int64_t ow,
+               double fill);
 
 /// Throws Error naming op unless every value is at least `min`.
 void check_at_least(const char* op, const char* what, ExpandingArray<2> values, int64_t min);
