@@ -111,6 +111,10 @@ std::vector<NodeRef> every_op_graph() {
   outs.push_back(scatter(a, order, b, 1));
   outs.push_back(cumsum(a, 0));
   outs.push_back(idx);
+  Window w{2, 2, 1, 2, 1, 0, 1, 1};
+  NodeRef windows = unfold(a, w, 2, 1, -0.5);
+  outs.push_back(windows);
+  outs.push_back(fold(windows, w, 2, 3));
   return outs;
 }
 
@@ -216,7 +220,7 @@ class RandomGraph {
     const Shape& s = x->shape();
     auto rank = static_cast<int64_t>(s.size());
     Device dev = x->device();
-    switch (between(0, 17)) {
+    switch (between(0, 19)) {
       case 0: {
         const Op ops[] = {Op::Neg,  Op::Exp,     Op::Log,   Op::Sqrt,  Op::Abs,
                           Op::Tanh, Op::Sigmoid, Op::Floor, Op::Round, Op::Not};
@@ -310,8 +314,20 @@ class RandomGraph {
       case 17:
         if (rank == 0) break;
         return cumsum(x, between(0, rank - 1));
+      case 18:
+        if (rank < 2) break;
+        return unfold(x, random_window(between(1, 3), between(1, 3)), between(0, 3), between(0, 3),
+                      coin() ? 0.0 : -2.0);
+      case 19:
+        if (rank < 4 || s[rank - 4] == 0 || s[rank - 3] == 0) break;
+        return fold(x, random_window(s[rank - 4], s[rank - 3]), between(0, 4), between(0, 4));
     }
     return nullptr;  // the op does not fit x: try another
+  }
+
+  Window random_window(int64_t kh, int64_t kw) {
+    return {kh, kw, between(1, 2), between(1, 2), between(0, 1), between(0, 1), between(1, 2),
+            between(1, 2)};
   }
 
   std::mt19937 rng_;

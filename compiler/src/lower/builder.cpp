@@ -247,8 +247,11 @@ Builder::StridedView Builder::strided_view(const ir::Node* x) {
   // computed there, it is materialized if the views then read its buffer as a strided view,
   // and the operand itself otherwise (so that one kernel computes it, views included).
   const ir::Node* computed = nullptr;
-  for (const ir::Node* v = x; fused(v) && !computed; v = v->input(0).get()) {
-    if (!is_view_op(v->op())) computed = v;
+  for (const ir::Node* v = x; fused(v); v = v->input(0).get()) {
+    if (!is_view_op(v->op())) {
+      computed = v;
+      break;
+    }
   }
   assumed_buffer_ = computed;  // read as a buffer below; this builder is dropped after the break
   // Read the operand at fresh variables, one per dim, and ask for an affine flat index.
