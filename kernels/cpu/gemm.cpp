@@ -18,30 +18,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define KILN_GEMM_X86 1
-#else
-#define KILN_GEMM_X86 0
-#endif
-
+#include "cpu/gemm_pack.h"
 #include "kiln/runtime/thread_pool.h"
 
 namespace kiln::kernels {
 
 namespace {
-
-template <typename T>
-struct Tile;
-template <>
-struct Tile<float> {
-  static constexpr int64_t MR = 14, NR = 32, KC = 256, MC = 14 * 12, NC = 512;
-};
-template <>
-struct Tile<double> {
-  static constexpr int64_t MR = 14, NR = 16, KC = 256, MC = 14 * 12, NC = 256;
-};
 
 /// A 64-byte aligned scratch buffer per thread (one for A panels, one for B).
 template <typename T>
@@ -62,60 +46,6 @@ T* scratch(int which, int64_t count) {
     b.bytes = need;
   }
   return static_cast<T*>(b.p);
-}
-
-/// Packs rows [0, mc) x cols [0, kc) of A into MR-row micro-panels: panel r holds, for each
-/// p, the MR values A[r*MR + i, p] (zero past mc). Full panels of a row-major A are read row
-/// by row (contiguous reads, the writes stay in the L1-sized panel: 1.5x faster than reading
-/// down the columns, measured); of a column-major A
-/// (A^T of a row-major matrix, as in a weight gradient) each p is one contiguous copy.
-template <typename T>
-void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* ap) {
-  constexpr int64_t MR = Tile<T>::MR;
-  for (int64_t ir = 0; ir < mc; ir += MR) {
-    int64_t rows = std::min(MR, mc - ir);
-    const T* src = a + ir * rs;
-    if (rows == MR && cs == 1) {
-      for (int64_t i = 0; i < MR; ++i) {
-        const T* row = src + i * rs;
-        for (int64_t p = 0; p < kc; ++p) ap[p * MR + i] = row[p];
-      }
-    } else if (rows == MR && rs == 1) {
-      for (int64_t p = 0; p < kc; ++p) std::memcpy(ap + p * MR, src + p * cs, sizeof(T) * MR);
-    } else {
-      for (int64_t p = 0; p < kc; ++p) {
-        for (int64_t i = 0; i < rows; ++i) ap[p * MR + i] = src[i * rs + p * cs];
-        for (int64_t i = rows; i < MR; ++i) ap[p * MR + i] = T(0);
-      }
-    }
-    ap += MR * kc;
-  }
-}
-
-/// Packs rows [0, kc) x cols [0, nc) of B into NR-column micro-panels (zero past nc). Full
-/// panels of a row-major B are row copies; of a column-major B (W^T of a row-major weight) they
-/// are read column by column (contiguous reads).
-template <typename T>
-void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* bp) {
-  constexpr int64_t NR = Tile<T>::NR;
-  for (int64_t jr = 0; jr < nc; jr += NR) {
-    int64_t cols = std::min(NR, nc - jr);
-    const T* src = b + jr * cs;
-    if (cols == NR && cs == 1) {
-      for (int64_t p = 0; p < kc; ++p) std::memcpy(bp + p * NR, src + p * rs, sizeof(T) * NR);
-    } else if (cols == NR && rs == 1) {
-      for (int64_t j = 0; j < NR; ++j) {
-        const T* col = src + j * cs;
-        for (int64_t p = 0; p < kc; ++p) bp[p * NR + j] = col[p];
-      }
-    } else {
-      for (int64_t p = 0; p < kc; ++p) {
-        for (int64_t j = 0; j < cols; ++j) bp[p * NR + j] = src[p * rs + j * cs];
-        for (int64_t j = cols; j < NR; ++j) bp[p * NR + j] = T(0);
-      }
-    }
-    bp += NR * kc;
-  }
 }
 
 /// The micro-kernel: C[0..MR, 0..NR] (ldc) = (acc ? C : 0) + Ap * Bp over kc steps.
@@ -204,20 +134,6 @@ KILN_MICRO_AVX512(micro_f64_avx512, double, __m512d, 8, _mm512_load_pd)
 #undef KILN_ROWS
 #endif
 
-bool cpu_has_avx512() {
-#if KILN_GEMM_X86
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma")) return false;
-    const char* env = std::getenv("KILN_GEMM_PORTABLE");  // for testing the fallback
-    return !(env && *env && std::string(env) != "0");
-  }();
-  return yes;
-#else
-  return false;
-#endif
-}
-
 template <typename T>
 MicroFn<T> micro_kernel() {
 #if KILN_GEMM_X86
@@ -287,8 +203,11 @@ struct Job {
   int64_t bbs, brs, bcs;
   T* c;
   int64_t mparts, nparts;        // each batch entry is split into mparts x nparts tasks
+  int64_t kparts, kchunk;        // or into kparts slices of the inner dim, kchunk long,
+  T* partial;                    // each into its own [batch, m, n] slice of `partial`
   std::atomic<int64_t> next{0};  // the next task to take (tasks are taken dynamically, so a
                                  // core slowed by other work takes fewer)
+  int64_t tasks() const { return batch * kparts * mparts * nparts; }
 };
 
 template <typename T>
@@ -299,33 +218,81 @@ void run_task(const Job<T>& j, int64_t t) {
     int64_t tiles = (size + tile - 1) / tile;
     return std::min(size, tiles * part / parts * tile);
   };
-  int64_t bi = t / (j.mparts * j.nparts), rest = t % (j.mparts * j.nparts);
+  int64_t per_batch = j.kparts * j.mparts * j.nparts;
+  int64_t bi = t / per_batch, rest = t % per_batch;
+  int64_t kp = rest / (j.mparts * j.nparts);
+  rest %= j.mparts * j.nparts;
   int64_t mp = rest / j.nparts, np = rest % j.nparts;
   int64_t m0 = bound(mp, j.mparts, j.m, MR), m1 = bound(mp + 1, j.mparts, j.m, MR);
   int64_t n0 = bound(np, j.nparts, j.n, NR), n1 = bound(np + 1, j.nparts, j.n, NR);
-  gemm_serial<T>(m1 - m0, n1 - n0, j.k, j.a + bi * j.abs + m0 * j.ars, j.ars, j.acs,
-                 j.b + bi * j.bbs + n0 * j.bcs, j.brs, j.bcs, j.c + bi * j.m * j.n + m0 * j.n + n0,
-                 j.n);
+  int64_t k0 = kp * j.kchunk, k1 = std::min(j.k, k0 + j.kchunk);
+  T* c = j.kparts > 1 ? j.partial + kp * j.batch * j.m * j.n : j.c;
+  gemm_serial<T>(m1 - m0, n1 - n0, k1 - k0, j.a + bi * j.abs + m0 * j.ars + k0 * j.acs, j.ars,
+                 j.acs, j.b + bi * j.bbs + n0 * j.bcs + k0 * j.brs, j.brs, j.bcs,
+                 c + bi * j.m * j.n + m0 * j.n + n0, j.n);
 }
 
 template <typename T>
 void run_tasks(void* ctx, int64_t, int64_t) {
   Job<T>& j = *static_cast<Job<T>*>(ctx);
-  int64_t tasks = j.batch * j.mparts * j.nparts;
-  for (int64_t t = j.next.fetch_add(1); t < tasks; t = j.next.fetch_add(1)) run_task(j, t);
+  for (int64_t t = j.next.fetch_add(1); t < j.tasks(); t = j.next.fetch_add(1)) run_task(j, t);
+}
+
+/// Runs the job's tasks (on the pool when `threads` > 1), then sums the inner-dim slices'
+/// partial products in slice order: the result depends on the shape only, never on the
+/// thread count.
+template <typename T>
+void run_job(Job<T>& job, int64_t threads) {
+  std::vector<T> partial(job.kparts > 1 ? job.kparts * job.batch * job.m * job.n : 0);
+  job.partial = partial.data();
+  if (threads <= 1) {
+    for (int64_t t = 0; t < job.tasks(); ++t) run_task(job, t);
+  } else {
+    kiln_parallel_for(&run_tasks<T>, &job, threads, 1);
+  }
+  if (job.kparts <= 1) return;
+  int64_t size = job.batch * job.m * job.n;
+  std::copy(partial.begin(), partial.begin() + size, job.c);
+  for (int64_t kp = 1; kp < job.kparts; ++kp) {
+    const T* p = partial.data() + kp * size;
+    for (int64_t i = 0; i < size; ++i) job.c[i] += p[i];
+  }
 }
 
 template <typename T>
 void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t abs, int64_t ars,
           int64_t acs, const T* b, int64_t bbs, int64_t brs, int64_t bcs, T* c) {
   if (batch <= 0 || m <= 0 || n <= 0) return;
-  constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
-  Job<T> job{batch, m, n, k, a, abs, ars, acs, b, bbs, brs, bcs, c, 1, 1};
+  constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR, KC = Tile<T>::KC;
+  // A product narrower than one micro-tile (a convolution's weight gradient [32, 9]) would
+  // waste most of every NR-wide tile: computed transposed (C^T = B^T A^T) it fills them, and
+  // the small result is transposed back.
+  if (n < NR && m > n) {
+    std::vector<T> ct(static_cast<size_t>(batch * m * n));
+    gemm<T>(batch, n, m, k, b, bbs, bcs, brs, a, abs, acs, ars, ct.data());
+    for (int64_t bi = 0; bi < batch; ++bi) {
+      const T* src = ct.data() + bi * m * n;
+      T* dst = c + bi * m * n;
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) dst[i * n + j] = src[j * m + i];
+      }
+    }
+    return;
+  }
+  Job<T> job{batch, m, n, k, a, abs, ars, acs, b, bbs, brs, bcs, c, 1, 1, 1, k, nullptr};
+  // A small product over a long inner dim (a weight gradient, summed over every pixel of the
+  // batch) has too few tiles to share among threads: its inner dim is cut into up to 8
+  // slices of whole KC blocks instead, a count that depends on the shape alone.
+  if (batch == 1 && k >= 8 * KC && m * n <= 4 * k) {
+    int64_t blocks = (k + KC - 1) / KC;
+    job.kchunk = (blocks + 7) / 8 * KC;
+    job.kparts = (k + job.kchunk - 1) / job.kchunk;
+  }
   int64_t threads = runtime::ThreadPool::instance().num_threads();
   double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(m) *
                  static_cast<double>(n) * static_cast<double>(std::max<int64_t>(k, 1));
-  if (threads <= 1 || flops < 4.0e6) {
-    for (int64_t t = 0; t < batch; ++t) run_task(job, t);
+  if (threads <= 1 || flops < 4.0e6 || job.kparts > 1) {
+    run_job(job, flops < 4.0e6 ? 1 : threads);
     return;
   }
   // Aim at two tasks per thread for large products (taken dynamically, so a core slowed by
@@ -354,7 +321,7 @@ void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t ab
       job.nparts = std::min((per_batch + job.mparts - 1) / job.mparts, ntiles);
     }
   }
-  kiln_parallel_for(&run_tasks<T>, &job, threads, 1);
+  run_job(job, threads);
 }
 
 template <typename T>
@@ -366,6 +333,20 @@ void extern_gemm(void* const* params, const int64_t* args) {
 }
 
 }  // namespace
+
+bool cpu_has_avx512() {
+#if KILN_GEMM_X86
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma")) return false;
+    const char* env = std::getenv("KILN_GEMM_PORTABLE");  // for testing the fallback
+    return !(env && *env && std::string(env) != "0");
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
 
 const std::vector<ExternSymbol>& extern_symbols() {
   static const std::vector<ExternSymbol> symbols = {

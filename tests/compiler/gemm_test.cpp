@@ -1,5 +1,6 @@
 // The packed GEMM (kernels/cpu/gemm.h) against a naive triple loop in double, over odd,
-// tall, skinny, empty, transposed, negatively strided, batched and broadcast shapes; and the
+// tall, skinny, empty, transposed, negatively strided, batched and broadcast shapes and the
+// inner-dim split of weight-gradient shapes; and the
 // kernel IR's Extern statement that calls it (printer, verifier, evaluator, LLVM JIT).
 #include <cmath>
 #include <random>
@@ -105,6 +106,17 @@ std::vector<Case> cases() {
   Case many{6, 64, 64, 64};
   many.a_bcast = true;
   cs.push_back(many);
+  // Convolution weight gradients: a long inner dim cut into slices, and a product narrower
+  // than a micro-tile computed transposed; both with a column-major B (cols^T).
+  Case grad{1, 20, 45, 4100};
+  grad.b_trans = true;
+  cs.push_back(grad);
+  Case narrow{1, 32, 9, 2300};
+  narrow.b_trans = true;
+  cs.push_back(narrow);
+  narrow.a_trans = true;
+  narrow.batch = 2;
+  cs.push_back(narrow);
   return cs;
 }
 
