@@ -65,11 +65,21 @@ Tensor Tensor::gt(const Tensor& o) const { return kiln::gt(*this, o); }
 Tensor Tensor::ge(const Tensor& o) const { return kiln::ge(*this, o); }
 Tensor Tensor::eq(const Tensor& o) const { return kiln::eq(*this, o); }
 Tensor Tensor::ne(const Tensor& o) const { return kiln::ne(*this, o); }
+Tensor Tensor::lt(Scalar o) const { return kiln::lt(*this, o); }
+Tensor Tensor::le(Scalar o) const { return kiln::le(*this, o); }
+Tensor Tensor::gt(Scalar o) const { return kiln::gt(*this, o); }
+Tensor Tensor::ge(Scalar o) const { return kiln::ge(*this, o); }
+Tensor Tensor::eq(Scalar o) const { return kiln::eq(*this, o); }
+Tensor Tensor::ne(Scalar o) const { return kiln::ne(*this, o); }
 Tensor Tensor::logical_not() const { return kiln::logical_not(*this); }
 Tensor Tensor::add(const Tensor& o) const { return kiln::add(*this, o); }
 Tensor Tensor::sub(const Tensor& o) const { return kiln::sub(*this, o); }
 Tensor Tensor::mul(const Tensor& o) const { return kiln::mul(*this, o); }
 Tensor Tensor::div(const Tensor& o) const { return kiln::div(*this, o); }
+Tensor Tensor::add(Scalar o) const { return *this + o; }
+Tensor Tensor::sub(Scalar o) const { return *this - o; }
+Tensor Tensor::mul(Scalar o) const { return *this * o; }
+Tensor Tensor::div(Scalar o) const { return *this / o; }
 
 Tensor Tensor::sum() const { return kiln::sum(*this); }
 Tensor Tensor::sum(int64_t dim, bool keepdim) const { return kiln::sum(*this, {dim}, keepdim); }
@@ -115,6 +125,9 @@ Tensor Tensor::std(const std::vector<int64_t>& dims, bool unbiased, bool keepdim
 }
 Tensor Tensor::logsumexp(const std::vector<int64_t>& dims, bool keepdim) const {
   return kiln::logsumexp(*this, dims, keepdim);
+}
+Tensor Tensor::logsumexp(int64_t dim, bool keepdim) const {
+  return kiln::logsumexp(*this, dim, keepdim);
 }
 Tensor Tensor::all() const { return kiln::all(*this); }
 Tensor Tensor::all(int64_t dim, bool keepdim) const { return kiln::all(*this, dim, keepdim); }

@@ -1,7 +1,8 @@
 // The LLVM backend's CPU-only work splitting and rewrites: a long top-level reduction split
 // into chunks on the thread pool (every combiner and dtype, NaN, several accumulators, a loop
 // reading an earlier reduction, the same bits for any thread count), and the kernel IR rewrites
-// (a loop-invariant divisor's reciprocal hoisted, a row's transcendental computed once).
+// (a loop-invariant divisor's reciprocal hoisted, a row's transcendental computed once), and
+// the software prefetches of a long elementwise stream.
 #if KILN_WITH_LLVM
 
 #include <cmath>
@@ -230,6 +231,38 @@ TEST_CASE("llvm: softmax rows compute exp once per element and multiply by 1 / s
         CHECK(near(out.get(row * cols + c), want, 1e-5, 1e-9));
       }
     }
+  }
+}
+
+TEST_CASE("llvm: a long flat elementwise loop prefetches its streams a page ahead", "[llvm]") {
+  for (int64_t n : {int64_t{1000}, (int64_t{1} << 20) + 7}) {
+    const DType t = DType::Float32;
+    kir::Expr i = kir::var(0, n);
+    kir::Kernel k;
+    k.name = "t_stream" + std::to_string(n);
+    k.params = {param(t, n, false), param(t, n, false), param(t, n, true)};
+    kir::Expr v = kir::binary(
+        kir::BinOp::Add, kir::binary(kir::BinOp::Mul, kir::load(0, t, i), kir::float_imm(2, t)),
+        kir::load(1, t, i));
+    k.body = kir::loop(0, n, LoopKind::Parallel, {kir::store(2, i, v)});
+    std::string raw = codegen::llvm_ir(k, false);
+    INFO(n);
+    // Over 4 MiB of streams: both inputs are prefetched for reading, the output for writing
+    // (rw = 1), 1024 f32 ahead; a small kernel has none.
+    bool big = n > 1000;
+    CHECK(count(raw, "call void @llvm.prefetch") == (big ? 3 : 0));
+    CHECK(count(raw, "i32 1, i32 3, i32 1)") == (big ? 1 : 0));
+    CHECK(count(raw, ", 1024\n") == (big ? 3 : 0));
+    // Every element, the ones past the last 16-element strip of each thread's range included.
+    Buf a(t, n), b(t, n), out(t, n);
+    for (int64_t j = 0; j < n; ++j) {
+      a.set(j, static_cast<double>(j % 1013) - 500);
+      b.set(j, static_cast<double>(j % 7));
+    }
+    run(k, {&a, &b, &out});
+    int64_t wrong = 0;
+    for (int64_t j = 0; j < n; ++j) wrong += out.get(j) != a.get(j) * 2 + b.get(j);
+    CHECK(wrong == 0);
   }
 }
 

@@ -234,11 +234,17 @@ Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
 Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
 Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
 Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
-Tensor operator<(const Tensor& a, Scalar b) { return binary("lt", Op::Lt, a, b, Out::Bool); }
-Tensor operator<=(const Tensor& a, Scalar b) { return binary("le", Op::Le, a, b, Out::Bool); }
-Tensor operator>(const Tensor& a, Scalar b) { return binary("gt", Op::Gt, a, b, Out::Bool); }
-Tensor operator>=(const Tensor& a, Scalar b) { return binary("ge", Op::Ge, a, b, Out::Bool); }
-Tensor operator==(const Tensor& a, Scalar b) { return binary("eq", Op::Eq, a, b, Out::Bool); }
-Tensor operator!=(const Tensor& a, Scalar b) { return binary("ne", Op::Ne, a, b, Out::Bool); }
+Tensor lt(const Tensor& a, Scalar b) { return binary("lt", Op::Lt, a, b, Out::Bool); }
+Tensor le(const Tensor& a, Scalar b) { return binary("le", Op::Le, a, b, Out::Bool); }
+Tensor gt(const Tensor& a, Scalar b) { return binary("gt", Op::Gt, a, b, Out::Bool); }
+Tensor ge(const Tensor& a, Scalar b) { return binary("ge", Op::Ge, a, b, Out::Bool); }
+Tensor eq(const Tensor& a, Scalar b) { return binary("eq", Op::Eq, a, b, Out::Bool); }
+Tensor ne(const Tensor& a, Scalar b) { return binary("ne", Op::Ne, a, b, Out::Bool); }
+Tensor operator<(const Tensor& a, Scalar b) { return lt(a, b); }
+Tensor operator<=(const Tensor& a, Scalar b) { return le(a, b); }
+Tensor operator>(const Tensor& a, Scalar b) { return gt(a, b); }
+Tensor operator>=(const Tensor& a, Scalar b) { return ge(a, b); }
+Tensor operator==(const Tensor& a, Scalar b) { return eq(a, b); }
+Tensor operator!=(const Tensor& a, Scalar b) { return ne(a, b); }
 
 }  // namespace kiln

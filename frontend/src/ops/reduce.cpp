@@ -177,6 +177,9 @@ Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim
         r.node(), detail::drop_axes(x.sizes(), detail::reduce_axes("logsumexp", dims, x.dim()))));
   return r;
 }
+Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim) {
+  return logsumexp(x, std::vector<int64_t>{dim}, keepdim);
+}
 
 // Counted rather than min/max-reduced, so that an empty reduction gives all -> true, any -> false.
 Tensor all(const Tensor& x) { return all_over(x, {}, false); }

@@ -124,7 +124,7 @@ void Emitter::stmt(const kir::Stmt& s) {
       } else if (split_reduction_ok(s)) {
         split_reduction(s);
       } else if (auto it = prefetch_.find(s.get()); it != prefetch_.end()) {
-        prefetched_loop(s, it->second);
+        prefetched_loop(s->id, b_.getInt64(0), b_.getInt64(s->extent), s->body, it->second);
       } else {
         loop(s->id, b_.getInt64(0), b_.getInt64(s->extent), s->body);
       }
@@ -225,30 +225,38 @@ void Emitter::loop(int64_t var_id, Value* begin, Value* end, const std::vector<k
   cache_.clear();
 }
 
-void Emitter::prefetched_loop(const kir::Stmt& s, const std::vector<Prefetch>& targets) {
+void Emitter::prefetched_loop(int64_t var_id, Value* begin, Value* end,
+                              const std::vector<kir::Stmt>& body,
+                              const std::vector<Prefetch>& targets) {
   constexpr int64_t kStrip = 16;  // 64 bytes of f32: one cache line per strip
-  Value* saved = scope_->vars.count(s->id) ? scope_->vars[s->id] : nullptr;
+  Value* saved = scope_->vars.count(var_id) ? scope_->vars[var_id] : nullptr;
   llvm::Function* prefetch =
       llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::prefetch, {b_.getPtrTy()});
-  for_range(std::to_string(s->id) + ".strip", b_.getInt64(0), b_.getInt64(s->extent / kStrip),
-            [&](Value* strip) {
-              Value* first = b_.CreateMul(strip, b_.getInt64(kStrip), "", true, true);
-              cache_.clear();
-              scope_->vars[s->id] = first;
-              for (const Prefetch& f : targets) {
-                DType t = param_dtype(f.param);
-                // Not inbounds: the last row's next row lies past the buffer (prefetches never
-                // fault).
-                Value* addr =
-                    b_.CreateGEP(v_.memory_type(t), scope_->params[f.param], expr(f.index));
-                b_.CreateCall(prefetch, {addr, b_.getInt32(0), b_.getInt32(3), b_.getInt32(1)});
-              }
-              loop(s->id, first, b_.CreateAdd(first, b_.getInt64(kStrip), "", true, true), s->body);
-            });
+  Value* strips = b_.CreateSDiv(b_.CreateSub(end, begin), b_.getInt64(kStrip));
+  for_range(std::to_string(var_id) + ".strip", b_.getInt64(0), strips, [&](Value* strip) {
+    Value* first = b_.CreateAdd(begin, b_.CreateMul(strip, b_.getInt64(kStrip), "", true, true), "",
+                                true, true);
+    cache_.clear();
+    scope_->vars[var_id] = first;
+    for (const Prefetch& f : targets) {
+      DType t = param_dtype(f.param);
+      // Not inbounds: the last rows' targets lie past the buffer (prefetches never fault).
+      Value* addr = b_.CreateGEP(v_.memory_type(t), scope_->params[f.param], expr(f.index));
+      b_.CreateCall(prefetch, {addr, b_.getInt32(f.write ? 1 : 0), b_.getInt32(3), b_.getInt32(1)});
+    }
+    // Counted from 0 so that the vectorizer sees exactly 16 iterations.
+    for_range(std::to_string(var_id), b_.getInt64(0), b_.getInt64(kStrip), [&](Value* j) {
+      scope_->vars[var_id] = b_.CreateAdd(first, j, "", true, true);
+      for (const auto& st : body) stmt(st);
+    });
+  });
+  // The iterations past the last whole strip (none when the extent is a multiple of 16).
+  loop(var_id, b_.CreateAdd(begin, b_.CreateMul(strips, b_.getInt64(kStrip), "", true, true)), end,
+       body);
   if (saved) {
-    scope_->vars[s->id] = saved;
+    scope_->vars[var_id] = saved;
   } else {
-    scope_->vars.erase(s->id);
+    scope_->vars.erase(var_id);
   }
   cache_.clear();
 }

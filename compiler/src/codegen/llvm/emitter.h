@@ -52,8 +52,9 @@ class Emitter {
   /// for (v = begin; v < end; ++v) body.
   void loop(int64_t var_id, llvm::Value* begin, llvm::Value* end,
             const std::vector<kir::Stmt>& body);
-  /// Loop `s` strip-mined by 16 with one prefetch per strip of each of `targets`.
-  void prefetched_loop(const kir::Stmt& s, const std::vector<Prefetch>& targets);
+  /// loop() strip-mined by 16 with one prefetch per strip of each of `targets`.
+  void prefetched_loop(int64_t var_id, llvm::Value* begin, llvm::Value* end,
+                       const std::vector<kir::Stmt>& body, const std::vector<Prefetch>& targets);
   /// The accumulator's stack slot in the current function, created on first use.
   llvm::AllocaInst* acc_slot(int64_t id, DType t);
   llvm::Value* expr(const kir::Expr& e);

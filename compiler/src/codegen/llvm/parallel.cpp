@@ -35,7 +35,13 @@ void Emitter::parallel_loop(const kir::Stmt& s) {
   for (const auto& c : s->body) work += u.stmt(c);
   int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, work));
   outline(k_.name + ".par" + std::to_string(parallel_count_++), s->extent, grain, {}, nullptr,
-          [&](Value* begin, Value* end, Value*) { loop(s->id, begin, end, s->body); });
+          [&](Value* begin, Value* end, Value*) {
+            if (auto it = prefetch_.find(s.get()); it != prefetch_.end()) {
+              prefetched_loop(s->id, begin, end, s->body, it->second);
+            } else {
+              loop(s->id, begin, end, s->body);
+            }
+          });
 }
 
 bool Emitter::split_reduction_ok(const kir::Stmt& s) {

@@ -320,12 +320,84 @@ void plan_parallel(const kir::Kernel& k, const Stmt& p, PrefetchPlan& plan) {
       });
     });
   }
-  if (!out.empty()) plan[last.get()] = std::move(out);
+  // The next row's output lines, requested for ownership by the row's first loop that stores
+  // there, when that loop only stores (layer_norm's last loop: 1.7 -> 1.5 ms). Strip-mining a
+  // loop that also accumulates (softmax's exp loop) would end every strip with a horizontal
+  // reduction: softmax took 3.3 instead of 2.2 ms.
+  if (out.empty()) return;
+  for (const auto& st : last->body) {
+    for (const auto& c : p->body) {
+      auto store = std::find_if(c->body.begin(), c->body.end(), [&](const Stmt& x) {
+        return x->kind == StmtKind::Store && x->id == st->id;
+      });
+      if (store == c->body.end()) continue;
+      bool only_stores = std::all_of(c->body.begin(), c->body.end(),
+                                     [](const Stmt& x) { return x->kind == StmtKind::Store; });
+      if (c->kind == StmtKind::For && c->extent == last->extent && only_stores) {
+        Expr target = rename_var((*store)->exprs[0], p->id, next);
+        plan[c.get()].push_back({st->id, target, true});
+      }
+      break;
+    }
+  }
+  auto& mine = plan[last.get()];
+  mine.insert(mine.begin(), out.begin(), out.end());
+}
+
+/// Whether `idx` is the variable `id` plus a constant: a unit-stride stream in that loop.
+bool unit_stride(const Expr& idx, int64_t id) {
+  auto is_var = [&](const Expr& e) { return e->kind == ExprKind::Var && e->int_value == id; };
+  if (is_var(idx)) return true;
+  if (idx->kind != ExprKind::Binary || idx->binop != kir::BinOp::Add) return false;
+  const Expr& a = idx->operands[0];
+  const Expr& b = idx->operands[1];
+  return (is_var(a) && b->kind == ExprKind::IntImm) || (is_var(b) && a->kind == ExprKind::IntImm);
+}
+
+/// A flat Parallel loop of stores over a long range (an elementwise kernel over a large
+/// tensor): each unit-stride stream it loads or stores is prefetched a page ahead. A
+/// compute-heavy body's instructions fill the out-of-order window, so without it the loads
+/// miss at every page (where the hardware prefetcher stops) and nothing overlaps them; and
+/// a store's line is requested for ownership (prefetchw) before the store reaches it.
+/// Measured with 2 threads on 2^24 f32 (kiln-bench): copy 7.2 -> 5.9 ms, gelu(x*1.5+0.5) *
+/// sigmoid(x) 14.4 -> 13.7 ms; prefetching the loads alone made copy slower (9.9 ms).
+void plan_stream(const kir::Kernel& k, const Stmt& p, PrefetchPlan& plan) {
+  constexpr int64_t kStreamMinBytes = 4 << 20;
+  constexpr int64_t kStreamAheadBytes = 4096;
+  std::vector<Prefetch> out;
+  int64_t bytes = 0;
+  auto add = [&](int64_t param, const Expr& idx, bool write) {
+    if (!unit_stride(idx, p->id)) return;
+    int64_t size = itemsize(k.params[param].dtype);
+    bytes += p->extent * size;
+    Expr target = rename_var(
+        idx, p->id, kir::add(kir::var(p->id, p->extent), kir::int_imm(kStreamAheadBytes / size)));
+    bool seen = std::any_of(out.begin(), out.end(), [&](const Prefetch& f) {
+      return f.param == param && kir::equal(f.index, target);
+    });
+    if (!seen) out.push_back({param, target, write});
+  };
+  for (const auto& c : p->body) {
+    if (c->kind != StmtKind::Store) return;
+    add(c->id, c->exprs[0], true);
+    any_of(c->exprs[1], [&](const Expr& x) {
+      if (x->kind == ExprKind::Load && !k.params[x->int_value].output)
+        add(x->int_value, x->operands[0], false);
+      return false;
+    });
+  }
+  if (!out.empty() && bytes >= kStreamMinBytes) plan[p.get()] = std::move(out);
 }
 
 void plan_stmt(const kir::Kernel& k, const Stmt& s, PrefetchPlan& plan) {
   if (s->kind == StmtKind::For && s->loop == kir::LoopKind::Parallel && s->extent > 1) {
-    plan_parallel(k, s, plan);
+    bool flat = std::all_of(s->body.begin(), s->body.end(),
+                            [](const Stmt& c) { return c->kind == StmtKind::Store; });
+    if (flat) {
+      plan_stream(k, s, plan);
+    } else {
+      plan_parallel(k, s, plan);
+    }
     return;
   }
   for (const auto& c : s->body) plan_stmt(k, c, plan);

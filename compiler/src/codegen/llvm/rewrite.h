@@ -27,6 +27,7 @@ bool contains_extern(const kir::Stmt& s);
 struct Prefetch {
   int64_t param;
   kir::Expr index;
+  bool write = false;  // for a store (prefetchw: the line is fetched for ownership)
 };
 /// Per vector loop: what it prefetches, one cache line per 16 iterations.
 using PrefetchPlan = std::unordered_map<const kir::StmtNode*, std::vector<Prefetch>>;
@@ -34,7 +35,9 @@ using PrefetchPlan = std::unordered_map<const kir::StmtNode*, std::vector<Prefet
 /// Software prefetches of the next iteration of a Parallel loop (the next row of a softmax, the
 /// next block of an elementwise kernel), issued by the Parallel body's last loop when that loop
 /// only stores: the hardware prefetcher stops at 4 KiB page boundaries, so each row would
-/// otherwise start with a burst of cache misses that nothing overlaps.
+/// otherwise start with a burst of cache misses that nothing overlaps. A flat Parallel loop of
+/// stores over more than 4 MiB prefetches its unit-stride streams a page ahead instead (the
+/// stores' lines for ownership).
 PrefetchPlan plan_prefetches(const kir::Kernel& k);
 
 }  // namespace kiln::codegen::llvm_backend

@@ -140,11 +140,21 @@ class Tensor {
   Tensor ge(const Tensor& o) const;
   Tensor eq(const Tensor& o) const;
   Tensor ne(const Tensor& o) const;
+  Tensor lt(Scalar o) const;
+  Tensor le(Scalar o) const;
+  Tensor gt(Scalar o) const;
+  Tensor ge(Scalar o) const;
+  Tensor eq(Scalar o) const;
+  Tensor ne(Scalar o) const;
   Tensor logical_not() const;
   Tensor add(const Tensor& o) const;
   Tensor sub(const Tensor& o) const;
   Tensor mul(const Tensor& o) const;
   Tensor div(const Tensor& o) const;
+  Tensor add(Scalar o) const;
+  Tensor sub(Scalar o) const;
+  Tensor mul(Scalar o) const;
+  Tensor div(Scalar o) const;
 
   // ---- reductions ----
   Tensor sum() const;
@@ -172,6 +182,7 @@ class Tensor {
   Tensor std(bool unbiased = true) const;
   Tensor std(const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false) const;
   Tensor logsumexp(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor logsumexp(int64_t dim, bool keepdim = false) const;
   Tensor all() const;
   Tensor all(int64_t dim, bool keepdim = false) const;
   Tensor any() const;
