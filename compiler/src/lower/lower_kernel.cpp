@@ -3,6 +3,7 @@
 // layer_norm and reductions with prologues and epilogues), and the opaque ops (opaque.cpp).
 #include <algorithm>
 #include <functional>
+#include <unordered_set>
 
 #include "kiln/compiler/lower.h"
 #include "kiln/runtime/error.h"
@@ -59,13 +60,72 @@ const ir::Node* logical_root(const Builder& b, const ir::Node* root) {
   return n;
 }
 
+/// The shape an elementwise kernel over `shaped` iterates: its shape, or a refinement of it
+/// (each dim split into several, the same row-major order) that a fused reshape reads through,
+/// so that the reshape's index math cancels: pooling's windows [N, C, H/2, 2, W/2, 2] then read
+/// at plain loop variables instead of at divisions of them. The search follows elementwise ops
+/// and permutes (mapping each node's dims to the kernel's) down to such a reshape.
+Shape iteration_shape(const Builder& b, const ir::Node* shaped) {
+  Shape best = shaped->shape();
+  struct Visit {
+    const ir::Node* n;
+    std::vector<int64_t> dims;  // the kernel's dim of each of n's dims
+  };
+  std::vector<int64_t> identity(best.size());
+  for (size_t d = 0; d < identity.size(); ++d) identity[d] = static_cast<int64_t>(d);
+  std::vector<Visit> stack{{shaped, identity}};
+  std::unordered_set<const ir::Node*> seen{shaped};
+  while (!stack.empty()) {
+    Visit v = stack.back();
+    stack.pop_back();
+    const ir::Node* n = v.n;
+    std::vector<std::vector<int64_t>> in_dims(n->inputs().size());
+    if (n->op() == Op::Reshape) {
+      if (auto runs = runs_of(n->input(0)->shape(), n->shape())) {
+        // The kernel's dims, each split as the reshape's input splits it.
+        std::vector<Shape> split(shaped->shape().size());
+        for (size_t d = 0; d < runs->size(); ++d) {
+          for (size_t i : (*runs)[d]) split[v.dims[d]].push_back(n->input(0)->shape()[i]);
+        }
+        Shape refined;
+        for (const Shape& s : split) refined.insert(refined.end(), s.begin(), s.end());
+        // Only where the inner loops keep their length (a flatten's [N, C, 5, 5] refining
+        // [N, 1600] would cut 1600-long rows into loops of 5).
+        if (refined.size() > best.size() && runs_of(refined, shaped->shape()) &&
+            inner_elements(refined, kMinInner) >= inner_elements(shaped->shape(), kMinInner)) {
+          best = refined;
+        }
+      }
+      continue;
+    }
+    if (ir::is_elementwise(n->op())) {
+      for (auto& d : in_dims) d = v.dims;
+    } else if (n->op() == Op::Permute) {
+      in_dims[0].resize(v.dims.size());
+      for (size_t d = 0; d < v.dims.size(); ++d) in_dims[0][n->attrs().ints[d]] = v.dims[d];
+    } else {
+      continue;
+    }
+    for (size_t i = 0; i < in_dims.size(); ++i) {
+      const ir::Node* in = n->input(i).get();
+      bool mapped = in->rank() == static_cast<int64_t>(in_dims[i].size());
+      for (size_t d = 0; mapped && d < in_dims[i].size(); ++d)
+        mapped = in->shape()[d] == shaped->shape()[in_dims[i][d]];
+      if (mapped && b.fused(in) && seen.insert(in).second) stack.push_back({in, in_dims[i]});
+    }
+  }
+  return best;
+}
+
 kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
   const ir::Node* shaped = logical_root(b, root);
   const Shape& shape = shaped->shape();
-  LoopNest nest = loop_nest(b, shape, kMinInner);
-  b.set_elementwise(nest.idx);
+  Shape walked = iteration_shape(b, shaped);
+  LoopNest nest = loop_nest(b, walked, kMinInner);
+  std::vector<Expr> idx = reindex(nest.idx, walked, shape);
+  b.set_elementwise(idx);
   b.enable_gemm(out, shape);
-  Expr v = b.value(shaped, nest.idx);
+  Expr v = b.value(shaped, idx);
   std::vector<kir::Stmt> body = b.take_row_statements();
   body.push_back(kir::store(out, nest.flat, narrow_for_store(v, root->dtype())));
   kir::Stmt loop = nest.wrap(std::move(body));

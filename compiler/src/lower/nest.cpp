@@ -4,6 +4,11 @@ namespace kiln::lower {
 
 using kir::Expr;
 
+namespace {
+/// The most elements one row of a nest's Parallel loop covers.
+constexpr int64_t kRowElements = 1024;
+}  // namespace
+
 kir::Stmt LoopNest::wrap(std::vector<kir::Stmt> body) const {
   kir::Stmt s;
   for (size_t l = loops.size(); l-- > 0;) {
@@ -13,20 +18,31 @@ kir::Stmt LoopNest::wrap(std::vector<kir::Stmt> body) const {
   return s;
 }
 
-LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner) {
-  LoopNest nest;
-  int64_t n = numel_of(shape);
+int64_t inner_elements(const Shape& shape, int64_t min_inner, size_t* split_out) {
   size_t split = shape.size();
   int64_t inner = 1;
   while (split > 1 && inner < min_inner) inner *= shape[--split];
+  if (inner < min_inner || inner >= numel_of(shape)) split = shape.size(), inner = 1;
+  if (split_out) *split_out = split;
+  return inner;
+}
+
+LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner) {
+  LoopNest nest;
+  int64_t n = numel_of(shape);
+  size_t split = 0;
+  int64_t inner = inner_elements(shape, min_inner, &split);
   int64_t id = 0;
-  if (inner < min_inner || inner >= n) {
+  if (split == shape.size()) {
     Expr i = b.new_var(n, &id);
     nest.loops.push_back({id, n, kir::LoopKind::Parallel});
     nest.idx = unflatten_index(i, shape);
     nest.flat = i;
     return nest;
   }
+  // Rows of up to kRowElements: dims before the inner ones become loops too, so that the row
+  // index is divided once per row of that size (short rows would divide it every few elements).
+  while (split > 1 && inner * shape[split - 1] <= kRowElements) inner *= shape[--split];
   Expr row = b.new_var(n / inner, &id);
   nest.loops.push_back({id, n / inner, kir::LoopKind::Parallel});
   nest.idx = unflatten_index(row, Shape(shape.begin(), shape.begin() + split));
@@ -45,19 +61,39 @@ LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner) {
   return nest;
 }
 
+std::optional<std::vector<std::vector<size_t>>> runs_of(const Shape& fine, const Shape& coarse) {
+  std::vector<std::vector<size_t>> runs(coarse.size());
+  size_t i = 0;
+  for (size_t d = 0; d < coarse.size(); ++d) {
+    if (coarse[d] == 1) continue;
+    int64_t product = 1;
+    for (; i < fine.size() && product < coarse[d]; ++i) {
+      if (fine[i] == 1) continue;
+      product *= fine[i];
+      runs[d].push_back(i);
+    }
+    if (product != coarse[d]) return std::nullopt;
+  }
+  for (; i < fine.size(); ++i) {
+    if (fine[i] != 1) return std::nullopt;
+  }
+  return runs;
+}
+
 std::vector<Expr> reindex(const std::vector<Expr>& idx, const Shape& from, const Shape& to) {
-  std::vector<Expr> kept;
-  Shape from_kept, to_kept;
-  for (size_t d = 0; d < from.size(); ++d) {
-    if (from[d] != 1) kept.push_back(idx[d]), from_kept.push_back(from[d]);
-  }
-  for (int64_t s : to) {
-    if (s != 1) to_kept.push_back(s);
-  }
-  if (from_kept != to_kept) return unflatten_index(flatten_index(idx, from), to);
+  auto runs = runs_of(from, to);
+  if (!runs) return unflatten_index(flatten_index(idx, from), to);
+  // Each dim of `to` is a run of `from`'s dims: its index is theirs, flattened.
   std::vector<Expr> out;
-  size_t k = 0;
-  for (int64_t s : to) out.push_back(s == 1 ? kir::int_imm(0) : kept[k++]);
+  for (const auto& run : *runs) {
+    std::vector<Expr> at;
+    Shape run_shape;
+    for (size_t i : run) {
+      at.push_back(idx[i]);
+      run_shape.push_back(from[i]);
+    }
+    out.push_back(flatten_index(at, run_shape));
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 // unflattening divisions do not vectorize on the CPU). Small shapes stay one flat loop.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "kiln/compiler/kir/kir.h"
@@ -25,11 +26,20 @@ struct LoopNest {
 };
 
 /// A nest over `shape`: the trailing dims become inner loops when, together and with at least
-/// one dim left outside them, they hold `min_inner` or more elements; otherwise one flat loop.
+/// one dim left outside them, they hold `min_inner` or more elements (and more of them, up to
+/// rows of 1024 elements); otherwise one flat loop.
 LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner);
+/// The elements loop_nest's inner loops cover (1 for a flat loop); `split`, when given, gets
+/// the first inner dim (the rank for a flat loop).
+int64_t inner_elements(const Shape& shape, int64_t min_inner, size_t* split = nullptr);
+
+/// When each dim of `coarse` is the product of a run of `fine`'s dims, in order (size-1 dims
+/// aside; the two shapes then have the same row-major order): the positions in `fine` of each
+/// dim's run. Otherwise nullopt.
+std::optional<std::vector<std::vector<size_t>>> runs_of(const Shape& fine, const Shape& coarse);
 
 /// The multi-index of shape `to` of the element at `idx` in shape `from` (same element count):
-/// the indices themselves when the two shapes differ only in size-1 dims.
+/// runs of them flattened when `from` refines `to` (runs_of).
 std::vector<kir::Expr> reindex(const std::vector<kir::Expr>& idx, const Shape& from,
                                const Shape& to);
 
