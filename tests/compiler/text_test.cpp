@@ -326,8 +326,9 @@ class RandomGraph {
   }
 
   Window random_window(int64_t kh, int64_t kw) {
-    return {kh, kw, between(1, 2), between(1, 2), between(0, 1), between(0, 1), between(1, 2),
-            between(1, 2)};
+    return {
+        kh,           kw, between(1, 2), between(1, 2), between(0, 1), between(0, 1), between(1, 2),
+        between(1, 2)};
   }
 
   std::mt19937 rng_;

@@ -32,14 +32,14 @@ struct Config {
 
 std::vector<Config> configs() {
   return {
-      {{3, 3, 1, 1, 0, 0, 1, 1}, 6, 6, 4, 4, 0.0},      // a plain 3x3 convolution
-      {{3, 3, 1, 1, 1, 1, 1, 1}, 6, 5, 6, 5, 0.0},      // "same" padding
-      {{2, 3, 2, 1, 1, 0, 1, 2}, 7, 8, 4, 4, -1.5},     // stride, dilation, one-sided padding
-      {{3, 3, 2, 2, 1, 1, 1, 1}, 6, 6, 4, 4, -1e30},    // ceil-mode windows past the padding
-      {{1, 1, 1, 1, 0, 0, 1, 1}, 3, 4, 3, 4, 0.0},      // 1x1
-      {{5, 5, 1, 1, 2, 2, 1, 1}, 3, 3, 3, 3, 0.0},      // a kernel larger than the input
-      {{2, 2, 2, 2, 0, 0, 1, 1}, 5, 5, 2, 2, 0.0},      // pooling tiles, last row unread
-      {{3, 2, 3, 2, 0, 1, 2, 1}, 9, 6, 2, 4, 0.0},      // stride > kernel: gaps
+      {{3, 3, 1, 1, 0, 0, 1, 1}, 6, 6, 4, 4, 0.0},    // a plain 3x3 convolution
+      {{3, 3, 1, 1, 1, 1, 1, 1}, 6, 5, 6, 5, 0.0},    // "same" padding
+      {{2, 3, 2, 1, 1, 0, 1, 2}, 7, 8, 4, 4, -1.5},   // stride, dilation, one-sided padding
+      {{3, 3, 2, 2, 1, 1, 1, 1}, 6, 6, 4, 4, -1e30},  // ceil-mode windows past the padding
+      {{1, 1, 1, 1, 0, 0, 1, 1}, 3, 4, 3, 4, 0.0},    // 1x1
+      {{5, 5, 1, 1, 2, 2, 1, 1}, 3, 3, 3, 3, 0.0},    // a kernel larger than the input
+      {{2, 2, 2, 2, 0, 0, 1, 1}, 5, 5, 2, 2, 0.0},    // pooling tiles, last row unread
+      {{3, 2, 3, 2, 0, 1, 2, 1}, 9, 6, 2, 4, 0.0},    // stride > kernel: gaps
   };
 }
 

@@ -30,8 +30,8 @@ Expr window_start(const Expr& y, const Expr& i, int64_t kernel, int64_t stride, 
     // Shifted by whole strides so that the dividend is never negative.
     int64_t shift = (dilation * (kernel - 1) + stride - 1) / stride;
     Expr t = kir::add(p, kir::int_imm(shift * stride));
-    valid = both(valid, kir::binary(kir::BinOp::Eq, kir::mod(t, kir::int_imm(stride)),
-                                    kir::int_imm(0)));
+    valid = both(valid,
+                 kir::binary(kir::BinOp::Eq, kir::mod(t, kir::int_imm(stride)), kir::int_imm(0)));
     p = kir::add(kir::div(t, kir::int_imm(stride)), kir::int_imm(-shift));
   }
   Expr ok = in_bounds(p, out);
@@ -55,10 +55,11 @@ Expr Builder::unfold(const ir::Node* n, const std::vector<Expr>& idx) {
   size_t r = idx.size(), ir = is.size();
   std::vector<Expr> at(idx.begin(), idx.begin() + static_cast<int64_t>(ir - 2));
   Expr inside;
-  auto source = [&](const Expr& p, const Expr& i, int64_t stride, int64_t dilation,
-                    int64_t padding, int64_t size) {
-    Expr y = kir::add(kir::add(kir::mul(p, kir::int_imm(stride)), kir::mul(i, kir::int_imm(dilation))),
-                      kir::int_imm(-padding));
+  auto source = [&](const Expr& p, const Expr& i, int64_t stride, int64_t dilation, int64_t padding,
+                    int64_t size) {
+    Expr y =
+        kir::add(kir::add(kir::mul(p, kir::int_imm(stride)), kir::mul(i, kir::int_imm(dilation))),
+                 kir::int_imm(-padding));
     Expr ok = in_bounds(y, size);
     if (!ok) return y;
     inside = both(inside, ok);
@@ -72,7 +73,8 @@ Expr Builder::unfold(const ir::Node* n, const std::vector<Expr>& idx) {
 }
 
 Expr Builder::fold(const ir::Node* n, const std::vector<Expr>& idx) {
-  if (!at_elementwise_index(idx)) throw FusionBreak{n, "fold read other than at its output element"};
+  if (!at_elementwise_index(idx))
+    throw FusionBreak{n, "fold read other than at its output element"};
   if (n != root_) acc_of_.emplace(n, -1);  // counted like a fused reduction
   const ir::Node* g = n->input(0).get();
   const Shape& gs = g->shape();
@@ -94,9 +96,9 @@ Expr Builder::fold(const ir::Node* n, const std::vector<Expr>& idx) {
   if (valid) v = kir::select(valid, v, kir::imm(0, dt));
   int64_t acc = new_acc();
   row_stmts_.push_back(kir::accumulator(acc, dt, kir::imm(0, dt)));
-  row_stmts_.push_back(kir::loop(
-      i_id, w.kh, kir::LoopKind::Serial,
-      {kir::loop(j_id, w.kw, kir::LoopKind::Serial, {kir::accumulate(acc, kir::ReduceOp::Sum, v)})}));
+  row_stmts_.push_back(kir::loop(i_id, w.kh, kir::LoopKind::Serial,
+                                 {kir::loop(j_id, w.kw, kir::LoopKind::Serial,
+                                            {kir::accumulate(acc, kir::ReduceOp::Sum, v)})}));
   return kir::acc_ref(acc, dt);
 }
 

@@ -5,7 +5,9 @@
 //   3. A node with several consumers is recomputed when cheap, materialized otherwise.
 //   4. reduce -> broadcast -> reduce chains over the same rows become one row kernel.
 //   5. Opaque ops (matmul, argsort, scatter, cumsum, set_strided) are kernels of their own, with
-//      their inputs' views and elementwise prologues fused in.
+//      their inputs' views and elementwise prologues fused in. A fold (col2im) is computed by a
+//      small loop where its consumer reads it, at its own output element; read elsewhere or by
+//      several consumers, it is materialized.
 //   6. Kernels that do not depend on each other merge into one kernel of several loop nests
 //      (horizontal fusion, passes/merge_kernels.cpp); elementwise nests of one shape fuse into
 //      one loop. Kernels that call hand-written code (the CPU GEMM) stay whole.

@@ -1,7 +1,7 @@
 // linear and conv2d. conv2d is im2col + one matmul: the input's windows (an unfold, padding
-// included) [N, C, KH, KW, OH, OW] are laid out as columns [G, C/G * KH*KW, N * OH*OW] and multiplied by
-// the weight [G, O/G, C/G * KH*KW]; the product [G, O/G, N, OH*OW] is permuted back to
-// [N, O, OH, OW]. The weight's gradient is one matmul with a long inner dim (no per-image
+// included) [N, C, KH, KW, OH, OW] are laid out as columns [G, C/G * KH*KW, N * OH*OW] and
+// multiplied by the weight [G, O/G, C/G * KH*KW]; the product [G, O/G, N, OH*OW] is permuted back
+// to [N, O, OH, OW]. The weight's gradient is one matmul with a long inner dim (no per-image
 // partial products), and the input's is a fold (col2im) of the columns' gradient.
 #include <string>
 

@@ -51,11 +51,11 @@ Tensor reduce_windows(const Tensor& x, const PoolShape& p, double fill, Pool poo
                p.padding == ExpandingArray<2>(0) && p.oh * p.kernel[0] <= x.size(2) &&
                p.ow * p.kernel[1] <= x.size(3);
   if (tiles) {
-    Tensor corner = Tensor::from_node(ir::slice(
-        x.node(), {0, x.size(0), 1, 0, x.size(1), 1, 0, p.oh * p.kernel[0], 1, 0,
-                   p.ow * p.kernel[1], 1}));
-    Tensor v = detail::reshaped(corner,
-                                {x.size(0), x.size(1), p.oh, p.kernel[0], p.ow, p.kernel[1]});
+    Tensor corner =
+        Tensor::from_node(ir::slice(x.node(), {0, x.size(0), 1, 0, x.size(1), 1, 0,
+                                               p.oh * p.kernel[0], 1, 0, p.ow * p.kernel[1], 1}));
+    Tensor v =
+        detail::reshaped(corner, {x.size(0), x.size(1), p.oh, p.kernel[0], p.ow, p.kernel[1]});
     return pool == Pool::Max ? v.amax({3, 5}) : v.sum({3, 5});
   }
   Tensor w = detail::windows(x, p.kernel, p.stride, p.padding, p.dilation, p.oh, p.ow, fill);

@@ -26,7 +26,7 @@ int64_t window_count(const char* op, int64_t size, int64_t kernel, int64_t strid
 Tensor windows(const Tensor& x, ExpandingArray<2> kernel, ExpandingArray<2> stride,
                ExpandingArray<2> padding, ExpandingArray<2> dilation, int64_t oh, int64_t ow,
                double fill) {
-  ir::Window w{kernel[0], kernel[1], stride[0], stride[1],
+  ir::Window w{kernel[0],  kernel[1],  stride[0],   stride[1],
                padding[0], padding[1], dilation[0], dilation[1]};
   return Tensor::from_node(ir::unfold(x.node(), w, oh, ow, fill));
 }
