@@ -57,7 +57,7 @@ class Builder {
   kir::Expr contraction(const ir::Node* n, const std::vector<kir::Expr>& idx,
                         std::vector<kir::Stmt>& stmts);
 
-  // ---- matmul as a GEMM call (kernels/cpu/gemm.h) ----------------------------------------
+  // ---- matmul as a GEMM call (kernels/cpu/gemm.h; gemm_call.cpp) ------------------------
   /// Allows an f32/f64 matmul of `shape` read at the elementwise index to run as a call of the
   /// packed GEMM (a kir Extern) that writes the product into output param `out` (laid out
   /// row-major in `shape`, the kernel's logical shape); the matmul's value is then a load of

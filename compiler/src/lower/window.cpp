@@ -2,8 +2,6 @@
 // element, behind a bounds predicate only where the padding can be reached. fold (col2im) is
 // computed at its output element as a KH x KW loop that gathers the window positions reading
 // that element (no scatter, so no atomics and no zero-filled buffer to add into).
-#include <algorithm>
-
 #include "lower/builder.h"
 
 namespace kiln::lower {
