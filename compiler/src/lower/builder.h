@@ -1,6 +1,8 @@
 // Lowering one fused group of graph nodes to a kernel: the expression builder. It walks from
 // the kernel's root through fused (non-materialized) nodes, turning movement ops into index
 // math and reductions into accumulator loops, and reading materialized nodes from buffers.
+// Members are defined in builder.cpp, window.cpp (unfold and fold) and gemm_call.cpp (a matmul
+// as a call of the packed GEMM).
 #pragma once
 
 #include <map>
