@@ -31,6 +31,12 @@ std::vector<std::shared_ptr<TensorImpl>> retained_tensors();
 /// Remembers `expr` as the graph that computed `load`, if it depends on a leaf.
 void remember_graph(const ir::NodeRef& load, const ir::NodeRef& expr);
 
+/// True when realize() remembers a graph for this load.
+bool has_remembered_graph(const ir::Node& load);
+/// Drops the graphs remembered for loads that are gone (so that they no longer hold the nodes
+/// and buffers they read: an in-place write needs the old value's only holders to be known).
+void forget_dead_graphs();
+
 /// True when a leaf mark is reachable from `n`.
 bool depends_on_leaf(const ir::NodeRef& n);
 

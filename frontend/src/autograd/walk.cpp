@@ -109,6 +109,15 @@ void remember_graph(const ir::NodeRef& load, const ir::NodeRef& expr) {
   g.by_load[load.get()] = {load, expr};
 }
 
+bool has_remembered_graph(const ir::Node& load) { return remembered(load) != nullptr; }
+
+void forget_dead_graphs() {
+  Graphs& g = graphs();
+  std::lock_guard<std::mutex> lock(g.mu);
+  std::erase_if(g.by_load, [](const auto& e) { return e.second.load.expired(); });
+  g.purge_mark = g.by_load.size();
+}
+
 bool depends_on_leaf(const ir::NodeRef& n) {
   bool found = false;
   walk({n}, [&](const ir::NodeRef& m) {

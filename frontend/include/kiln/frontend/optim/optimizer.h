@@ -43,6 +43,11 @@ class Optimizer {
   /// tensors keep their identity and take a new buffer).
   void set_lr(double lr);
   const std::vector<Tensor>& parameters() const { return params_; }
+  /// The state tensors parameter i's last update wrote (Adam: exp_avg, exp_avg_sq, step; SGD:
+  /// the momentum buffer; RMSprop: square_avg, then grad_avg and the momentum buffer when
+  /// used); empty before its first step. Steps update them in place: they keep their identity,
+  /// and their buffers whenever nothing else reads the old values (see kiln::storage_address).
+  const std::vector<Tensor>& state_tensors(size_t i) const;
 
  protected:
   /// Writes parameter i's update in place (grad mode is off); returns the state tensors it
@@ -58,6 +63,7 @@ class Optimizer {
   std::vector<Tensor> params_;
   double lr_;
   std::vector<Tensor> lr_tensors_;  ///< one per device in use
+  std::vector<std::vector<Tensor>> state_;  ///< per parameter: what update() returned last
 };
 
 }  // namespace kiln::optim
