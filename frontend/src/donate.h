@@ -1,11 +1,12 @@
 // Buffer donation: a storage that is realized after an in-place write (an optimizer's parameter
 // and state) may have the program write its new value into the buffer it held (its home), when
 // nothing reads that buffer's old contents once the program has run. That holds when no tensor,
-// pending graph, autograd record or compiled replay other than the storages being realized
-// refers to the buffer or to a node computed from it: references are counted, so a user's
-// `w_old = w * 1` not yet realized, or a loss still to be read, keeps the update out of place
-// (a new buffer, as without donation). The compiler then decides whether its launch order
-// allows the write (compiler/src/passes/in_place.h).
+// pending graph or compiled replay other than the storages being realized refers to the buffer
+// or to a node computed from it: references are counted, so a user's `w_old = w * 1` not yet
+// realized keeps the update out of place (a new buffer, as without donation). The autograd
+// graphs remembered for realized tensors (a loss read before the step) do not count: the ones
+// that read an overwritten buffer are dropped after the run (leaves.h). The compiler then
+// decides whether its launch order allows the write (compiler/src/passes/in_place.h).
 #pragma once
 
 #include <memory>
@@ -30,8 +31,8 @@ Donation donated_inputs(const std::vector<std::shared_ptr<Storage>>& pending,
                         const std::vector<ir::NodeRef>& nodes,
                         const std::vector<const ir::Node*>& loads);
 
-/// True when a compiled replay may overwrite the buffer of realized `storage`: its node is a
-/// load that nothing else refers to, and the load alone holds the buffer.
-bool may_overwrite(const Storage& storage);
+/// Per storage (realized: its node a load), whether a compiled replay may overwrite its buffer:
+/// nothing but the storage and remembered autograd graphs refers to the load or its buffer.
+std::vector<bool> may_overwrite(const std::vector<const Storage*>& storages);
 
 }  // namespace kiln::detail

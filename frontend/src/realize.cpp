@@ -231,12 +231,18 @@ void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record)
     buffers = run_compiled(nodes, sig, d.request, copied, record);
   }
   if (record != nullptr) record->outputs = pending;
+  std::unordered_set<const runtime::Buffer*> overwritten;  // written in place
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i]->home && pending[i]->home->buffer() == buffers[i])
+      overwritten.insert(buffers[i].get());
+  }
   for (size_t i = 0; i < pending.size(); ++i) {
     pending[i]->home = nullptr;
     pending[i]->node = ir::load(buffers[i], {buffers[i]->numel()});
     // What depends on a leaf stays differentiable after it is realized.
     if (marked[i] != nodes[i]) remember_graph(pending[i]->node, marked[i]);
   }
+  forget_graphs_reading(overwritten);
 }
 
 }  // namespace kiln::detail

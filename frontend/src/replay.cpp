@@ -1,7 +1,6 @@
 // kiln::compile's replay: a traced call's program with, for each of its inputs, where the
 // buffer comes from (an argument, a storage that outlives the call, or a fixed buffer), and for
 // each output, the storage it updates. See kiln/frontend/compile.h for the rules.
-#include <algorithm>
 #include <cstring>
 #include <list>
 #include <mutex>
@@ -213,12 +212,14 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
   // An output written in place overwrites its storage's buffer, unless something else may
   // still read that (a realized result's autograd graph, a pending expression): then the
   // program reads and writes a copy instead.
+  std::vector<const Storage*> written;
   std::vector<size_t> copied;
-  if (std::any_of(program.in_place.begin(), program.in_place.end(),
-                  [](int64_t in) { return in >= 0; }))
-    forget_dead_graphs();
   for (size_t i = 0; i < program.in_place.size(); ++i) {
-    if (program.in_place[i] >= 0 && !may_overwrite(*rec->outputs[i]))
+    if (program.in_place[i] >= 0) written.push_back(rec->outputs[i].get());
+  }
+  std::vector<bool> safe = written.empty() ? std::vector<bool>{} : may_overwrite(written);
+  for (size_t i = 0, w = 0; i < program.in_place.size(); ++i) {
+    if (program.in_place[i] >= 0 && !safe[w++])
       copied.push_back(static_cast<size_t>(program.in_place[i]));
   }
   std::vector<runtime::BufferPtr> inputs;
@@ -253,6 +254,12 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
   std::vector<runtime::BufferPtr> outputs = run_counted(program, inputs);
   ++runtime::counters().compiled_replays;
   note_in_place(program, copied.size());
+  std::unordered_set<const runtime::Buffer*> overwritten;
+  for (size_t i = 0; i < program.in_place.size(); ++i) {
+    if (program.in_place[i] >= 0 && outputs[i] == rec->outputs[i]->node->buffer())
+      overwritten.insert(outputs[i].get());
+  }
+  forget_graphs_reading(overwritten);
   std::vector<std::shared_ptr<Storage>> fresh(outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     ir::NodeRef node = ir::load(outputs[i], {outputs[i]->numel()});

@@ -32,6 +32,14 @@ void visit_kernel(const kir::Kernel& k, const F& f) {
   for (size_t i = 0; i < k.body->body.size(); ++i) visit(k.body->body[i], {k.body.get(), i, i, 1}, f);
 }
 
+/// `index` with the variables of one-iteration loops as 0 (a 0-d store's loop writes element 0
+/// as `v`, where its readers load element 0).
+kir::Expr without_unit_vars(const kir::Expr& index) {
+  return kir::map_expr(index, [](const kir::Expr& x) -> kir::Expr {
+    return x->kind == kir::ExprKind::Var && x->bound == 1 ? kir::int_imm(0) : nullptr;
+  });
+}
+
 /// True when every load of param `in` in k reads the old value before param `out`, which is
 /// bound to the same buffer, overwrites it (the rule in in_place.h).
 bool reads_before_write(const kir::Kernel& k, int64_t in, int64_t out) {
@@ -49,7 +57,7 @@ bool reads_before_write(const kir::Kernel& k, int64_t in, int64_t out) {
   });
   // One store, run once per element: each iteration writes its own element.
   if (calls || stores != 1 || at.runs != k.params[static_cast<size_t>(out)].numel) return false;
-  const kir::Expr& index = store->exprs[0];
+  const kir::Expr index = without_unit_vars(store->exprs[0]);
   bool ok = true;
   visit_kernel(k, [&](const kir::StmtNode& s, const Where& w) {
     for (const auto& e : s.exprs) {
@@ -57,7 +65,7 @@ bool reads_before_write(const kir::Kernel& k, int64_t in, int64_t out) {
         if (x->kind != kir::ExprKind::Load || x->int_value != in) return false;
         bool earlier_nest = w.top < at.top;
         bool same_element = w.parent == at.parent && w.position <= at.position &&
-                            kir::equal(x->operands[0], index);
+                            kir::equal(without_unit_vars(x->operands[0]), index);
         return !earlier_nest && !same_element;
       });
     }
