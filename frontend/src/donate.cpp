@@ -92,10 +92,11 @@ Donation donated_inputs(const std::vector<std::shared_ptr<Storage>>& pending,
     if (!fresh) it->second = -1;
   }
   std::vector<const ir::NodeRef*> roots;
+  std::vector<ir::NodeRef> homes(pending.size());
   std::unordered_set<int64_t> taken;
   for (size_t i = 0; i < pending.size(); ++i) {
     roots.insert(roots.end(), {&pending[i]->node, &marked[i], &nodes[i]});
-    const ir::NodeRef& home = pending[i]->home;
+    const ir::NodeRef& home = homes[i] = pending[i]->home.lock();
     if (!home) continue;
     roots.push_back(&home);
     auto it = input_of.find(home->buffer().get());
@@ -110,7 +111,7 @@ Donation donated_inputs(const std::vector<std::shared_ptr<Storage>>& pending,
   forget_dead_graphs();
   References refs(std::move(roots));
   for (size_t i = 0; i < pending.size(); ++i)
-    out.safe[i] = out.request[i] >= 0 && refs.only_ours(pending[i]->home->buffer());
+    out.safe[i] = out.request[i] >= 0 && refs.only_ours(homes[i]->buffer());
   return out;
 }
 

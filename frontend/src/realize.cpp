@@ -198,7 +198,7 @@ void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record)
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i]->op() == ir::Op::Load) {
       pending[i]->node = nodes[i];  // only marks around a buffer: nothing to run
-      pending[i]->home = nullptr;
+      pending[i]->home.reset();
       if (record != nullptr) record->aliased = true;
     } else {
       pending[kept] = pending[i];
@@ -233,11 +233,11 @@ void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record)
   if (record != nullptr) record->outputs = pending;
   std::unordered_set<const runtime::Buffer*> overwritten;  // written in place
   for (size_t i = 0; i < pending.size(); ++i) {
-    if (pending[i]->home && pending[i]->home->buffer() == buffers[i])
-      overwritten.insert(buffers[i].get());
+    ir::NodeRef home = pending[i]->home.lock();
+    if (home && home->buffer() == buffers[i]) overwritten.insert(buffers[i].get());
   }
   for (size_t i = 0; i < pending.size(); ++i) {
-    pending[i]->home = nullptr;
+    pending[i]->home.reset();
     pending[i]->node = ir::load(buffers[i], {buffers[i]->numel()});
     // What depends on a leaf stays differentiable after it is realized.
     if (marked[i] != nodes[i]) remember_graph(pending[i]->node, marked[i]);

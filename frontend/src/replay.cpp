@@ -268,7 +268,7 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
       fresh[i]->node = std::move(node);
     } else {
       rec->outputs[i]->node = std::move(node);
-      rec->outputs[i]->home = nullptr;
+      rec->outputs[i]->home.reset();
       ++rec->outputs[i]->version;
     }
   }
@@ -288,7 +288,8 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
 struct ReplayCache::Call::State {
   ReplayCache* cache = nullptr;
   std::vector<Tensor> args;
-  std::vector<const ir::Node*> arg_loads;  ///< each argument's buffer when the trace began
+  /// Each argument's buffer when the trace began (not owned, nor its load: they may be gone).
+  std::vector<const runtime::Buffer*> arg_buffers;
   Trace trace;
   bool active = false;
 };
@@ -298,7 +299,8 @@ ReplayCache::Call::Call(ReplayCache& cache, const std::vector<Tensor>& args)
   state_->cache = &cache;
   state_->args = args;
   realize_pending(args, nullptr);  // so that each argument is a buffer the program reads
-  for (const Tensor& a : args) state_->arg_loads.push_back(a.impl()->storage->node.get());
+  for (const Tensor& a : args)
+    state_->arg_buffers.push_back(a.impl()->storage->node->buffer().get());
   push_trace(&state_->trace);
   state_->active = true;
 }
@@ -341,7 +343,7 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
     s.numel = b->numel();
     s.device = b->device();
     for (size_t a = 0; a < st.args.size(); ++a) {
-      if (st.arg_loads[a]->buffer() == b) {
+      if (st.arg_buffers[a] == b.get()) {
         s.kind = Source::Kind::Arg;
         s.arg = a;
         break;
