@@ -93,7 +93,8 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph,
   // The requests as nodes, so that fusion orders the readers of each input before its writer.
   InPlaceRequests requests;
   for (size_t i = 0; i < in_place.size() && i < outputs.size(); ++i) {
-    if (in_place[i] >= 0) requests.emplace(outputs[i].get(), sig.loads.at(static_cast<size_t>(in_place[i])));
+    if (in_place[i] >= 0)
+      requests.emplace(outputs[i].get(), sig.loads.at(static_cast<size_t>(in_place[i])));
   }
   Schedule s = schedule(outputs, requests);
   std::unordered_map<const Node*, size_t> slot_of;

@@ -152,8 +152,8 @@ void note_in_place(const ir::Program& program, size_t copied) {
   if (granted == 0) return;
   runtime::counters().in_place_outputs += granted - static_cast<int64_t>(copied);
   if (ir::debug_level() >= 1) {
-    ir::debug_line(fmt::format("{} outputs written in place ({} of them into a copy)", granted,
-                               copied));
+    ir::debug_line(
+        fmt::format("{} outputs written in place ({} of them into a copy)", granted, copied));
   }
 }
 

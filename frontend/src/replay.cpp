@@ -51,7 +51,7 @@ struct Recording {
   std::shared_ptr<ir::Program> program;
   std::vector<Source> inputs;
   std::vector<std::shared_ptr<Storage>> outputs;  ///< null where fresh
-  std::vector<bool> fresh;  ///< per output: a new storage each replay
+  std::vector<bool> fresh;                        ///< per output: a new storage each replay
   std::vector<ResultSpec> results;
   /// Runs of random streams the call draws, in order (a replay reserves as many).
   struct RandomRun {
@@ -93,7 +93,8 @@ bool stable(const Recording& prev, const Recording& now) {
         if (a.arg != b.arg) return false;
         break;
       case Source::Kind::Storage:
-        if (a.storage != b.storage && !same_contents(a.traced.lock(), b.traced.lock())) return false;
+        if (a.storage != b.storage && !same_contents(a.traced.lock(), b.traced.lock()))
+          return false;
         break;
       case Source::Kind::Buffer:
         if (a.buffer != b.buffer) return false;

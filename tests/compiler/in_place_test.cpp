@@ -86,31 +86,38 @@ NodeRef c(double v, const Shape& shape) { return constant(v, DType::Float32, sha
 
 TEST_CASE("in place: an elementwise update writes into its input", "[in_place]") {
   Shape s{8, 33};
-  auto granted = both({s}, [&](const auto& in) {
-    return std::vector<NodeRef>{binary(Op::Add, binary(Op::Mul, in[0], c(2, s)), c(1, s))};
-  }, {0});
+  auto granted =
+      both({s},
+           [&](const auto& in) {
+             return std::vector<NodeRef>{binary(Op::Add, binary(Op::Mul, in[0], c(2, s)), c(1, s))};
+           },
+           {0});
   CHECK(granted == std::vector<int64_t>{0});
 }
 
 TEST_CASE("in place: refused where a kernel reads the input at other elements", "[in_place]") {
   Shape s{16, 16};
   SECTION("transpose") {
-    auto granted = both({s}, [&](const auto& in) {
-      return std::vector<NodeRef>{binary(Op::Add, permute(in[0], {1, 0}), c(1, s))};
-    }, {0});
+    auto granted =
+        both({s},
+             [&](const auto& in) {
+               return std::vector<NodeRef>{binary(Op::Add, permute(in[0], {1, 0}), c(1, s))};
+             },
+             {0});
     CHECK(granted == std::vector<int64_t>{-1});
   }
   SECTION("a row's sum subtracted") {
-    auto granted = both({s}, [&](const auto& in) {
-      NodeRef sum = reduce(Op::Sum, in[0], {1});
-      return std::vector<NodeRef>{binary(Op::Sub, in[0], expand(sum, s))};
-    }, {0});
+    auto granted = both({s},
+                        [&](const auto& in) {
+                          NodeRef sum = reduce(Op::Sum, in[0], {1});
+                          return std::vector<NodeRef>{binary(Op::Sub, in[0], expand(sum, s))};
+                        },
+                        {0});
     CHECK(granted == std::vector<int64_t>{-1});
   }
   SECTION("matmul") {
-    auto granted = both({s, s}, [&](const auto& in) {
-      return std::vector<NodeRef>{matmul(in[0], in[1])};
-    }, {0});
+    auto granted = both(
+        {s, s}, [&](const auto& in) { return std::vector<NodeRef>{matmul(in[0], in[1])}; }, {0});
     CHECK(granted == std::vector<int64_t>{-1});
   }
 }
@@ -118,43 +125,57 @@ TEST_CASE("in place: refused where a kernel reads the input at other elements", 
 TEST_CASE("in place: kernels that read the old value run before the writer", "[in_place]") {
   Shape s{4, 40};
   SECTION("a sum of the input, an output of its own") {
-    auto granted = both({s}, [&](const auto& in) {
-      return std::vector<NodeRef>{binary(Op::Add, in[0], c(1, s)),
-                                  reduce(Op::Sum, binary(Op::Mul, in[0], in[0]), {0, 1})};
-    }, {0, -1});
+    auto granted =
+        both({s},
+             [&](const auto& in) {
+               return std::vector<NodeRef>{binary(Op::Add, in[0], c(1, s)),
+                                           reduce(Op::Sum, binary(Op::Mul, in[0], in[0]), {0, 1})};
+             },
+             {0, -1});
     CHECK(granted == std::vector<int64_t>{0, -1});
   }
   SECTION("a matmul of the input") {
-    auto granted = both({s, {40, 4}}, [&](const auto& in) {
-      return std::vector<NodeRef>{binary(Op::Mul, in[0], c(0.5, s)), matmul(in[0], in[1])};
-    }, {0, -1});
+    auto granted =
+        both({s, {40, 4}},
+             [&](const auto& in) {
+               return std::vector<NodeRef>{binary(Op::Mul, in[0], c(0.5, s)), matmul(in[0], in[1])};
+             },
+             {0, -1});
     CHECK(granted == std::vector<int64_t>{0, -1});
   }
   SECTION("an Adam-like update: the parameter's loop reads the moment the same loop writes") {
     // m' = 0.9 m + 0.1 g; p' = p - 0.01 m' / (|m'| + 1e-3), m' recomputed in p's kernel.
-    auto granted = both({s, s, s}, [&](const auto& in) {
-      NodeRef m = binary(Op::Add, binary(Op::Mul, in[1], c(0.9, s)),
-                         binary(Op::Mul, in[2], c(0.1, s)));
-      NodeRef step = binary(Op::Div, m, binary(Op::Add, unary(Op::Abs, m), c(1e-3, s)));
-      return std::vector<NodeRef>{m, binary(Op::Sub, in[0], binary(Op::Mul, step, c(0.01, s)))};
-    }, {1, 0, -1});
+    auto granted = both(
+        {s, s, s},
+        [&](const auto& in) {
+          NodeRef m =
+              binary(Op::Add, binary(Op::Mul, in[1], c(0.9, s)), binary(Op::Mul, in[2], c(0.1, s)));
+          NodeRef step = binary(Op::Div, m, binary(Op::Add, unary(Op::Abs, m), c(1e-3, s)));
+          return std::vector<NodeRef>{m, binary(Op::Sub, in[0], binary(Op::Mul, step, c(0.01, s)))};
+        },
+        {1, 0, -1});
     CHECK(granted == std::vector<int64_t>{1, 0});
   }
   SECTION("a 0-d step count read by every element of another update") {
-    auto granted = both({{}, s}, [&](const auto& in) {
-      NodeRef t = binary(Op::Add, in[0], c(1, {}));
-      return std::vector<NodeRef>{t, binary(Op::Mul, in[1], expand(reshape(t, {1, 1}), s))};
-    }, {0, 1});
+    auto granted = both(
+        {{}, s},
+        [&](const auto& in) {
+          NodeRef t = binary(Op::Add, in[0], c(1, {}));
+          return std::vector<NodeRef>{t, binary(Op::Mul, in[1], expand(reshape(t, {1, 1}), s))};
+        },
+        {0, 1});
     CHECK(granted == std::vector<int64_t>{0, 1});
   }
 }
 
-TEST_CASE("in place: two updates that read each other's old value get one in place",
-          "[in_place]") {
+TEST_CASE("in place: two updates that read each other's old value get one in place", "[in_place]") {
   Shape s{4, 40};
-  auto granted = both({s, s}, [&](const auto& in) {
-    return std::vector<NodeRef>{binary(Op::Add, in[0], in[1]), binary(Op::Sub, in[1], in[0])};
-  }, {0, 1});
+  auto granted = both(
+      {s, s},
+      [&](const auto& in) {
+        return std::vector<NodeRef>{binary(Op::Add, in[0], in[1]), binary(Op::Sub, in[1], in[0])};
+      },
+      {0, 1});
   CHECK(static_cast<int>(granted[0] >= 0) + static_cast<int>(granted[1] >= 0) == 1);
 }
 

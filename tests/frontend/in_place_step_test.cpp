@@ -101,8 +101,7 @@ std::vector<double> train(Net& n, optim::Optimizer& opt, int steps, bool hold,
 
 }  // namespace
 
-TEST_CASE("in place: an optimizer step keeps the buffers of parameters and state",
-          "[in_place]") {
+TEST_CASE("in place: an optimizer step keeps the buffers of parameters and state", "[in_place]") {
   for (const auto& [name, make] : optimizers()) {
     INFO(name);
     Net a = make_net(), b = make_net();
@@ -129,8 +128,7 @@ TEST_CASE("in place: an optimizer step keeps the buffers of parameters and state
   }
 }
 
-TEST_CASE("in place: a pending read of the old value keeps the update out of place",
-          "[in_place]") {
+TEST_CASE("in place: a pending read of the old value keeps the update out of place", "[in_place]") {
   Net n = make_net();
   optim::Adam opt(n.params, optim::AdamOptions(0.05));
   train(n, opt, 2, false);
@@ -230,8 +228,7 @@ TEST_CASE("in place: compiled steps replay into the same buffers, as uncompiled 
   CHECK(values(a.params) == values(b.params));
 }
 
-TEST_CASE("in place: on the GPU, steps keep their buffers and replay as a CUDA graph",
-          "[cuda]") {
+TEST_CASE("in place: on the GPU, steps keep their buffers and replay as a CUDA graph", "[cuda]") {
   if (!kiln::cuda::is_available()) {
     WARN("no CUDA device on this machine: [cuda] test skipped");
     return;

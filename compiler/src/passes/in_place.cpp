@@ -29,7 +29,8 @@ template <typename F>
 void visit_kernel(const kir::Kernel& k, const F& f) {
   if (k.body->kind != kir::StmtKind::Block) return visit(k.body, Where{}, f);
   f(*k.body, Where{});
-  for (size_t i = 0; i < k.body->body.size(); ++i) visit(k.body->body[i], {k.body.get(), i, i, 1}, f);
+  for (size_t i = 0; i < k.body->body.size(); ++i)
+    visit(k.body->body[i], {k.body.get(), i, i, 1}, f);
 }
 
 /// `index` with the variables of one-iteration loops as 0 (a 0-d store's loop writes element 0
@@ -62,12 +63,12 @@ bool reads_before_write(const kir::Kernel& k, int64_t in, int64_t out) {
   visit_kernel(k, [&](const kir::StmtNode& s, const Where& w) {
     for (const auto& e : s.exprs) {
       ok = ok && !kir::any_of(e, [&](const kir::Expr& x) {
-        if (x->kind != kir::ExprKind::Load || x->int_value != in) return false;
-        bool earlier_nest = w.top < at.top;
-        bool same_element = w.parent == at.parent && w.position <= at.position &&
-                            kir::equal(without_unit_vars(x->operands[0]), index);
-        return !earlier_nest && !same_element;
-      });
+             if (x->kind != kir::ExprKind::Load || x->int_value != in) return false;
+             bool earlier_nest = w.top < at.top;
+             bool same_element = w.parent == at.parent && w.position <= at.position &&
+                                 kir::equal(without_unit_vars(x->operands[0]), index);
+             return !earlier_nest && !same_element;
+           });
     }
   });
   return ok;

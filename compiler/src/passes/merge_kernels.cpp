@@ -142,7 +142,8 @@ void readers_first(std::vector<size_t>& level, const std::vector<LoweredKernel>&
   const size_t n = level.size();
   std::unordered_map<const Node*, std::vector<size_t>> readers;  // of the overwritten loads
   for (size_t w = 0; w < n; ++w) {
-    for (const Node* load : overwritten(ks[level[w]], in_place)) readers.emplace(load, std::vector<size_t>{});
+    for (const Node* load : overwritten(ks[level[w]], in_place))
+      readers.emplace(load, std::vector<size_t>{});
   }
   if (readers.empty()) return;
   for (size_t r = 0; r < n; ++r) {

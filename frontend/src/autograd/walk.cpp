@@ -43,7 +43,8 @@ bool overwritten(const ir::Node& n) {
 /// node, the remembered graph of a realized load (none when overwritten), the inputs otherwise.
 std::vector<ir::NodeRef> below(const ir::NodeRef& n) {
   if (ir::is_stop_gradient(*n) || !is_floating(n->dtype())) return {};
-  if (auto r = remembered(*n)) return *r ? std::vector<ir::NodeRef>{*r} : std::vector<ir::NodeRef>{};
+  if (auto r = remembered(*n))
+    return *r ? std::vector<ir::NodeRef>{*r} : std::vector<ir::NodeRef>{};
   return n->inputs();
 }
 

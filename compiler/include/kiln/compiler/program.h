@@ -74,7 +74,8 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs,
 uint64_t program_key(uint64_t signature_hash, const std::vector<int64_t>& in_place);
 
 /// Runs a program on its device: `inputs` bound in signature order; returns one buffer per
-/// output: the input's for an in-place output (Program::in_place), else a new one. On a GPU the work is queued on the device's stream (outputs are ready in stream order).
+/// output: the input's for an in-place output (Program::in_place), else a new one. On a GPU the
+/// work is queued on the device's stream (outputs are ready in stream order).
 std::vector<runtime::BufferPtr> run_program(const Program& program,
                                             const std::vector<runtime::BufferPtr>& inputs);
 

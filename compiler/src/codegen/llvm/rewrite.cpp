@@ -17,9 +17,9 @@ using kir::any_of;
 using kir::each_expr;
 using kir::Expr;
 using kir::ExprKind;
+using kir::map_expr;
 using kir::Stmt;
 using kir::StmtKind;
-using kir::map_expr;
 
 Stmt with_parts(const Stmt& s, std::vector<Expr> exprs, std::vector<Stmt> body) {
   auto n = std::make_shared<kir::StmtNode>(*s);

@@ -62,7 +62,7 @@ class Optimizer {
  private:
   std::vector<Tensor> params_;
   double lr_;
-  std::vector<Tensor> lr_tensors_;  ///< one per device in use
+  std::vector<Tensor> lr_tensors_;          ///< one per device in use
   std::vector<std::vector<Tensor>> state_;  ///< per parameter: what update() returned last
 };
 
