@@ -246,5 +246,6 @@ TEST_CASE("in place: on the GPU, steps keep their buffers and replay as a CUDA g
     }
     if (t > 1) CHECK(addresses(opt) == first);
   });
-  CHECK(kiln::stats().cuda_graph_replays >= 2);
+  // The same addresses each step: a later step replays its captured graph.
+  CHECK(kiln::stats().cuda_graph_replays >= 1);
 }

@@ -285,10 +285,11 @@ std::vector<LoweredKernel> merge_kernels(std::vector<LoweredKernel> ks,
     size_t j = i;
     while (j < n && level[order[j]] == level[order[i]]) ++j;
     if (!in_place.empty()) {
-      std::vector<size_t> level(order.begin() + static_cast<std::ptrdiff_t>(i),
-                                order.begin() + static_cast<std::ptrdiff_t>(j));
-      readers_first(level, ks, in_place);
-      std::copy(level.begin(), level.end(), order.begin() + static_cast<std::ptrdiff_t>(i));
+      std::vector<size_t> same_level(order.begin() + static_cast<std::ptrdiff_t>(i),
+                                     order.begin() + static_cast<std::ptrdiff_t>(j));
+      readers_first(same_level, ks, in_place);
+      std::copy(same_level.begin(), same_level.end(),
+                order.begin() + static_cast<std::ptrdiff_t>(i));
     }
     std::vector<size_t> group;
     size_t params = 0;
