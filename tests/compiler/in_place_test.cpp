@@ -156,6 +156,23 @@ TEST_CASE("in place: kernels that read the old value run before the writer", "[i
         {1, 0, -1});
     CHECK(granted == std::vector<int64_t>{1, 0});
   }
+  SECTION("Adam-like updates of [4, 40], [4] and [4, 16], merged over their rows") {
+    std::vector<Shape> shapes{{4, 40}, {4, 40}, {4}, {4}, {4, 16}, {4, 16}};
+    auto granted = both(shapes,
+                        [&](const auto& in) {
+                          std::vector<NodeRef> out;
+                          for (size_t k = 0; k < in.size(); k += 2) {
+                            const Shape& s = shapes[k];
+                            NodeRef m =
+                                binary(Op::Add, binary(Op::Mul, in[k + 1], c(0.9, s)), c(0.1, s));
+                            out.push_back(m);
+                            out.push_back(binary(Op::Sub, in[k], binary(Op::Mul, m, c(0.01, s))));
+                          }
+                          return out;
+                        },
+                        {1, 0, 3, 2, 5, 4});
+    CHECK(granted == std::vector<int64_t>{1, 0, 3, 2, 5, 4});
+  }
   SECTION("a 0-d step count read by every element of another update") {
     auto granted = both(
         {{}, s},

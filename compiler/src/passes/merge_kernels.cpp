@@ -108,16 +108,20 @@ bool same_loop(const kir::Stmt& a, const kir::Stmt& b) {
          a->loop == b->loop;
 }
 
-/// Loop nest `b` fused into `a` (same_loop): b's variable becomes a's, and when each body is
-/// one loop of the same shape those fuse too.
+/// Loop nest `b` fused into `a` (same_loop): b's variable becomes a's, and b's statements
+/// follow a's, a loop of them joining a's last statement when that is a loop of its shape (the
+/// rows of a [256, 256] update and of its moments: one inner loop, not one each).
 kir::Stmt fuse_loops(const kir::Stmt& a, const kir::Stmt& b) {
   Renumber rename;
   rename.vars[b->id] = a->id;
   std::vector<kir::Stmt> body = a->body;
-  if (a->body.size() == 1 && b->body.size() == 1 && same_loop(a->body[0], b->body[0])) {
-    body[0] = fuse_loops(a->body[0], rename.stmt(b->body[0]));
-  } else {
-    for (const auto& s : b->body) body.push_back(rename.stmt(s));
+  for (const auto& s : b->body) {
+    kir::Stmt renamed = rename.stmt(s);
+    if (!body.empty() && same_loop(body.back(), renamed)) {
+      body.back() = fuse_loops(body.back(), renamed);
+    } else {
+      body.push_back(std::move(renamed));
+    }
   }
   return kir::loop(a->id, a->extent, a->loop, std::move(body));
 }
