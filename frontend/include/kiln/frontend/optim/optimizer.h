@@ -3,7 +3,8 @@
 // load, so changing it (set_lr, a scheduler) never recompiles. step() records every
 // parameter's update in place (functionalized writes of the leaves) and realizes parameters,
 // optimizer state and gradients in one program together with the pending forward and
-// backward.
+// backward (and the loss backward() was called on); that program writes the parameters and
+// state into the buffers they hold whenever nothing else still reads their old values.
 #pragma once
 
 #include <cstddef>
