@@ -16,6 +16,7 @@
 #include "kiln/compiler/split_reductions.h"
 #include "kiln/compiler/text.h"
 #include "kiln/runtime/error.h"
+#include "passes/in_place.h"
 
 namespace kiln::ir {
 
@@ -57,6 +58,14 @@ GraphSignature signature(const std::vector<NodeRef>& outputs) {
   return sig;
 }
 
+uint64_t program_key(uint64_t signature_hash, const std::vector<int64_t>& in_place) {
+  uint64_t h = signature_hash;
+  for (size_t i = 0; i < in_place.size(); ++i) {
+    if (in_place[i] >= 0) h = mix(mix(h, i), static_cast<uint64_t>(in_place[i]));
+  }
+  return h;
+}
+
 std::vector<NodeRef> program_outputs(const std::vector<NodeRef>& graph) {
   std::vector<NodeRef> outputs = simplify(graph);
   // A GPU runs a row per thread block: a whole-tensor reduction needs more rows than one.
@@ -72,7 +81,8 @@ std::vector<NodeRef> program_outputs(const std::vector<NodeRef>& graph) {
   return outputs;
 }
 
-std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
+std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph,
+                                      const std::vector<int64_t>& in_place) {
   auto p = std::make_shared<Program>();
   if (!graph.empty()) p->device = graph[0]->device();
   // Inputs bind in the order of the graph as given (its signature), whatever simplify drops.
@@ -80,7 +90,13 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
   if (debug_level() >= 5) debug_line("graph:\n" + print_graph(graph));
   std::vector<NodeRef> outputs = program_outputs(graph);
   if (debug_level() >= 5) debug_line("simplified:\n" + print_graph(outputs));
-  Schedule s = schedule(outputs);
+  // The requests as nodes, so that fusion orders the readers of each input before its writer.
+  InPlaceRequests requests;
+  for (size_t i = 0; i < in_place.size() && i < outputs.size(); ++i) {
+    if (in_place[i] >= 0)
+      requests.emplace(outputs[i].get(), sig.loads.at(static_cast<size_t>(in_place[i])));
+  }
+  Schedule s = schedule(outputs, requests);
   std::unordered_map<const Node*, size_t> slot_of;
   auto add_slot = [&](const Node* n, Program::SlotKind kind, int64_t index) {
     slot_of[n] = p->slots.size();
@@ -145,6 +161,7 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph) {
     if (sl.kind != Program::SlotKind::Temp) p->peak_bytes += sl.numel * itemsize(sl.dtype);
   }
   for (int64_t b : p->temp_bytes) p->peak_bytes += b;
+  grant_in_place(*p, in_place);
   for (const auto& b : s.breaks) {
     p->fusion_breaks.push_back(std::string(op_name(b.node->op())) + shape_str(b.node->shape()) +
                                ": " + b.reason);
@@ -197,10 +214,14 @@ RunBuffers allocate_run(const Program& p, const std::vector<runtime::BufferPtr>&
     const Program::Slot& s = p.slots[i];
     switch (s.kind) {
       case Program::SlotKind::Input: r.data[i] = inputs[s.index]->data(); break;
-      case Program::SlotKind::Output:
-        r.outputs[s.index] = std::make_shared<runtime::Buffer>(s.dtype, s.numel, p.device);
-        r.data[i] = r.outputs[s.index]->data();
+      case Program::SlotKind::Output: {
+        size_t out = static_cast<size_t>(s.index);
+        int64_t in = out < p.in_place.size() ? p.in_place[out] : -1;
+        r.outputs[out] = in >= 0 ? inputs[static_cast<size_t>(in)]
+                                 : std::make_shared<runtime::Buffer>(s.dtype, s.numel, p.device);
+        r.data[i] = r.outputs[out]->data();
         break;
+      }
       case Program::SlotKind::Temp: r.data[i] = r.temps[s.index]->data(); break;
     }
   }

@@ -7,6 +7,7 @@
 #include "kiln/compiler/text.h"
 #include "kiln/runtime/error.h"
 #include "tensor_impl.h"
+#include "trace.h"
 
 namespace kiln {
 
@@ -34,6 +35,13 @@ void save_graph(const std::vector<Tensor>& tensors, const std::string& path) {
   // Autograd marks (a detached softmax shift, a leaf's id) mean nothing to the compiler: the
   // file holds the graph a program would compile, as KILN_DUMP_DIR writes it.
   detail::write_text_file(path, ir::print_graph(ir::strip_marks(nodes)));
+}
+
+const void* storage_address(const Tensor& t) {
+  detail::check_defined("storage_address", t);
+  detail::refuse_read_in_trace("storage_address");
+  t.eval();
+  return t.impl()->storage->node->buffer()->data();
 }
 
 }  // namespace kiln

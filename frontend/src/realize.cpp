@@ -3,6 +3,7 @@
 // and compiled once; each storage's node then becomes a load of its new buffer.
 // KILN_BACKEND=interpreter runs the reference interpreter instead for CPU graphs (debugging).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,8 +13,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <fmt/format.h>
+
 #include "autograd/leaves.h"
 #include "deferred.h"
+#include "donate.h"
 #include "kiln/compiler/check_indices.h"
 #include "kiln/compiler/compile.h"
 #include "kiln/compiler/cuda_program.h"
@@ -68,7 +72,8 @@ void dump_graph(const std::vector<ir::NodeRef>& outputs, uint64_t key) {
 /// Compiled programs by graph signature, least recently used first out.
 class ProgramCache {
  public:
-  std::shared_ptr<ir::Program> get(const std::vector<ir::NodeRef>& outputs, uint64_t key) {
+  std::shared_ptr<ir::Program> get(const std::vector<ir::NodeRef>& outputs, uint64_t key,
+                                   const std::vector<int64_t>& in_place) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = index_.find(key);
     if (it != index_.end()) {
@@ -79,7 +84,7 @@ class ProgramCache {
     }
     dump_graph(outputs, key);
     auto start = std::chrono::steady_clock::now();
-    auto program = ir::plan_program(outputs);
+    auto program = ir::plan_program(outputs, in_place);
     if (program->device.is_cuda()) {
       ir::compile_program_cuda(*program);
     } else if (!use_evaluator()) {
@@ -111,11 +116,17 @@ ProgramCache& program_cache() {
   return cache;
 }
 
+/// Runs the program for `nodes` (signature `sig`), writing its outputs in place as `in_place`
+/// asks where the plan allows; the inputs at `copied` are bound as copies (their buffers may
+/// not be overwritten).
 std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nodes,
+                                             const ir::GraphSignature& sig,
+                                             const std::vector<int64_t>& in_place,
+                                             const std::vector<size_t>& copied,
                                              RealizeRecord* record) {
-  ir::GraphSignature sig = ir::signature(nodes);
   ir::check_indices(sig.order);
-  auto program = program_cache().get(nodes, sig.hash);
+  uint64_t key = ir::program_key(sig.hash, in_place);
+  auto program = program_cache().get(nodes, key, in_place);
   std::vector<runtime::BufferPtr> inputs;
   for (const ir::Node* load : sig.loads) {
     if (!load->buffer())
@@ -125,13 +136,26 @@ std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nod
   }
   if (record != nullptr) {
     record->program = program;
-    record->hash = sig.hash;
+    record->hash = key;
     record->inputs = inputs;
   }
+  for (size_t j : copied) inputs[j] = runtime::copy_to(*inputs[j], inputs[j]->device());
+  note_in_place(*program, copied.size());
   return run_counted(*program, inputs);
 }
 
 }  // namespace
+
+void note_in_place(const ir::Program& program, size_t copied) {
+  auto granted = std::count_if(program.in_place.begin(), program.in_place.end(),
+                               [](int64_t in) { return in >= 0; });
+  if (granted == 0) return;
+  runtime::counters().in_place_outputs += granted - static_cast<int64_t>(copied);
+  if (ir::debug_level() >= 1) {
+    ir::debug_line(
+        fmt::format("{} outputs written in place ({} of them into a copy)", granted, copied));
+  }
+}
 
 std::vector<runtime::BufferPtr> run_counted(const ir::Program& program,
                                             const std::vector<runtime::BufferPtr>& inputs) {
@@ -174,6 +198,7 @@ void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record)
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i]->op() == ir::Op::Load) {
       pending[i]->node = nodes[i];  // only marks around a buffer: nothing to run
+      pending[i]->home.reset();
       if (record != nullptr) record->aliased = true;
     } else {
       pending[kept] = pending[i];
@@ -183,16 +208,41 @@ void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record)
   }
   pending.resize(kept);
   nodes.resize(kept);
+  marked.resize(kept);
   if (nodes.empty()) return;
-  bool interpret = use_interpreter() && nodes[0]->device().is_cpu();
-  std::vector<runtime::BufferPtr> buffers =
-      interpret ? ir::interpret(nodes) : run_compiled(nodes, record);
+  std::vector<runtime::BufferPtr> buffers;
+  if (use_interpreter() && nodes[0]->device().is_cpu()) {
+    buffers = ir::interpret(nodes);
+  } else {
+    ir::GraphSignature sig = ir::signature(nodes);
+    // An in-place write needs its old value read by nothing else; a traced step (kiln::compile,
+    // record) asks for it regardless and writes into a copy where that fails, so that its
+    // program stays the same from one call to the next.
+    Donation d = donated_inputs(pending, marked, nodes, sig.loads);
+    std::vector<size_t> copied;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (d.request[i] < 0 || d.safe[i]) continue;
+      if (record != nullptr) {
+        copied.push_back(static_cast<size_t>(d.request[i]));
+      } else {
+        d.request[i] = -1;
+      }
+    }
+    buffers = run_compiled(nodes, sig, d.request, copied, record);
+  }
   if (record != nullptr) record->outputs = pending;
+  std::unordered_set<const runtime::Buffer*> overwritten;  // written in place
   for (size_t i = 0; i < pending.size(); ++i) {
+    ir::NodeRef home = pending[i]->home.lock();
+    if (home && home->buffer() == buffers[i]) overwritten.insert(buffers[i].get());
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    pending[i]->home.reset();
     pending[i]->node = ir::load(buffers[i], {buffers[i]->numel()});
     // What depends on a leaf stays differentiable after it is realized.
     if (marked[i] != nodes[i]) remember_graph(pending[i]->node, marked[i]);
   }
+  forget_graphs_reading(overwritten);
 }
 
 }  // namespace kiln::detail

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "autograd/leaves.h"
+#include "donate.h"
 #include "generator.h"
 #include "kiln/compiler/debug.h"
 #include "kiln/frontend/autograd.h"
@@ -24,7 +26,13 @@ struct Source {
   enum class Kind { Arg, Storage, Buffer, Random } kind = Kind::Buffer;
   size_t arg = 0;  ///< Arg: the argument; Random: the run of random streams
   std::shared_ptr<Storage> storage;
-  runtime::BufferPtr buffer;  ///< the buffer bound when traced
+  /// The buffer bound when traced; a storage's is not kept alive (its step may overwrite it in
+  /// place, which needs the storage's load to be its only holder).
+  runtime::BufferPtr buffer;
+  std::weak_ptr<runtime::Buffer> traced;
+  DType dtype = DType::Float32;
+  int64_t numel = 0;
+  Device device;
 };
 
 /// A result of the call: a view of a fresh storage per replay (an output only the function
@@ -42,8 +50,8 @@ struct Recording {
   uint64_t hash = 0;
   std::shared_ptr<ir::Program> program;
   std::vector<Source> inputs;
-  std::vector<std::shared_ptr<Storage>> outputs;
-  std::vector<bool> fresh;  ///< per output: a new storage each replay
+  std::vector<std::shared_ptr<Storage>> outputs;  ///< null where fresh
+  std::vector<bool> fresh;                        ///< per output: a new storage each replay
   std::vector<ResultSpec> results;
   /// Runs of random streams the call draws, in order (a replay reserves as many).
   struct RandomRun {
@@ -59,7 +67,7 @@ struct Recording {
 constexpr int64_t kMaxComparedBytes = 4096;
 
 bool same_contents(const runtime::BufferPtr& a, const runtime::BufferPtr& b) {
-  if (a->dtype() != b->dtype() || a->numel() != b->numel() || !a->device().is_cpu() ||
+  if (!a || !b || a->dtype() != b->dtype() || a->numel() != b->numel() || !a->device().is_cpu() ||
       !b->device().is_cpu())
     return false;
   int64_t bytes = a->numel() * itemsize(a->dtype());
@@ -85,7 +93,8 @@ bool stable(const Recording& prev, const Recording& now) {
         if (a.arg != b.arg) return false;
         break;
       case Source::Kind::Storage:
-        if (a.storage != b.storage && !same_contents(a.buffer, b.buffer)) return false;
+        if (a.storage != b.storage && !same_contents(a.traced.lock(), b.traced.lock()))
+          return false;
         break;
       case Source::Kind::Buffer:
         if (a.buffer != b.buffer) return false;
@@ -201,6 +210,19 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
   if (!rec || !rec->replayable) return false;
   realize_pending(args, rec.get());
   const ir::Program& program = *rec->program;
+  // An output written in place overwrites its storage's buffer, unless something else may
+  // still read that (a realized result's autograd graph, a pending expression): then the
+  // program reads and writes a copy instead.
+  std::vector<const Storage*> written;
+  std::vector<size_t> copied;
+  for (size_t i = 0; i < program.in_place.size(); ++i) {
+    if (program.in_place[i] >= 0) written.push_back(rec->outputs[i].get());
+  }
+  std::vector<bool> safe = written.empty() ? std::vector<bool>{} : may_overwrite(written);
+  for (size_t i = 0, w = 0; i < program.in_place.size(); ++i) {
+    if (program.in_place[i] >= 0 && !safe[w++])
+      copied.push_back(static_cast<size_t>(program.in_place[i]));
+  }
   std::vector<runtime::BufferPtr> inputs;
   inputs.reserve(rec->inputs.size());
   for (const Source& s : rec->inputs) {
@@ -213,8 +235,7 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
     const runtime::BufferPtr& b = inputs.back();
     // A storage given another size or dtype since the trace (load_state_dict of another
     // shape): trace again.
-    if (!b || b->numel() != s.buffer->numel() || b->dtype() != s.buffer->dtype() ||
-        b->device() != s.buffer->device())
+    if (!b || b->numel() != s.numel || b->dtype() != s.dtype || b->device() != s.device)
       return false;
   }
   // The random streams this call draws: the next ones of the generator, as a trace would take.
@@ -229,9 +250,17 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
   for (size_t i = 0; i < rec->inputs.size(); ++i) {
     if (rec->inputs[i].kind == Source::Kind::Random) inputs[i] = streams[rec->inputs[i].arg];
   }
+  for (size_t j : copied) inputs[j] = runtime::copy_to(*inputs[j], inputs[j]->device());
   if (ir::debug_level() >= 1) ir::debug_line("kiln::compile replay");
   std::vector<runtime::BufferPtr> outputs = run_counted(program, inputs);
   ++runtime::counters().compiled_replays;
+  note_in_place(program, copied.size());
+  std::unordered_set<const runtime::Buffer*> overwritten;
+  for (size_t i = 0; i < program.in_place.size(); ++i) {
+    if (program.in_place[i] >= 0 && outputs[i] == rec->outputs[i]->node->buffer())
+      overwritten.insert(outputs[i].get());
+  }
+  forget_graphs_reading(overwritten);
   std::vector<std::shared_ptr<Storage>> fresh(outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     ir::NodeRef node = ir::load(outputs[i], {outputs[i]->numel()});
@@ -240,6 +269,7 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
       fresh[i]->node = std::move(node);
     } else {
       rec->outputs[i]->node = std::move(node);
+      rec->outputs[i]->home.reset();
       ++rec->outputs[i]->version;
     }
   }
@@ -259,7 +289,8 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
 struct ReplayCache::Call::State {
   ReplayCache* cache = nullptr;
   std::vector<Tensor> args;
-  std::vector<const ir::Node*> arg_loads;  ///< each argument's buffer when the trace began
+  /// Each argument's buffer when the trace began (not owned, nor its load: they may be gone).
+  std::vector<const runtime::Buffer*> arg_buffers;
   Trace trace;
   bool active = false;
 };
@@ -269,7 +300,8 @@ ReplayCache::Call::Call(ReplayCache& cache, const std::vector<Tensor>& args)
   state_->cache = &cache;
   state_->args = args;
   realize_pending(args, nullptr);  // so that each argument is a buffer the program reads
-  for (const Tensor& a : args) state_->arg_loads.push_back(a.impl()->storage->node.get());
+  for (const Tensor& a : args)
+    state_->arg_buffers.push_back(a.impl()->storage->node->buffer().get());
   push_trace(&state_->trace);
   state_->active = true;
 }
@@ -300,14 +332,19 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
       usable = usable && p.first + p.count == r.first;
     }
   }
+  // (The latest read of an address wins: an earlier buffer there has died since.)
   std::unordered_map<const runtime::Buffer*, std::shared_ptr<Storage>> storage_of;
-  for (const auto& [storage, load] : st.trace.reads)
-    storage_of.emplace(load->buffer().get(), storage);
+  for (auto it = st.trace.reads.rbegin(); it != st.trace.reads.rend(); ++it)
+    storage_of.emplace(it->second, it->first);
   for (const runtime::BufferPtr& b : record.inputs) {
     Source s;
     s.buffer = b;
+    s.traced = b;
+    s.dtype = b->dtype();
+    s.numel = b->numel();
+    s.device = b->device();
     for (size_t a = 0; a < st.args.size(); ++a) {
-      if (st.arg_loads[a]->buffer() == b) {
+      if (st.arg_buffers[a] == b.get()) {
         s.kind = Source::Kind::Arg;
         s.arg = a;
         break;
@@ -324,6 +361,7 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
       if (it != storage_of.end()) {
         s.kind = Source::Kind::Storage;
         s.storage = it->second;
+        s.buffer = nullptr;
       }
     }
     rec->inputs.push_back(std::move(s));
@@ -343,6 +381,12 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
     rec->fresh.push_back(!state.count(rec->outputs[i].get()));
     // A write into an argument would have to land in the next call's argument: traced.
     for (const Tensor& a : st.args) usable = usable && a.impl()->storage != rec->outputs[i];
+    // An output written in place must be state whose own buffer is the input it overwrites.
+    if (int64_t j = record.program ? record.program->in_place[i] : -1; j >= 0) {
+      const Source& s = rec->inputs[static_cast<size_t>(j)];
+      usable = usable && !rec->fresh[i] && s.kind == Source::Kind::Storage &&
+               s.storage == rec->outputs[i];
+    }
   }
   for (const Tensor& t : results) {
     ResultSpec r;
@@ -368,6 +412,11 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
     }
     if (r.kind == ResultSpec::Kind::Same) r.same = t;
     rec->results.push_back(std::move(r));
+  }
+  // A replay makes new storages for these: the traced ones (and what they keep alive, such as
+  // a realized loss's autograd graph over the parameters' buffers) are the caller's.
+  for (size_t i = 0; i < rec->outputs.size(); ++i) {
+    if (rec->fresh[i]) rec->outputs[i] = nullptr;
   }
   std::vector<int64_t> key = signature_of(st.args);
   std::shared_ptr<Recording> prev = st.cache->impl_->find(key);

@@ -8,7 +8,7 @@ Stats stats() {
   const auto& c = runtime::counters();
   return {c.programs_compiled.load(),  c.kernels_compiled.load(), c.kernel_launches.load(),
           c.program_cache_hits.load(), c.disk_cache_hits.load(),  c.peak_device_bytes.load(),
-          c.cuda_graph_replays.load(), c.compiled_replays.load()};
+          c.cuda_graph_replays.load(), c.compiled_replays.load(), c.in_place_outputs.load()};
 }
 
 void reset_stats() {
@@ -21,6 +21,7 @@ void reset_stats() {
   c.peak_device_bytes = 0;
   c.cuda_graph_replays = 0;
   c.compiled_replays = 0;
+  c.in_place_outputs = 0;
 }
 
 }  // namespace kiln

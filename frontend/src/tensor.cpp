@@ -152,6 +152,7 @@ uint64_t Tensor::version() const {
 void Tensor::write(const ir::NodeRef& value) {
   KILN_CHECK(value->shape() == impl_->sizes && value->dtype() == dtype(), "write: value mismatch");
   Storage& st = *impl_->storage;
+  if (st.node->op() == ir::Op::Load) st.home = st.node;
   // Without grad mode the write is a constant to autograd (an optimizer's update of a leaf).
   ir::NodeRef v = GradMode::is_enabled() ? value : ir::stop_gradient(value);
   int64_t total = st.node->numel();

@@ -12,6 +12,10 @@ namespace kiln::detail {
 struct Storage {
   ir::NodeRef node;  ///< flat [numel] node defining the whole base buffer
   uint64_t version = 0;
+  /// While an in-place write is pending: the load the storage held before it (set by the first
+  /// write after a realization), whose buffer may receive the new value (donate.h). Not kept
+  /// alive: only a pending graph that reads it does.
+  std::weak_ptr<const ir::Node> home;
 };
 
 struct TensorImpl {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <memory>
-#include <unordered_set>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -17,10 +17,12 @@ namespace kiln::detail {
 struct Trace {
   std::vector<Tensor> deferred;  ///< tensors realize() was asked for
   std::vector<Tensor> written;   ///< tensors written in place
-  /// Storages read while they held a buffer (a load), with that load: where each load of the
-  /// traced graph comes from, so that a replay binds the storage's buffer of the day.
-  std::vector<std::pair<std::shared_ptr<Storage>, const ir::Node*>> reads;
-  std::unordered_set<const ir::Node*> read_loads;
+  /// Storages read while they held a buffer (a load), with that buffer: where each input of the
+  /// traced program comes from, so that a replay binds the storage's buffer of the day. (Not
+  /// owned: a buffer the step writes in place must have no other holder; and the load may be
+  /// gone when the trace ends.)
+  std::vector<std::pair<std::shared_ptr<Storage>, const runtime::Buffer*>> reads;
+  std::set<std::pair<const Storage*, const runtime::Buffer*>> read_set;
   /// Streams of the random generator drawn while tracing: consecutive ones on one device share
   /// one run-time stream input, which each random op adds its position in the run to.
   struct RandomRun {
@@ -33,7 +35,9 @@ struct Trace {
 
   void note_read(const std::shared_ptr<Storage>& st) {
     const ir::Node* n = st->node.get();
-    if (n->op() == ir::Op::Load && read_loads.insert(n).second) reads.emplace_back(st, n);
+    if (n->op() != ir::Op::Load) return;
+    if (read_set.emplace(st.get(), n->buffer().get()).second)
+      reads.emplace_back(st, n->buffer().get());
   }
 };
 
@@ -59,6 +63,9 @@ struct RealizeRecord {
 };
 /// realize(), filling `record` (when not null) with what ran.
 void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record);
+/// Counts a run's in-place outputs (kiln::stats; KILN_DEBUG=1 prints them), `copied` of which
+/// were written into a copy of their input instead.
+void note_in_place(const ir::Program& program, size_t copied);
 /// Runs a compiled program, counting its launches (kiln::stats).
 std::vector<runtime::BufferPtr> run_counted(const ir::Program& program,
                                             const std::vector<runtime::BufferPtr>& inputs);

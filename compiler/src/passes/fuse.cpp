@@ -54,7 +54,7 @@ bool recomputable_output(const Node* out, const std::unordered_set<const Node*>&
 
 }  // namespace
 
-Schedule schedule(const std::vector<NodeRef>& outputs) {
+Schedule schedule(const std::vector<NodeRef>& outputs, const InPlaceRequests& in_place) {
   Schedule s;
   s.outputs = outputs;
   std::vector<const Node*> order = topo_order(outputs);
@@ -121,7 +121,7 @@ Schedule schedule(const std::vector<NodeRef>& outputs) {
                    op_name(broken->op()) + shape_str(broken->shape()) + ": " + reason);
     materialize(broken, reason);
   }
-  s.kernels = merge_kernels(std::move(s.kernels));
+  s.kernels = merge_kernels(std::move(s.kernels), in_place);
   return s;
 }
 

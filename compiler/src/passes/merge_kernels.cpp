@@ -7,11 +7,15 @@
 // Elementwise loops with the same extent are then fused into one loop, so that an update that
 // writes several buffers of one shape (a parameter and its moments) is one pass.
 // On CUDA each top-level loop of a kernel still renders as its own launch (codegen/cuda).
+// An output written in place over a load (passes/in_place.h) must be written after every read
+// of that load: within a level, the kernels that read it are ordered first, and the writer's
+// loop nest joins no nest that runs before one of theirs.
 #include "passes/merge_kernels.h"
 
 #include <algorithm>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "kiln/runtime/error.h"
 
@@ -104,16 +108,20 @@ bool same_loop(const kir::Stmt& a, const kir::Stmt& b) {
          a->loop == b->loop;
 }
 
-/// Loop nest `b` fused into `a` (same_loop): b's variable becomes a's, and when each body is
-/// one loop of the same shape those fuse too.
+/// Loop nest `b` fused into `a` (same_loop): b's variable becomes a's, and b's statements
+/// follow a's, a loop of them joining a's last statement when that is a loop of its shape (the
+/// rows of a [256, 256] update and of its moments: one inner loop, not one each).
 kir::Stmt fuse_loops(const kir::Stmt& a, const kir::Stmt& b) {
   Renumber rename;
   rename.vars[b->id] = a->id;
   std::vector<kir::Stmt> body = a->body;
-  if (a->body.size() == 1 && b->body.size() == 1 && same_loop(a->body[0], b->body[0])) {
-    body[0] = fuse_loops(a->body[0], rename.stmt(b->body[0]));
-  } else {
-    for (const auto& s : b->body) body.push_back(rename.stmt(s));
+  for (const auto& s : b->body) {
+    kir::Stmt renamed = rename.stmt(s);
+    if (!body.empty() && same_loop(body.back(), renamed)) {
+      body.back() = fuse_loops(body.back(), renamed);
+    } else {
+      body.push_back(std::move(renamed));
+    }
   }
   return kir::loop(a->id, a->extent, a->loop, std::move(body));
 }
@@ -121,7 +129,62 @@ kir::Stmt fuse_loops(const kir::Stmt& a, const kir::Stmt& b) {
 /// Kernels over this many params are not merged further (CUDA's parameter space is 4 KiB).
 constexpr size_t kMaxParams = 96;
 
-LoweredKernel merge_group(std::vector<LoweredKernel>& ks, const std::vector<size_t>& group) {
+/// The loads kernel `k`'s outputs overwrite (in_place).
+std::vector<const Node*> overwritten(const LoweredKernel& k, const InPlaceRequests& in_place) {
+  std::vector<const Node*> loads;
+  for (const Node* o : k.outputs) {
+    auto it = in_place.find(o);
+    if (it != in_place.end()) loads.push_back(it->second);
+  }
+  return loads;
+}
+
+/// `level` (kernel indices in launch order) reordered so that a kernel that reads a load comes
+/// before the kernel that overwrites it, where that leaves no cycle; otherwise in order.
+void readers_first(std::vector<size_t>& level, const std::vector<LoweredKernel>& ks,
+                   const InPlaceRequests& in_place) {
+  const size_t n = level.size();
+  std::unordered_map<const Node*, std::vector<size_t>> readers;  // of the overwritten loads
+  for (size_t w = 0; w < n; ++w) {
+    for (const Node* load : overwritten(ks[level[w]], in_place))
+      readers.emplace(load, std::vector<size_t>{});
+  }
+  if (readers.empty()) return;
+  for (size_t r = 0; r < n; ++r) {
+    for (const Node* in : ks[level[r]].inputs) {
+      auto it = readers.find(in);
+      if (it != readers.end()) it->second.push_back(r);
+    }
+  }
+  std::vector<std::vector<size_t>> after(n);  // position -> positions that must follow it
+  std::vector<size_t> waits(n, 0);
+  for (size_t w = 0; w < n; ++w) {
+    for (const Node* load : overwritten(ks[level[w]], in_place)) {
+      for (size_t r : readers.at(load)) {
+        if (r == w) continue;
+        after[r].push_back(w);
+        ++waits[w];
+      }
+    }
+  }
+  std::vector<size_t> out;
+  std::vector<bool> placed(n, false);
+  while (out.size() < n) {
+    size_t next = n;
+    for (size_t t = 0; t < n && next == n; ++t) {
+      if (!placed[t] && waits[t] == 0) next = t;
+    }
+    if (next == n)  // a cycle: the first left
+      next = static_cast<size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin());
+    placed[next] = true;
+    out.push_back(level[next]);
+    for (size_t t : after[next]) waits[t] -= waits[t] > 0;
+  }
+  level = std::move(out);
+}
+
+LoweredKernel merge_group(std::vector<LoweredKernel>& ks, const std::vector<size_t>& group,
+                          const InPlaceRequests& in_place) {
   LoweredKernel out;
   std::unordered_map<const Node*, int64_t> input_of;
   for (size_t k : group) {
@@ -132,6 +195,7 @@ LoweredKernel merge_group(std::vector<LoweredKernel>& ks, const std::vector<size
   }
   auto num_in = static_cast<int64_t>(out.inputs.size());
   std::vector<kir::Stmt> nests;
+  std::vector<std::unordered_set<const Node*>> nest_reads;  // loads read in each nest
   int64_t var_base = 0, acc_base = 0;
   for (size_t k : group) {
     LoweredKernel& lk = ks[k];
@@ -148,15 +212,25 @@ LoweredKernel merge_group(std::vector<LoweredKernel>& ks, const std::vector<size
     var_base += max_var + 1;
     acc_base += max_acc + 1;
     kir::Stmt body = r.stmt(lk.kernel.body);
-    // Independent elementwise nests of the same shape become one nest.
-    auto fusible = std::find_if(nests.begin(), nests.end(), [&](const kir::Stmt& n) {
-      return elementwise_nest(n) && elementwise_nest(body) && same_loop(n, body);
-    });
-    if (fusible != nests.end()) {
-      *fusible = fuse_loops(*fusible, body);
+    // Independent elementwise nests of the same shape become one nest; one that overwrites a
+    // load joins no nest before the last one that reads it.
+    size_t first = 0;
+    for (const Node* load : overwritten(lk, in_place)) {
+      for (size_t t = 0; t < nests.size(); ++t) {
+        if (nest_reads[t].count(load)) first = std::max(first, t);
+      }
+    }
+    size_t nest = first;
+    while (nest < nests.size() && !(elementwise_nest(nests[nest]) && elementwise_nest(body) &&
+                                    same_loop(nests[nest], body)))
+      ++nest;
+    if (nest < nests.size()) {
+      nests[nest] = fuse_loops(nests[nest], body);
     } else {
       nests.push_back(body);
+      nest_reads.emplace_back();
     }
+    nest_reads[nest].insert(lk.inputs.begin(), lk.inputs.end());
     out.kernel.bytes_moved += lk.kernel.bytes_moved;
     out.fused_reduces.insert(out.fused_reduces.end(), lk.fused_reduces.begin(),
                              lk.fused_reduces.end());
@@ -177,7 +251,8 @@ LoweredKernel merge_group(std::vector<LoweredKernel>& ks, const std::vector<size
 
 }  // namespace
 
-std::vector<LoweredKernel> merge_kernels(std::vector<LoweredKernel> ks) {
+std::vector<LoweredKernel> merge_kernels(std::vector<LoweredKernel> ks,
+                                         const InPlaceRequests& in_place) {
   const size_t n = ks.size();
   std::unordered_map<const Node*, size_t> producer;
   for (size_t k = 0; k < n; ++k) {
@@ -213,11 +288,18 @@ std::vector<LoweredKernel> merge_kernels(std::vector<LoweredKernel> ks) {
   for (size_t i = 0; i < n;) {
     size_t j = i;
     while (j < n && level[order[j]] == level[order[i]]) ++j;
+    if (!in_place.empty()) {
+      std::vector<size_t> same_level(order.begin() + static_cast<std::ptrdiff_t>(i),
+                                     order.begin() + static_cast<std::ptrdiff_t>(j));
+      readers_first(same_level, ks, in_place);
+      std::copy(same_level.begin(), same_level.end(),
+                order.begin() + static_cast<std::ptrdiff_t>(i));
+    }
     std::vector<size_t> group;
     size_t params = 0;
     auto flush = [&] {
       if (group.size() == 1) out.push_back(std::move(ks[group[0]]));
-      if (group.size() > 1) out.push_back(merge_group(ks, group));
+      if (group.size() > 1) out.push_back(merge_group(ks, group, in_place));
       group.clear();
       params = 0;
     };

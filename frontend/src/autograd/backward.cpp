@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "autograd/leaves.h"
+#include "deferred.h"
 #include "kiln/compiler/autograd.h"
 #include "kiln/compiler/graph.h"
 #include "kiln/frontend/autograd.h"
@@ -16,6 +17,9 @@
 namespace kiln {
 
 namespace {
+
+/// backward()'s outputs up to this many elements are realized with the next program.
+constexpr int64_t kDeferredOutputMax = 4096;
 
 /// The gradients of `outputs` (with `grad_outputs`, filled in for one-element outputs) with
 /// respect to each tensor of `targets`, as nodes.
@@ -147,6 +151,12 @@ void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& gra
   }
   std::vector<ir::NodeRef> g = gradients("backward", tensors, grad_tensors, targets, create_graph);
   for (size_t k = 0; k < targets.size(); ++k) accumulate(*targets[k].impl(), g[k], create_graph);
+  // A small output (a loss) is read after the step, if at all: computed with the step's program,
+  // it costs one more store, and it no longer keeps the step from updating in place.
+  for (const Tensor& t : tensors) {
+    const ir::NodeRef& n = t.impl()->storage->node;
+    if (n->op() != ir::Op::Load && n->numel() <= kDeferredOutputMax) detail::defer_realize(t);
+  }
 }
 
 }  // namespace autograd

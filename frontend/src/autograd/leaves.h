@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "kiln/compiler/node.h"
@@ -26,10 +27,25 @@ std::vector<std::shared_ptr<TensorImpl>> retained_tensors();
 // Realizing a tensor replaces its storage's node by a load of the result. When that node
 // depended on leaves, realize() remembers it for the load (while the load lives), so that a
 // tensor read or printed before backward() still differentiates, as in PyTorch. The walks below
-// see through remembered loads; they never cross a stop_gradient or a non-floating node.
+// see through remembered loads; they never cross a stop_gradient or a non-floating node. A graph
+// that reads a buffer overwritten in place since (an optimizer's step updates the parameters a
+// realized loss was computed from) is dropped: the load still requires grad, and
+// differentiating through it throws, as PyTorch does for a value modified by an inplace
+// operation.
 
 /// Remembers `expr` as the graph that computed `load`, if it depends on a leaf.
 void remember_graph(const ir::NodeRef& load, const ir::NodeRef& expr);
+/// The graphs remembered for live loads (for counting who refers to a node: donate.h).
+std::vector<ir::NodeRef> remembered_graphs();
+/// Marks the remembered graphs that read one of `buffers` (just overwritten in place) as
+/// overwritten: they are dropped, and differentiating through their loads throws.
+void forget_graphs_reading(const std::unordered_set<const runtime::Buffer*>& buffers);
+
+/// True when realize() remembers a graph for this load.
+bool has_remembered_graph(const ir::Node& load);
+/// Drops the graphs remembered for loads that are gone (so that they no longer hold the nodes
+/// and buffers they read: an in-place write needs the old value's only holders to be known).
+void forget_dead_graphs();
 
 /// True when a leaf mark is reachable from `n`.
 bool depends_on_leaf(const ir::NodeRef& n);

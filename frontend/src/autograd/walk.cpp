@@ -1,16 +1,18 @@
 // Walks over differentiable graphs that see through realized tensors (see leaves.h).
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 
 #include "autograd/leaves.h"
 #include "kiln/compiler/marks.h"
+#include "kiln/runtime/error.h"
 
 namespace kiln::detail {
 
 namespace {
 struct Remembered {
   std::weak_ptr<const ir::Node> load;
-  ir::NodeRef expr;
+  ir::NodeRef expr;  ///< null: the graph read a buffer overwritten in place since
 };
 struct Graphs {
   std::mutex mu;
@@ -22,22 +24,43 @@ Graphs& graphs() {
   return *g;
 }
 
-/// The graph remembered for a load; null for every other node.
-ir::NodeRef remembered(const ir::Node& n) {
-  if (n.op() != ir::Op::Load) return nullptr;
+/// What is remembered for a load: nothing, its graph, or null (overwritten since).
+std::optional<ir::NodeRef> remembered(const ir::Node& n) {
+  if (n.op() != ir::Op::Load) return std::nullopt;
   Graphs& g = graphs();
   std::lock_guard<std::mutex> lock(g.mu);
   auto it = g.by_load.find(&n);
-  if (it == g.by_load.end() || it->second.load.lock().get() != &n) return nullptr;
+  if (it == g.by_load.end() || it->second.load.lock().get() != &n) return std::nullopt;
   return it->second.expr;
 }
 
+bool overwritten(const ir::Node& n) {
+  auto r = remembered(n);
+  return r && !*r;
+}
+
 /// The nodes autograd looks through below n: none past a stop_gradient or a non-floating
-/// node, the remembered graph of a realized load, the inputs otherwise.
+/// node, the remembered graph of a realized load (none when overwritten), the inputs otherwise.
 std::vector<ir::NodeRef> below(const ir::NodeRef& n) {
   if (ir::is_stop_gradient(*n) || !is_floating(n->dtype())) return {};
-  if (ir::NodeRef expr = remembered(*n)) return {expr};
+  if (auto r = remembered(*n))
+    return *r ? std::vector<ir::NodeRef>{*r} : std::vector<ir::NodeRef>{};
   return n->inputs();
+}
+
+/// True when a load below `n` (not looking through realized tensors) reads one of `buffers`.
+bool reads_any(const ir::NodeRef& n, const std::unordered_set<const runtime::Buffer*>& buffers) {
+  std::unordered_set<const ir::Node*> seen{n.get()};
+  std::vector<const ir::Node*> stack{n.get()};
+  while (!stack.empty()) {
+    const ir::Node* x = stack.back();
+    stack.pop_back();
+    if (x->op() == ir::Op::Load && buffers.count(x->buffer().get())) return true;
+    for (const auto& in : x->inputs()) {
+      if (seen.insert(in.get()).second) stack.push_back(in.get());
+    }
+  }
+  return false;
 }
 
 /// Visits the nodes reachable from `roots` through below(); `visit` returns true to stop.
@@ -109,10 +132,38 @@ void remember_graph(const ir::NodeRef& load, const ir::NodeRef& expr) {
   g.by_load[load.get()] = {load, expr};
 }
 
+bool has_remembered_graph(const ir::Node& load) { return remembered(load).has_value(); }
+
+std::vector<ir::NodeRef> remembered_graphs() {
+  Graphs& g = graphs();
+  std::lock_guard<std::mutex> lock(g.mu);
+  std::vector<ir::NodeRef> out;
+  for (const auto& [load, r] : g.by_load) {
+    if (r.expr && !r.load.expired()) out.push_back(r.expr);
+  }
+  return out;
+}
+
+void forget_graphs_reading(const std::unordered_set<const runtime::Buffer*>& buffers) {
+  if (buffers.empty()) return;
+  Graphs& g = graphs();
+  std::lock_guard<std::mutex> lock(g.mu);
+  for (auto& [load, r] : g.by_load) {
+    if (r.expr && reads_any(r.expr, buffers)) r.expr = nullptr;
+  }
+}
+
+void forget_dead_graphs() {
+  Graphs& g = graphs();
+  std::lock_guard<std::mutex> lock(g.mu);
+  std::erase_if(g.by_load, [](const auto& e) { return e.second.load.expired(); });
+  g.purge_mark = g.by_load.size();
+}
+
 bool depends_on_leaf(const ir::NodeRef& n) {
   bool found = false;
   walk({n}, [&](const ir::NodeRef& m) {
-    found = ir::leaf_mark_id(*m) != 0;
+    found = ir::leaf_mark_id(*m) != 0 || overwritten(*m);
     return found;
   });
   return found;
@@ -133,9 +184,16 @@ std::vector<ir::NodeRef> expand_realized(const std::vector<ir::NodeRef>& outputs
   std::vector<std::pair<ir::NodeRef, ir::NodeRef>> seen;  // load, its graph
   NodeMap done = rebuild(outputs, [&](const ir::NodeRef& n) {
     if (ir::is_stop_gradient(*n) || !is_floating(n->dtype())) return Below{{}, false};
-    if (ir::NodeRef expr = remembered(*n)) {
-      seen.emplace_back(n, expr);
-      return Below{{expr}, true};
+    if (auto expr = remembered(*n)) {
+      if (!*expr) {
+        throw Error(
+            "[backward] one of the variables needed for gradient computation has been modified "
+            "by an inplace operation: a realized tensor's graph read a buffer that was written "
+            "in place since (an optimizer's step updates its parameters in place); "
+            "differentiate before the step");
+      }
+      seen.emplace_back(n, *expr);
+      return Below{{*expr}, true};
     }
     return Below{n->inputs(), false};
   });

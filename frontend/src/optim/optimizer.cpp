@@ -54,13 +54,24 @@ void Optimizer::zero_grad(bool set_to_none) {
   }
 }
 
+const std::vector<Tensor>& Optimizer::state_tensors(size_t i) const {
+  static const std::vector<Tensor> none;
+  if (i >= params_.size()) {
+    throw IndexError("[optim] state_tensors: parameter " + std::to_string(i) + " of " +
+                     std::to_string(params_.size()));
+  }
+  return i < state_.size() ? state_[i] : none;
+}
+
 void Optimizer::step() {
   NoGradGuard no_grad;
   std::vector<Tensor> realize;
+  state_.resize(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor g = params_[i].grad();
     if (!g.defined()) continue;
-    for (Tensor& s : update(i, g)) realize.push_back(std::move(s));
+    state_[i] = update(i, g);
+    realize.insert(realize.end(), state_[i].begin(), state_[i].end());
     realize.push_back(params_[i]);
     realize.push_back(g);
   }

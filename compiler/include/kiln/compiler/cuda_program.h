@@ -18,7 +18,8 @@ namespace kiln::ir {
 /// The program's launches captured as CUDA graphs, each for the buffer addresses it was
 /// captured with. A loop that realizes the same step again gets the same few sets of addresses
 /// from the caching allocator (one set, or two alternating when the step's outputs replace its
-/// inputs): a run at a set of addresses seen among the last few runs is captured once, and every
+/// inputs in new buffers; one set again when it writes them in place, as an optimizer's step
+/// does): a run at a set of addresses seen among the last few runs is captured once, and every
 /// later run at those addresses replays its graph with one launch. KILN_CUDA_GRAPHS=0 turns this
 /// off.
 struct CudaGraphCache {

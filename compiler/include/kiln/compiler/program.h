@@ -38,6 +38,9 @@ struct Program {
   /// For an output whose node is also an earlier output (hash-consing makes equal
   /// expressions one node): that earlier output's index; -1 otherwise.
   std::vector<int64_t> output_copy_of;
+  /// Per output: the input (signature order) whose buffer it is written into, or -1 for a new
+  /// buffer per run (passes/in_place.h says when a requested in-place write is granted).
+  std::vector<int64_t> in_place;
   std::vector<int64_t> temp_bytes;  ///< bytes of each shared temp allocation (the memory plan)
   std::vector<std::string> fusion_breaks;  ///< "node: reason" per materialized node
   int64_t peak_bytes = 0;                  ///< inputs + outputs + planned temps
@@ -59,15 +62,25 @@ GraphSignature signature(const std::vector<NodeRef>& outputs);
 std::vector<NodeRef> program_outputs(const std::vector<NodeRef>& graph);
 
 /// Fuses, lowers and plans memory for the graph of `outputs` (no code generation yet).
-std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs);
+/// `in_place` (empty, or one per output) asks for outputs to be written into an input's buffer:
+/// per output, the input's index in signature order, or -1. The caller asks only for inputs
+/// that nothing reads after the program (their old values die with it); the plan grants what
+/// its launches allow (Program::in_place).
+std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& outputs,
+                                      const std::vector<int64_t>& in_place = {});
 
-/// Runs a program on its device: `inputs` bound in signature order; returns one new buffer per
-/// output. On a GPU the work is queued on the device's stream (outputs are ready in stream order).
+/// A program cache key: the graph's signature hash with the in-place requests mixed in (a
+/// program planned for other requests may write other buffers).
+uint64_t program_key(uint64_t signature_hash, const std::vector<int64_t>& in_place);
+
+/// Runs a program on its device: `inputs` bound in signature order; returns one buffer per
+/// output: the input's for an in-place output (Program::in_place), else a new one. On a GPU the
+/// work is queued on the device's stream (outputs are ready in stream order).
 std::vector<runtime::BufferPtr> run_program(const Program& program,
                                             const std::vector<runtime::BufferPtr>& inputs);
 
-/// The buffers of one run of a program: outputs and temporaries allocated on its device, and
-/// the address of every slot.
+/// The buffers of one run of a program: outputs (allocated on its device, or the inputs that
+/// in-place outputs overwrite) and temporaries, and the address of every slot.
 struct RunBuffers {
   std::vector<runtime::BufferPtr> outputs, temps;
   std::vector<void*> data;

@@ -10,10 +10,13 @@
 //      several consumers, it is materialized.
 //   6. Kernels that do not depend on each other merge into one kernel of several loop nests
 //      (horizontal fusion, passes/merge_kernels.cpp); elementwise nests of one shape fuse into
-//      one loop. Kernels that call hand-written code (the CPU GEMM) stay whole.
+//      one loop. Kernels that call hand-written code (the CPU GEMM) stay whole. Where an
+//      output is to be written into the buffer of a load (in place, passes/in_place.h), the
+//      merged kernels that read that load come before the one that writes the output.
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "kiln/compiler/lower.h"
@@ -35,7 +38,10 @@ struct Schedule {
   std::vector<FusionBreakRecord> breaks;
 };
 
+/// Outputs meant to overwrite the buffer of a load: output node -> load node.
+using InPlaceRequests = std::unordered_map<const Node*, const Node*>;
+
 /// Fuses the graph of `outputs` into kernels.
-Schedule schedule(const std::vector<NodeRef>& outputs);
+Schedule schedule(const std::vector<NodeRef>& outputs, const InPlaceRequests& in_place = {});
 
 }  // namespace kiln::ir

@@ -7,42 +7,19 @@
 #include <map>
 #include <set>
 
+#include "kiln/compiler/kir/walk.h"
+
 namespace kiln::codegen::llvm_backend {
 
 namespace {
 
+using kir::any_of;
+using kir::each_expr;
 using kir::Expr;
 using kir::ExprKind;
+using kir::map_expr;
 using kir::Stmt;
 using kir::StmtKind;
-
-/// `e` with each subexpression for which `f` returns non-null replaced by that (outermost
-/// first: a replaced subexpression is not visited further).
-Expr map_expr(const Expr& e, const std::function<Expr(const Expr&)>& f) {
-  if (Expr r = f(e)) return r;
-  bool changed = false;
-  std::vector<Expr> ops;
-  for (const auto& o : e->operands) {
-    ops.push_back(map_expr(o, f));
-    changed = changed || ops.back() != o;
-  }
-  if (!changed) return e;
-  auto n = std::make_shared<kir::ExprNode>(*e);
-  n->operands = std::move(ops);
-  return n;
-}
-
-bool any_of(const Expr& e, const std::function<bool(const Expr&)>& f) {
-  if (f(e)) return true;
-  return std::any_of(e->operands.begin(), e->operands.end(),
-                     [&](const Expr& o) { return any_of(o, f); });
-}
-
-/// Calls f on every expression of s and of the statements inside it.
-void each_expr(const Stmt& s, const std::function<void(const Expr&)>& f) {
-  for (const auto& e : s->exprs) f(e);
-  for (const auto& c : s->body) each_expr(c, f);
-}
 
 Stmt with_parts(const Stmt& s, std::vector<Expr> exprs, std::vector<Stmt> body) {
   auto n = std::make_shared<kir::StmtNode>(*s);

@@ -22,10 +22,13 @@
 // from the rest: its state starts as zeros), later calls with that signature do not run `fn`:
 // they bind the new arguments and the current buffers of the noted storages to the recorded
 // program and run it (on CUDA, as a CUDA graph when its buffers repeat), with no tracing or
-// hashing. Each storage the step
-// updates (parameters, gradients, optimizer state, BatchNorm statistics) takes its new buffer;
-// nothing is copied. A result that only `fn` returned is a new tensor each call (it does not
-// require grad); a result that is also updated state shares that state's storage.
+// hashing. The parameters and optimizer state the step updates are written in place, into the
+// buffers they hold (the same addresses every call; kiln::stats().in_place_outputs counts
+// them); where something else still reads an old value (an expression of a parameter made
+// between calls and not yet realized), that call writes a copy instead. Other storages the
+// step updates (gradients) take new buffers; nothing else is copied. A result that only `fn`
+// returned is a new tensor each call (it does not require grad); a result that is also updated
+// state shares that state's storage.
 //
 // What a replay reads is tensors: it does not run `fn`, so host values `fn` reads (C++ numbers
 // it captures) are those of the trace. Values that change between calls must reach `fn` as

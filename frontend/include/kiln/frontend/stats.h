@@ -14,6 +14,9 @@ struct Stats {
   int64_t peak_device_bytes = 0;
   int64_t cuda_graph_replays = 0;  ///< program runs replayed as one CUDA graph launch
   int64_t compiled_replays = 0;    ///< kiln::compile calls replayed without tracing
+  /// Program outputs written into the buffer their storage already held (an optimizer's
+  /// parameters and state updated in place) instead of a new one.
+  int64_t in_place_outputs = 0;
 };
 
 /// The counters now.

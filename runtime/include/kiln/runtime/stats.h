@@ -15,6 +15,7 @@ struct Counters {
   std::atomic<int64_t> peak_device_bytes{0};
   std::atomic<int64_t> cuda_graph_replays{0};
   std::atomic<int64_t> compiled_replays{0};
+  std::atomic<int64_t> in_place_outputs{0};
 };
 
 /// The one set of counters.

@@ -3,7 +3,8 @@
 // load, so changing it (set_lr, a scheduler) never recompiles. step() records every
 // parameter's update in place (functionalized writes of the leaves) and realizes parameters,
 // optimizer state and gradients in one program together with the pending forward and
-// backward.
+// backward (and the loss backward() was called on); that program writes the parameters and
+// state into the buffers they hold whenever nothing else still reads their old values.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +44,11 @@ class Optimizer {
   /// tensors keep their identity and take a new buffer).
   void set_lr(double lr);
   const std::vector<Tensor>& parameters() const { return params_; }
+  /// The state tensors parameter i's last update wrote (Adam: exp_avg, exp_avg_sq, step; SGD:
+  /// the momentum buffer; RMSprop: square_avg, then grad_avg and the momentum buffer when
+  /// used); empty before its first step. Steps update them in place: they keep their identity,
+  /// and their buffers whenever nothing else reads the old values (see kiln::storage_address).
+  const std::vector<Tensor>& state_tensors(size_t i) const;
 
  protected:
   /// Writes parameter i's update in place (grad mode is off); returns the state tensors it
@@ -57,7 +63,8 @@ class Optimizer {
  private:
   std::vector<Tensor> params_;
   double lr_;
-  std::vector<Tensor> lr_tensors_;  ///< one per device in use
+  std::vector<Tensor> lr_tensors_;          ///< one per device in use
+  std::vector<std::vector<Tensor>> state_;  ///< per parameter: what update() returned last
 };
 
 }  // namespace kiln::optim
