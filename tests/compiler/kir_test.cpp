@@ -38,6 +38,16 @@ TEST_CASE("div and mod fold by ranges", "[kir]") {
   REQUIRE(add(mul(div(x, int_imm(10)), int_imm(10)), mod(x, int_imm(10))) == x);
   // No folding without a range proof.
   REQUIRE(print(div(var(4, 100), int_imm(7))) == "(v4 / 7)");
+  // Divided by a multiple of one of its strides: (h * 26 + c) / 52 -> h / 2 for c < 26, and
+  // the modulo when what remains folds: (h * 26 + c) % 52 -> (h % 2) * 26 + c.
+  Expr h = var(5, 13), c = var(6, 26);
+  Expr row = add(mul(h, int_imm(26)), c);
+  REQUIRE(print(div(row, int_imm(52))) == "(v5 / 2)");
+  REQUIRE(print(mod(add(mul(var(7, 2), int_imm(26)), c), int_imm(52))) == "((v7 * 26) + v6)");
+  REQUIRE(print(div(add(row, int_imm(26)), int_imm(52))) == "((v5 + 1) / 2)");
+  // Not when the rest can reach the stride.
+  REQUIRE(print(div(add(mul(h, int_imm(26)), var(8, 27)), int_imm(52))) ==
+          "(((v5 * 26) + v8) / 52)");
 }
 
 TEST_CASE("value ranges", "[kir]") {
