@@ -34,6 +34,17 @@ std::vector<Expr> unflatten_index(const Expr& flat, const Shape& shape) {
   return idx;
 }
 
+std::vector<Expr> merge_index(size_t rank, const std::vector<int64_t>& axes,
+                              const std::vector<Expr>& outer, const std::vector<Expr>& inner) {
+  std::vector<Expr> full(rank);
+  size_t oi = 0, ii = 0;
+  for (size_t d = 0; d < rank; ++d) {
+    bool reduced = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(d));
+    full[d] = reduced ? inner[ii++] : outer[oi++];
+  }
+  return full;
+}
+
 bool same_expr(const Expr& a, const Expr& b) { return kir::equal(a, b); }
 
 namespace {
@@ -182,12 +193,7 @@ Expr Builder::reduce_value(const ir::Node* r) {
   int64_t var_id = 0;
   Expr k = new_var(numel_of(inner_shape), &var_id);
   std::vector<Expr> inner = unflatten_index(k, inner_shape);
-  std::vector<Expr> full(domain_.size());
-  size_t oi = 0, ii = 0;
-  for (size_t d = 0; d < domain_.size(); ++d) {
-    bool reduced = std::binary_search(axes_.begin(), axes_.end(), static_cast<int64_t>(d));
-    full[d] = reduced ? inner[ii++] : outer_[oi++];
-  }
+  std::vector<Expr> full = merge_index(domain_.size(), axes_, outer_, inner);
   int64_t enclosing = begin_pass();
   Expr body = value(in, full);
   end_pass(enclosing);

@@ -29,6 +29,11 @@ DType compute_dtype(DType t);
 kir::Expr flatten_index(const std::vector<kir::Expr>& idx, const Shape& shape);
 /// The multi-index of a flat index into `shape`.
 std::vector<kir::Expr> unflatten_index(const kir::Expr& flat, const Shape& shape);
+/// The full index of a `rank`-dim domain reduced over `axes` (sorted): `inner` at the reduced
+/// dims, `outer` at the others, each in order.
+std::vector<kir::Expr> merge_index(size_t rank, const std::vector<int64_t>& axes,
+                                   const std::vector<kir::Expr>& outer,
+                                   const std::vector<kir::Expr>& inner);
 /// Structural equality of two expressions.
 bool same_expr(const kir::Expr& a, const kir::Expr& b);
 /// `i` clamped into [0, n) (on the sides its range does not already keep): a load index that

@@ -180,12 +180,7 @@ kir::Stmt row_body(Builder& b, const ir::Node* flat_root, const ir::Node* first_
   int64_t k_id = 0;
   Expr k = b.new_var(numel_of(inner_shape), &k_id);
   std::vector<Expr> inner = unflatten_index(k, inner_shape);
-  std::vector<Expr> full(domain.size());
-  size_t oi = 0, ii = 0;
-  for (size_t d = 0; d < domain.size(); ++d) {
-    bool reduced = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(d));
-    full[d] = reduced ? inner[ii++] : outer[oi++];
-  }
+  std::vector<Expr> full = merge_index(domain.size(), axes, outer, inner);
   b.next_pass();
   Expr v = b.value(root, full);
   std::vector<kir::Stmt> body = b.take_row_statements();
