@@ -346,13 +346,14 @@ void plan_stream(const kir::Kernel& k, const Stmt& p, PrefetchPlan& plan) {
   auto add = [&](int64_t param, const Expr& idx, bool write) {
     if (!unit_stride(idx, p->id)) return;
     int64_t size = itemsize(k.params[param].dtype);
-    bytes += p->extent * size;
     Expr target = rename_var(
         idx, p->id, kir::add(kir::var(p->id, p->extent), kir::int_imm(kStreamAheadBytes / size)));
     bool seen = std::any_of(out.begin(), out.end(), [&](const Prefetch& f) {
       return f.param == param && kir::equal(f.index, target);
     });
-    if (!seen) out.push_back({param, target, write});
+    if (seen) return;  // a stream read twice (x in gelu(x*a+b)*sigmoid(x)) moves its bytes once
+    bytes += p->extent * size;
+    out.push_back({param, target, write});
   };
   for (const auto& c : p->body) {
     if (c->kind != StmtKind::Store) return;
