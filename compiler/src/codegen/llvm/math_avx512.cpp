@@ -65,12 +65,6 @@ struct Lanes {
         wide ? llvm::Intrinsic::x86_avx512_rcp14_ps_512 : llvm::Intrinsic::x86_avx512_rcp14_ps_256,
         {x, zero, all()});
   }
-  /// The nearest integer (ties to even, the default MXCSR rounding) of an x in int range.
-  Value* round_to_int(Value* x) {
-    if (!wide) return call(llvm::Intrinsic::x86_avx_cvt_ps2dq_256, {x});
-    return call(llvm::Intrinsic::x86_avx512_mask_cvtps2dq_512,
-                {x, llvm::UndefValue::get(it), all(), b.getInt32(4)});
-  }
   /// table[index] per lane for a 16-entry table: vpermps, or vpermi2ps over two halves.
   Value* perm(const float (&table)[16], Value* index) {
     auto half = [&](size_t from, size_t count) {
@@ -101,8 +95,10 @@ struct Lanes {
   /// |r| <= ln2 / 2, then scalef(exp(r), n) rounds overflow to inf and underflow to 0 or the
   /// subnormal result.
   Value* exp_core(Value* x) {
-    Value* n =
-        b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, b.CreateFMul(x, c(1.0 / std::log(2.0))));
+    // n = round(x / ln2) by adding and subtracting 1.5 * 2^23 (exact for |n| < 2^22, ties to
+    // even): two one-uop instructions where vmulps + vrndscaleps take three.
+    Value* shifted = fma(x, c(1.0 / std::log(2.0)), c(0x1.8p23));
+    Value* n = b.CreateFSub(shifted, c(0x1.8p23));
     float ln2_hi = static_cast<float>(std::log(2.0));
     Value* nn = b.CreateFNeg(n);
     Value* r = fma(nn, c(ln2_hi), x);
@@ -129,16 +125,18 @@ struct Lanes {
   /// The piece round(4|x|) of erf_f32_table.inc, its coefficients gathered by vpermps.
   Value* erf(Value* x) {
     Value* a = b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
-    // The index from |x| capped below 3.875 (NaN gives the cap): round(4|x|) in [0, 15].
+    // The piece round(4|x|) in [0, 15] from |x| capped below 3.875 (NaN gives the cap): adding
+    // 1.5 * 2^23 leaves the rounded integer in the low mantissa bits, which are all of the
+    // index bits vpermps reads.
     Value* capped = min(a, c(3.87));
-    Value* k = round_to_int(b.CreateFMul(capped, c(4)));
-    Value* t = b.CreateFSub(a, perm(kErfTableCenter, k));
+    Value* k = b.CreateBitCast(fma(capped, c(4), c(0x1.8p23)), it);
+    // From 4 on (inf included) erf is 1 in f32, which piece 15 gives at 4; NaN stays NaN.
+    Value* t = b.CreateFSub(min(c(4), a), perm(kErfTableCenter, k));
     constexpr size_t kDegree = std::size(kErfTable) - 1;
     Value* p = perm(kErfTable[kDegree], k);
     for (size_t d = kDegree; d-- > 0;) p = fma(p, t, perm(kErfTable[d], k));
     const float piece0[16] = {1};  // + t in piece 0 only
     p = fma(t, perm(piece0, k), p);
-    p = b.CreateSelect(b.CreateFCmpOGT(a, c(kErfTableOne)), c(1), p);  // NaN stays in p
     return b.CreateIntrinsic(llvm::Intrinsic::copysign, {vt}, {p, x});
   }
 };
