@@ -119,7 +119,7 @@ struct Lanes {
     Value* d = b.CreateFAdd(c(1), e);
     Value* r = rcp14(d);
     r = fma(r, fma(b.CreateFNeg(d), r, c(1)), r);
-    return b.CreateSelect(b.CreateFCmpOGE(x, c(0)), r, b.CreateFMul(e, r));  // NaN: e r = NaN
+    return b.CreateSelect(b.CreateFCmpOLT(x, c(0)), b.CreateFMul(e, r), r);  // NaN: r is NaN
   }
 
   /// The piece round(4|x|) of erf_f32_table.inc, its coefficients gathered by vpermps.
