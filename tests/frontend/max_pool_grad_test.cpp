@@ -94,7 +94,7 @@ TEST_CASE("max_pool2d: finite differences where no window ties", "[nn][grad]") {
             {leaf({1, 2, 6, 7}, 21)});
   gradcheck(
       [](const std::vector<Tensor>& v) {
-        return F::max_pool2d(v[0], {2, 3}, {1, 2}, {1, 0}, 1, true);
+        return F::max_pool2d(v[0], {2, 3}, kiln::nn::ExpandingArray<2>({1, 2}), {1, 0}, 1, true);
       },
       {leaf({2, 1, 5, 6}, 22)});
   gradcheck([](const std::vector<Tensor>& v) { return F::max_pool2d(v[0], 2, 1); },

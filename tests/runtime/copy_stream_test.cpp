@@ -70,7 +70,7 @@ TEST_CASE("copy stream: copy_to_async fills a buffer that waits for its copy", "
 TEST_CASE("copy stream: a freed copy block is reused only after the compute stream", "[cuda]") {
   if (!have_gpu()) return;
   cuda::DeviceAllocator& a = cuda::DeviceAllocator::instance(0);
-  constexpr size_t kBytes = 3 << 20;  // a class no other test uses
+  constexpr size_t kBytes = size_t{7} << 20;  // an 8 MiB class, which no other test uses
   void* p = a.allocate(kBytes, cuda::Stream::Copy);
   // Keep the compute stream busy, then free: the block is fenced behind that work.
   void* busy = a.allocate(size_t{256} << 20);
