@@ -207,8 +207,39 @@ void Emitter::for_range(const std::string& name, Value* begin, Value* end,
   body(i);
   Value* next = b_.CreateAdd(i, b_.getInt64(1), "", true, true);
   i->addIncoming(next, b_.GetInsertBlock());
-  b_.CreateCondBr(b_.CreateICmpSLT(next, end), head, exit);
+  llvm::BranchInst* latch = b_.CreateCondBr(b_.CreateICmpSLT(next, end), head, exit);
+  if (calls_vector_variant(head)) keep_rolled_until_vectorized(latch);
   b_.SetInsertPoint(exit);
+}
+
+bool Emitter::calls_vector_variant(llvm::BasicBlock* head) const {
+  // The loop's blocks are head and the ones created after it (and its empty exit block).
+  for (auto it = head->getIterator(); it != scope_->fn->end(); ++it) {
+    for (const llvm::Instruction& in : *it) {
+      const auto* call = llvm::dyn_cast<llvm::CallInst>(&in);
+      const llvm::Function* callee = call ? call->getCalledFunction() : nullptr;
+      if (callee && callee->hasFnAttribute("vector-function-abi-variant")) return true;
+    }
+  }
+  return false;
+}
+
+void Emitter::keep_rolled_until_vectorized(llvm::BranchInst* latch) {
+  // A call to a math function with vector variants (math_avx512.cpp) looks cheap to the full
+  // unroller, which would turn a short row into straight-line scalar calls before the
+  // vectorizer sees the loop. So no unrolling before vectorization; the loops vectorization
+  // makes get only "is vectorized" and are unrolled as usual.
+  auto& ctx = m_.getContext();
+  auto* one = llvm::ConstantAsMetadata::get(b_.getInt32(1));
+  llvm::Metadata* vectorized =
+      llvm::MDNode::get(ctx, {llvm::MDString::get(ctx, "llvm.loop.isvectorized"), one});
+  llvm::Metadata* attrs[] = {
+      nullptr, llvm::MDNode::get(ctx, {llvm::MDString::get(ctx, "llvm.loop.unroll.disable")}),
+      llvm::MDNode::get(
+          ctx, {llvm::MDString::get(ctx, "llvm.loop.vectorize.followup_all"), vectorized})};
+  llvm::MDNode* id = llvm::MDNode::getDistinct(ctx, attrs);
+  id->replaceOperandWith(0, id);
+  latch->setMetadata(llvm::LLVMContext::MD_loop, id);
 }
 
 void Emitter::loop(int64_t var_id, Value* begin, Value* end, const std::vector<kir::Stmt>& body) {
@@ -311,9 +342,11 @@ std::unique_ptr<llvm::Module> emit_module(const kir::Kernel& k, llvm::LLVMContex
   auto m = std::make_unique<llvm::Module>(k.name, ctx);
   m->setTargetTriple(tm.getTargetTriple().str());
   m->setDataLayout(tm.createDataLayout());
+  bool avx512 = tm.getTargetFeatureString().contains("+avx512f");
+  if (avx512 && tm.getTargetFeatureString().contains("+avx512vl"))
+    m->addModuleFlag(llvm::Module::Warning, "kiln.avx512", 1);  // math_avx512.cpp
   Emitter(rewritten, *m, plan_prefetches(rewritten)).emit();
   // Skylake-class CPUs default to 256-bit vectors; kernels are throughput loops, use all 512.
-  bool avx512 = tm.getTargetFeatureString().contains("+avx512f");
   for (llvm::Function& f : *m) {
     if (!f.isDeclaration() && avx512) f.addFnAttr("prefer-vector-width", "512");
   }

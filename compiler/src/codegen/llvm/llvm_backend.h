@@ -1,6 +1,7 @@
-// Internal interface of the LLVM backend, shared by its three parts: emit.cpp (kir -> LLVM IR),
-// math.cpp (vectorizable transcendentals as always-inline IR functions) and target.cpp (host
-// TargetMachine, O3 pipeline, object emission). Only the backend's .cpp files include this.
+// Internal interface of the LLVM backend, shared by its parts: emit.cpp (kir -> LLVM IR),
+// math.cpp (vectorizable transcendentals as always-inline IR functions), math_avx512.cpp (their
+// AVX-512 vector variants) and target.cpp (host TargetMachine, O3 pipeline, object emission). Only
+// the backend's .cpp files include this.
 #pragma once
 
 #include <memory>
@@ -21,6 +22,16 @@ enum class MathFn { Exp, Expm1, Log, Log1p, Sin, Cos, Tanh, Sigmoid, Erf, Pow };
 /// on first use). `y` is the exponent of Pow. The call is inlined by the optimizer, so the
 /// loop around it vectorizes.
 llvm::Value* emit_math(llvm::IRBuilder<>& b, MathFn fn, llvm::Value* x, llvm::Value* y = nullptr);
+
+/// On a host with AVX-512 (module flag "kiln.avx512"), gives the scalar f32 exp, sigmoid or erf
+/// function a 16-lane variant (math_avx512.cpp) that the loop vectorizer calls through the
+/// vector-function ABI; the scalar function stays a call until release_vector_variants.
+/// Returns false, changing nothing, for other functions, types and hosts.
+bool add_vector_variant(llvm::Module& m, MathFn fn, llvm::Function& scalar);
+
+/// After the vectorizer: makes the scalar functions and their variants always-inline again
+/// and drops them from llvm.compiler.used. Returns whether there were any.
+bool release_vector_variants(llvm::Module& m);
 
 /// Integer power with the interpreter's rules (negative exponents give 0 unless |base| is 1).
 llvm::Value* emit_ipow(llvm::IRBuilder<>& b, llvm::Value* base, llvm::Value* exp);

@@ -11,6 +11,9 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/TargetParser/Host.h>
+#include <llvm/Transforms/IPO/AlwaysInliner.h>
+#include <llvm/Transforms/IPO/GlobalDCE.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
 
 #include "codegen/llvm/llvm_backend.h"
 #include "kiln/compiler/codegen/llvm_codegen.h"
@@ -73,6 +76,14 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm) {
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
   mpm.run(m, mam);
+  if (release_vector_variants(m)) {  // the vectorizer has placed its calls: inline them now
+    llvm::ModulePassManager late;
+    late.addPass(llvm::AlwaysInlinerPass());
+    late.addPass(llvm::GlobalDCEPass());
+    // Folds what became constant once inlined (a math call on a constant, now straight code).
+    late.addPass(llvm::createModuleToFunctionPassAdaptor(llvm::InstCombinePass()));
+    late.run(m, mam);
+  }
 }
 
 }  // namespace llvm_backend
