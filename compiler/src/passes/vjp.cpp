@@ -56,13 +56,17 @@ NodeRef first_extreme_vjp(const NodeRef& n, const NodeRef& g) {
   const Shape& xs = x->shape();
   auto axes = reduced_axes(*n);
   Device dev = x->device();
-  auto index = [&](int64_t v) { return constant_int(v, DType::Int64, xs, dev); };
-  NodeRef pos;
   int64_t count = 1;
+  for (int64_t a : axes) count *= xs[a];
+  // Positions in i32 (16 lanes a vector where i64 has 8) unless a row is too long for it.
+  DType it = count < (int64_t{1} << 30) ? DType::Int32 : DType::Int64;
+  auto index = [&](int64_t v) { return constant_int(v, it, xs, dev); };
+  NodeRef pos;
+  int64_t stride = 1;
   for (auto a = axes.rbegin(); a != axes.rend(); ++a) {
-    NodeRef term = binary(Op::Mul, iota(*a, DType::Int64, xs, dev), index(count));
+    NodeRef term = binary(Op::Mul, iota(*a, it, xs, dev), index(stride));
     pos = pos ? binary(Op::Add, pos, term) : term;
-    count *= xs[*a];
+    stride *= xs[*a];
   }
   NodeRef nan_row = expand(binary(Op::Ne, n, n), xs);
   NodeRef rank = where(nan_row, binary(Op::Sub, index(count - 1), pos), pos);
