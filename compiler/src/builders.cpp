@@ -15,6 +15,15 @@ NodeRef make_inferred(Op op, std::vector<NodeRef> inputs, Attrs attrs) {
   Device dev = inputs.at(0)->device();
   return make(op, std::move(inputs), r.dtype.value(), r.shape.value(), std::move(attrs), dev);
 }
+
+/// A reduce node; `first` is 1 for reduce_first, 0 otherwise (node.h's attribute layout).
+NodeRef make_reduce(Op op, NodeRef x, std::vector<int64_t> axes, double first) {
+  if (axes.empty()) return x;
+  Attrs a;
+  a.ints = std::move(axes);
+  a.scalar = first;
+  return make_inferred(op, {std::move(x)}, std::move(a));
+}
 }  // namespace
 
 NodeRef load(runtime::BufferPtr buffer, Shape shape) {
@@ -94,10 +103,16 @@ NodeRef where(NodeRef cond, NodeRef a, NodeRef b) {
 
 NodeRef reduce(Op op, NodeRef x, std::vector<int64_t> axes) {
   KILN_CHECK(is_reduce(op), "reduce() takes a reduce op");
-  if (axes.empty()) return x;
-  Attrs a;
-  a.ints = std::move(axes);
-  return make_inferred(op, {std::move(x)}, std::move(a));
+  return make_reduce(op, std::move(x), std::move(axes), 0.0);
+}
+
+NodeRef reduce_first(Op op, NodeRef x, std::vector<int64_t> axes) {
+  KILN_CHECK(op == Op::Max || op == Op::Min, "reduce_first() takes max or min");
+  return make_reduce(op, std::move(x), std::move(axes), 1.0);
+}
+
+bool is_reduce_first(const Node& n) {
+  return (n.op() == Op::Max || n.op() == Op::Min) && n.attrs().scalar == 1.0;
 }
 
 NodeRef reshape(NodeRef x, Shape shape) {

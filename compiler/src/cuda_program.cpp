@@ -173,6 +173,7 @@ std::vector<runtime::BufferPtr> run_program_cuda(const Program& p,
       throw DeviceError("[eval] a graph on " + dev.str() + " reads a buffer on " +
                         in->device().str());
     }
+    in->await_copy();  // a DataLoader batch may still be on the copy stream
   }
   RunBuffers run = allocate_run(p, inputs);
   const std::vector<void*>& data = run.data;

@@ -135,6 +135,8 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
     case Op::Min:
     case Op::Prod: {
       require_axes(op, a.ints, in[0]->rank(), true);
+      require(a.scalar == 0.0 || ((op == Op::Max || op == Op::Min) && a.scalar == 1.0), op,
+              "scalar must be 0, or 1 for max and min (the gradient goes to the first extreme)");
       Shape s = in[0]->shape();
       for (int64_t ax : a.ints) s[ax] = 1;
       r.shape = s;

@@ -85,10 +85,10 @@ unsigned allowed_attrs(Op op) {
     case Op::Random: return kInts | kSeed | kOffset;
     case Op::Pad:
     case Op::Unfold: return kInts | kScalar;
+    case Op::Max:
+    case Op::Min: return kInts | kScalar;  // scalar 1: the gradient goes to the first extreme
     case Op::Iota:
     case Op::Sum:
-    case Op::Max:
-    case Op::Min:
     case Op::Prod:
     case Op::Permute:
     case Op::Slice:

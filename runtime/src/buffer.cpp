@@ -5,6 +5,7 @@
 #include <new>
 
 #include "kiln/runtime/cuda/allocator.h"
+#include "kiln/runtime/cuda/copy_stream.h"
 #include "kiln/runtime/cuda/driver.h"
 #include "kiln/runtime/error.h"
 #include "kiln/runtime/host_allocator.h"
@@ -31,10 +32,46 @@ Buffer::Buffer(DType dtype, int64_t numel, Device device, bool pinned)
   }
 }
 
+Buffer::Buffer(DType dtype, int64_t numel, Device device, CopyStreamTag)
+    : dtype_(dtype),
+      numel_(numel),
+      device_(device),
+      id_(next_buffer_id++),
+      pinned_(false),
+      copy_block_(true) {
+  if (numel < 0 || !device.is_cuda()) throw InternalError("Buffer: bad copy-stream buffer");
+  data_ = cuda::DeviceAllocator::instance(device.index())
+              .allocate(static_cast<size_t>(nbytes()), cuda::Stream::Copy);
+}
+
+BufferPtr Buffer::for_copy_stream(DType dtype, int64_t numel, Device device) {
+  return BufferPtr(new Buffer(dtype, numel, device, CopyStreamTag{}));
+}
+
+void Buffer::set_ready(std::shared_ptr<cuda::Event> event) {
+  std::lock_guard<std::mutex> lock(ready_mu_);
+  ready_ = std::move(event);
+  pending_ = ready_ != nullptr;
+}
+
+void Buffer::await_copy() const {
+  if (!pending_.load()) return;
+  std::lock_guard<std::mutex> lock(ready_mu_);
+  if (ready_ == nullptr) return;
+  ready_->make_compute_wait();
+  ready_.reset();
+  pending_ = false;
+}
+
 Buffer::~Buffer() {
   size_t bytes = static_cast<size_t>(nbytes());
   if (device_.is_cuda()) {
-    cuda::DeviceAllocator::instance(device_.index()).deallocate(data_, bytes);
+    try {
+      await_copy();  // the block's last use is then ordered on the compute stream
+    } catch (...) {  // a failing driver (at exit): nothing more can be ordered
+    }
+    cuda::DeviceAllocator::instance(device_.index())
+        .deallocate(data_, bytes, copy_block_ ? cuda::Stream::Copy : cuda::Stream::Compute);
   } else if (pinned_) {
     cuda::pinned_free(data_);
   } else {

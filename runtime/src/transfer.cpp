@@ -1,10 +1,12 @@
 // Copies between buffers on any devices: host to host with memcpy, and host <-> CUDA or CUDA to
 // CUDA on the device's compute stream (so a copy is ordered after the kernels that wrote its
 // source). A copy to the host waits for it; a copy to a device from pinned host memory does not.
+// copy_to_async queues a pinned host-to-device copy on the copy stream instead (copy_stream.h).
 #include <cstring>
 #include <string>
 
 #include "kiln/runtime/buffer.h"
+#include "kiln/runtime/cuda/copy_stream.h"
 #include "kiln/runtime/cuda/driver.h"
 #include "kiln/runtime/error.h"
 
@@ -16,6 +18,9 @@ void copy_into(Buffer& dst, const Buffer& src) {
   }
   size_t bytes = static_cast<size_t>(src.nbytes());
   Device from = src.device(), to = dst.device();
+  // Either may still be waiting for a copy on the copy stream (copy_to_async).
+  if (from.is_cuda()) src.await_copy();
+  if (to.is_cuda()) dst.await_copy();
   if (from.is_cpu() && to.is_cpu()) {
     if (bytes > 0) std::memcpy(dst.data(), src.data(), bytes);
   } else if (from.is_cpu()) {
@@ -35,6 +40,16 @@ void copy_into(Buffer& dst, const Buffer& src) {
 BufferPtr copy_to(const Buffer& src, Device device) {
   auto dst = std::make_shared<Buffer>(src.dtype(), src.numel(), device);
   copy_into(*dst, src);
+  return dst;
+}
+
+BufferPtr copy_to_async(const Buffer& src, Device device, std::shared_ptr<cuda::Event>* done) {
+  *done = nullptr;
+  if (!src.pinned() || !device.is_cuda()) return copy_to(src, device);
+  BufferPtr dst = Buffer::for_copy_stream(src.dtype(), src.numel(), device);
+  *done = cuda::copy_to_device_on_copy_stream(dst->data(), src.data(),
+                                              static_cast<size_t>(src.nbytes()), device.index());
+  dst->set_ready(*done);
   return dst;
 }
 

@@ -188,6 +188,30 @@ TEST_CASE("batches on CUDA through pinned staging equal the CPU batches", "[cuda
   }
 }
 
+TEST_CASE("CUDA batches from the copy stream feed queued compute correctly", "[cuda][dataloader]") {
+  if (!kiln::cuda::is_available()) {
+    WARN("no CUDA device on this machine: [cuda] test skipped");
+    return;
+  }
+  // Sums are queued without reading them back, so batch buffers are freed and their blocks
+  // reused by later copies while the compute stream still works through earlier batches.
+  auto ds = std::make_shared<Counting>(1000);
+  kiln::Device gpu(kiln::kCUDA, 0);
+  data::DataLoader cpu(ds, options(2).batch_size(32));
+  data::DataLoader cuda(ds, options(2).batch_size(32).pin_memory(true).device(gpu));
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    std::vector<Tensor> want, got;
+    for (auto& batch : cpu) want.push_back(batch.data.sum() + batch.target.sum());
+    for (auto& batch : cuda) {
+      Tensor s = batch.data.sum() + batch.target.sum();
+      s.eval();
+      got.push_back(s);
+    }
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) CHECK(got[i].item<double>() == want[i].item<double>());
+  }
+}
+
 TEST_CASE("Subset reads some examples of another dataset", "[dataloader]") {
   auto ds = std::make_shared<Counting>(10);
   data::Subset first(ds, size_t{3});

@@ -32,6 +32,52 @@ NodeRef extreme_vjp(const NodeRef& n, const NodeRef& g) {
   return where(hit, share, full_like(0.0, share));
 }
 
+/// True where an unfold reads its input, false at the positions it fills; null when it reads
+/// its input everywhere (no padding, no window past the end).
+NodeRef unfold_inside(const Node& u) {
+  const auto& a = u.attrs().ints;
+  Window w = Window::of(a);
+  const Shape& in = u.input(0)->shape();
+  int64_t h = in[in.size() - 2], wd = in.back();
+  bool rows = w.ph == 0 && (a[8] - 1) * w.sh + (w.kh - 1) * w.dh < h;
+  bool cols = w.pw == 0 && (a[9] - 1) * w.sw + (w.kw - 1) * w.dw < wd;
+  if (rows && cols) return nullptr;
+  NodeRef ones = constant(1.0, u.dtype(), in, u.device());
+  NodeRef read = unfold(ones, w, a[8], a[9], 0.0);
+  return binary(Op::Ne, read, full_like(0.0, read));
+}
+
+/// reduce_first's max/min: the whole gradient to the first extreme element of each row,
+/// positions numbered row-major over the reduced axes; in a row whose result is NaN, to its last
+/// NaN (max_pool2d's scan replaces its maximum by every NaN it meets). The chosen position is a
+/// min reduction of the candidates' ranks, as arg_extreme computes argmax.
+NodeRef first_extreme_vjp(const NodeRef& n, const NodeRef& g) {
+  const NodeRef& x = n->input(0);
+  const Shape& xs = x->shape();
+  auto axes = reduced_axes(*n);
+  Device dev = x->device();
+  int64_t count = 1;
+  for (int64_t a : axes) count *= xs[a];
+  // Positions in i32 (16 lanes a vector where i64 has 8) unless a row is too long for it.
+  DType it = count < (int64_t{1} << 30) ? DType::Int32 : DType::Int64;
+  auto index = [&](int64_t v) { return constant_int(v, it, xs, dev); };
+  NodeRef pos;
+  int64_t stride = 1;
+  for (auto a = axes.rbegin(); a != axes.rend(); ++a) {
+    NodeRef term = binary(Op::Mul, iota(*a, it, xs, dev), index(stride));
+    pos = pos ? binary(Op::Add, pos, term) : term;
+    stride *= xs[*a];
+  }
+  NodeRef nan_row = expand(binary(Op::Ne, n, n), xs);
+  NodeRef rank = where(nan_row, binary(Op::Sub, index(count - 1), pos), pos);
+  NodeRef hit = binary(Op::Or, binary(Op::Eq, x, expand(n, xs)), binary(Op::Ne, x, x));
+  if (x->op() == Op::Unfold) {
+    if (NodeRef inside = unfold_inside(*x)) hit = binary(Op::And, hit, inside);
+  }
+  NodeRef chosen = expand(reduce(Op::Min, where(hit, rank, index(count)), axes), xs);
+  return where(binary(Op::Eq, rank, chosen), expand(g, xs), full_like(0.0, x));
+}
+
 /// prod: g * prod(others), exact with zeros: one zero gets the product of the rest, and with two
 /// or more every element gets 0.
 NodeRef prod_vjp(const NodeRef& n, const NodeRef& g) {
@@ -178,7 +224,7 @@ NodeRef vjp(const NodeRef& n, size_t i, const NodeRef& g) {
     case Op::ArgSort: return nullptr;
     case Op::Sum: return expand(g, xs);
     case Op::Max:
-    case Op::Min: return extreme_vjp(n, g);
+    case Op::Min: return is_reduce_first(*n) ? first_extreme_vjp(n, g) : extreme_vjp(n, g);
     case Op::Prod: return prod_vjp(n, g);
     case Op::Reshape: return reshape(g, xs);
     case Op::Permute: {

@@ -46,6 +46,12 @@ Epoch::~Epoch() {
   }
   space_.notify_all();
   for (std::thread& t : workers_) t.join();
+  for (const Staged& s : staging_) {
+    try {
+      s.copied->synchronize();  // the copy reads the pinned memory freed with staging_
+    } catch (...) {             // a failing driver: nothing is in flight any more
+    }
+  }
 }
 
 Epoch::Slot Epoch::prepare(size_t k) const {
@@ -81,20 +87,30 @@ void Epoch::work() {
   }
 }
 
+runtime::BufferPtr Epoch::to_device(runtime::BufferPtr host) {
+  std::shared_ptr<runtime::cuda::Event> copied;
+  runtime::BufferPtr out = runtime::copy_to_async(*host, options_.device(), &copied);
+  if (copied == nullptr) return out;  // pageable memory: copied already
+  // Copies end in order, so finished ones are at the front; past a few batches, wait.
+  while (!staging_.empty() &&
+         (staging_.size() >= 2 * (capacity_ + 2) || staging_.front().copied->done())) {
+    staging_.front().copied->synchronize();
+    staging_.pop_front();
+  }
+  staging_.push_back({std::move(host), std::move(copied)});
+  return out;
+}
+
 Example Epoch::deliver(HostBatch host) {
   Device device = options_.device();
   if (device.is_cpu()) {
     return {kiln::detail::tensor_from_buffer(std::move(host.data), host.data_shape),
             kiln::detail::tensor_from_buffer(std::move(host.target), host.target_shape)};
   }
-  // From pinned memory the copies return at once; the staging stays alive for a few batches.
-  Example out{
-      kiln::detail::tensor_from_buffer(runtime::copy_to(*host.data, device), host.data_shape),
-      kiln::detail::tensor_from_buffer(runtime::copy_to(*host.target, device), host.target_shape)};
-  staging_.push_back(std::move(host.data));
-  staging_.push_back(std::move(host.target));
-  while (staging_.size() > 2 * (capacity_ + 2)) staging_.pop_front();
-  return out;
+  // From pinned memory both copies run on the device's copy stream, overlapping the compute
+  // stream's work; the first program that reads the batch waits for them (cuda/copy_stream.h).
+  return {kiln::detail::tensor_from_buffer(to_device(std::move(host.data)), host.data_shape),
+          kiln::detail::tensor_from_buffer(to_device(std::move(host.target)), host.target_shape)};
 }
 
 void Epoch::advance() {

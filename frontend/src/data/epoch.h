@@ -15,6 +15,7 @@
 
 #include "data/collate.h"
 #include "kiln/frontend/data/dataloader.h"
+#include "kiln/runtime/cuda/copy_stream.h"
 
 namespace kiln::data::detail {
 
@@ -49,8 +50,14 @@ class Epoch {
   size_t batches_;
   size_t current_ = SIZE_MAX;  ///< batch held in batch_; SIZE_MAX before the first
   Example batch_;
-  /// Pinned staging of recent batches: kept until their asynchronous copies have long ended.
-  std::deque<runtime::BufferPtr> staging_;
+  /// Pinned host memory that a copy on the copy stream reads, kept until the copy's event.
+  struct Staged {
+    runtime::BufferPtr host;
+    std::shared_ptr<runtime::cuda::Event> copied;
+  };
+  /// Copies `host` to the device on its copy stream (runtime::copy_to_async), keeping it staged.
+  runtime::BufferPtr to_device(runtime::BufferPtr host);
+  std::deque<Staged> staging_;
 
   std::mutex mu_;
   std::condition_variable produced_, space_;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "kiln/runtime/cuda/copy_stream.h"
 #include "kiln/runtime/cuda/driver.h"
 #include "kiln/runtime/error.h"
 
@@ -29,15 +30,29 @@ size_t DeviceAllocator::size_class(size_t bytes) {
   return (bytes + kLarge - 1) / kLarge * kLarge;
 }
 
-void* DeviceAllocator::allocate(size_t bytes) {
+void* DeviceAllocator::take_copy_block_locked(size_t cls) {
+  for (auto it = copy_bins_.begin(); it != copy_bins_.end(); ++it) {
+    if (it->size_class == cls && it->freed->done()) {
+      void* p = it->block;
+      copy_bins_.erase(it);
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+void* DeviceAllocator::allocate(size_t bytes, Stream stream) {
   size_t cls = size_class(bytes);
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.allocations;
   void* p = nullptr;
-  auto it = bins_.find(cls);
-  if (it != bins_.end() && !it->second.empty()) {
+  if (stream == Stream::Copy) {
+    p = take_copy_block_locked(cls);
+  } else if (auto it = bins_.find(cls); it != bins_.end() && !it->second.empty()) {
     p = it->second.back();
     it->second.pop_back();
+  }
+  if (p != nullptr) {
     stats_.bytes_cached -= static_cast<int64_t>(cls);
     ++stats_.cache_hits;
   } else {
@@ -62,17 +77,28 @@ void* DeviceAllocator::allocate(size_t bytes) {
   return p;
 }
 
-void DeviceAllocator::deallocate(void* p, size_t bytes) {
+void DeviceAllocator::deallocate(void* p, size_t bytes, Stream stream) {
   if (p == nullptr) return;
   size_t cls = size_class(bytes);
   std::lock_guard<std::mutex> lock(mu_);
-  bins_[cls].push_back(p);
   stats_.bytes_in_use -= static_cast<int64_t>(cls);
+  if (stream == Stream::Compute) {
+    bins_[cls].push_back(p);
+  } else {
+    try {
+      auto freed = std::make_shared<Event>(device_);
+      freed->record(cuda::stream(device_));
+      copy_bins_.push_back({cls, p, std::move(freed)});
+    } catch (...) {
+      return;  // a failing driver (at exit): the block is dropped, never reused
+    }
+  }
   stats_.bytes_cached += static_cast<int64_t>(cls);
 }
 
 void DeviceAllocator::release_cached_locked() {
-  // Queued kernels may still use blocks freed after they were queued: wait for them.
+  // Queued kernels may still use blocks freed after they were queued: wait for them. The copy
+  // blocks' fences are on the compute stream too, so they have completed after this.
   synchronize(device_);
   for (auto& [cls, blocks] : bins_) {
     for (void* b : blocks) raw_free(b, device_);
@@ -80,6 +106,11 @@ void DeviceAllocator::release_cached_locked() {
     blocks.clear();
   }
   bins_.clear();
+  for (const Fenced& f : copy_bins_) {
+    raw_free(f.block, device_);
+    stats_.bytes_cached -= static_cast<int64_t>(f.size_class);
+  }
+  copy_bins_.clear();
 }
 
 void DeviceAllocator::empty_cache() {

@@ -1,5 +1,6 @@
 // The CUDA runtime in a build without CUDA support (KILN_WITH_CUDA=OFF): no device is ever
 // available, and anything that needs one throws DeviceError.
+#include "kiln/runtime/cuda/copy_stream.h"
 #include "kiln/runtime/cuda/driver.h"
 #include "kiln/runtime/error.h"
 
@@ -41,5 +42,15 @@ Timer::Timer(int device) : device_(device) { unavailable(); }
 Timer::~Timer() = default;
 void Timer::start() { unavailable(); }
 double Timer::stop() { unavailable(); }
+void* copy_stream(int) { unavailable(); }
+Event::Event(int device) : device_(device) { unavailable(); }
+Event::~Event() = default;
+void Event::record(void*) { unavailable(); }
+void Event::make_compute_wait() const { unavailable(); }
+bool Event::done() const { unavailable(); }
+void Event::synchronize() const { unavailable(); }
+std::shared_ptr<Event> copy_to_device_on_copy_stream(void*, const void*, size_t, int) {
+  unavailable();
+}
 
 }  // namespace kiln::runtime::cuda

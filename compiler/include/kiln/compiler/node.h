@@ -5,10 +5,13 @@
 //
 // Attribute layout per op (Attrs::ints unless said):
 //   load: buffer   const: scalar (+ ints = {exact value} for an integer past 2^53)   iota: [axis]
-//   random: [dist] + seed, offset reduce: sorted axes (the result keeps them as size 1)   permute:
-//   perm   flip: axes pad: [before0, after0, before1, after1, ...] + scalar fill   slice: [start,
-//   stop, step] per dim as_strided: strides..., offset (sizes are the node's shape)
-//   set_strided(base[N], src): strides..., offset (the view's sizes are src's shape)
+//   random: [dist] + seed, offset
+//   reduce: sorted axes (the result keeps them as size 1) + for max/min scalar 1 when the
+//     gradient goes to the first extreme element alone (reduce_first), 0 when it is split evenly
+//     among the tied ones (amax)
+//   permute: perm   flip: axes   pad: [before0, after0, before1, after1, ...] + scalar fill
+//   slice: [start, stop, step] per dim   as_strided: strides..., offset (sizes are the node's
+//   shape) set_strided(base[N], src): strides..., offset (the view's sizes are src's shape)
 //   argsort: [axis, descending]   gather / scatter / cumsum: [axis]
 //   unfold: Window (8 ints), OH, OW + scalar fill   fold: Window (8 ints), H, W (see Window)
 #pragma once
@@ -117,6 +120,13 @@ NodeRef where(NodeRef cond, NodeRef a, NodeRef b);
 
 // Reductions keep reduced axes as size 1.
 NodeRef reduce(Op op, NodeRef x, std::vector<int64_t> axes);
+/// max or min, the same values as reduce(), whose gradient goes whole to one element of each
+/// row, as PyTorch's max_pool2d routes its: the first extreme in row-major order over `axes`, or
+/// where the result is NaN the last NaN; where x is an unfold, never a position it fills
+/// (outside its input). reduce()'s gradient is split evenly among ties (amax).
+NodeRef reduce_first(Op op, NodeRef x, std::vector<int64_t> axes);
+/// True for a max or min made by reduce_first.
+bool is_reduce_first(const Node& n);
 
 // Movement.
 NodeRef reshape(NodeRef x, Shape shape);

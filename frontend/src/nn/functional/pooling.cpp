@@ -1,4 +1,5 @@
-// max_pool2d, avg_pool2d, adaptive_avg_pool2d: reductions over the windows of windows.h.
+// max_pool2d, avg_pool2d, adaptive_avg_pool2d: reductions over the windows of windows.h; max
+// pooling's is ir::reduce_first, so its gradient goes to one element per window as PyTorch's.
 // Non-overlapping windows (the common 2x2, stride 2 pooling) are a reshape [N, C, OH, KH, OW,
 // KW] of the input's top-left corner reduced over KH and KW, with no window op at all.
 #include <limits>
@@ -44,6 +45,16 @@ PoolShape pool_shape(const char* op, const Tensor& x, ExpandingArray<2> kernel,
   return {kernel, st, padding, dilation, oh, ow};
 }
 
+/// v reduced over `axes` (dropped from the result): by sum, or by a max whose gradient goes
+/// whole to the first maximum of each window, in the window's row-major order, as PyTorch's
+/// max_pool2d routes it (amax would split it among ties).
+Tensor reduce_over(const Tensor& v, const std::vector<int64_t>& axes, Pool pool) {
+  if (pool == Pool::Sum) return v.sum(axes);
+  std::vector<int64_t> kept = v.sizes();
+  for (auto a = axes.rbegin(); a != axes.rend(); ++a) kept.erase(kept.begin() + *a);
+  return Tensor::from_node(ir::reshape(ir::reduce_first(ir::Op::Max, v.node(), axes), kept));
+}
+
 /// The windows of x (`fill` outside it) reduced by max or sum: [N, C, OH, OW].
 Tensor reduce_windows(const Tensor& x, const PoolShape& p, double fill, Pool pool) {
   // Non-overlapping windows inside x: a reshape of its top-left [OH * KH, OW * KW] corner.
@@ -56,10 +67,10 @@ Tensor reduce_windows(const Tensor& x, const PoolShape& p, double fill, Pool poo
                                                p.oh * p.kernel[0], 1, 0, p.ow * p.kernel[1], 1}));
     Tensor v =
         detail::reshaped(corner, {x.size(0), x.size(1), p.oh, p.kernel[0], p.ow, p.kernel[1]});
-    return pool == Pool::Max ? v.amax({3, 5}) : v.sum({3, 5});
+    return reduce_over(v, {3, 5}, pool);
   }
   Tensor w = detail::windows(x, p.kernel, p.stride, p.padding, p.dilation, p.oh, p.ow, fill);
-  return pool == Pool::Max ? w.amax({2, 3}) : w.sum({2, 3});
+  return reduce_over(w, {2, 3}, pool);
 }
 
 Tensor unbatch(const Tensor& y, bool batched) { return batched ? y : y.squeeze(0); }

@@ -2,13 +2,19 @@
 // nothing about graphs or views; tensors and compiled programs point into buffers.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "kiln/runtime/device.h"
 #include "kiln/runtime/dtype.h"
 
 namespace kiln::runtime {
+
+namespace cuda {
+class Event;
+}
 
 /// Element i of a host array of dtype t, converted to double.
 double read_element(const void* data, DType t, int64_t i);
@@ -28,6 +34,9 @@ class Buffer {
   /// allocator, 256-byte aligned. Throws OutOfMemoryError, or DeviceError for a device this
   /// build or machine lacks.
   Buffer(DType dtype, int64_t numel, Device device = Device(DeviceType::CPU), bool pinned = false);
+  /// A CUDA buffer whose block comes from the copy stream's pool (cuda/allocator.h), for a copy
+  /// that the copy stream writes into it (copy_to_async).
+  static BufferPtr for_copy_stream(DType dtype, int64_t numel, Device device);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -50,17 +59,36 @@ class Buffer {
   int64_t get_int(int64_t i) const { return read_int_element(data_, dtype_, i); }
   void set_int(int64_t i, int64_t v) { write_int_element(data_, dtype_, i, v); }
 
+  /// Marks the data as ready only after `event` (a copy queued on the copy stream).
+  void set_ready(std::shared_ptr<cuda::Event> event);
+  /// Makes the compute stream wait for a pending copy into this buffer (cuda/copy_stream.h), once;
+  /// a no-op for every other buffer. Whoever queues compute-stream work on a device buffer calls
+  /// it first (programs, copies, the buffer's release).
+  void await_copy() const;
+
  private:
+  struct CopyStreamTag {};
+  Buffer(DType dtype, int64_t numel, Device device, CopyStreamTag);
+
   DType dtype_;
   int64_t numel_;
   Device device_;
   uint64_t id_;
   bool pinned_;
+  bool copy_block_ = false;  ///< the block belongs to the copy stream's pool
   void* data_ = nullptr;
+  mutable std::atomic<bool> pending_{false};  ///< ready_ is set
+  mutable std::mutex ready_mu_;
+  mutable std::shared_ptr<cuda::Event> ready_;
 };
 
 /// A new buffer on `device` holding a copy of `src` (any direction: host and CUDA devices).
 BufferPtr copy_to(const Buffer& src, Device device);
+/// copy_to, except that a copy from pinned host memory to a CUDA device is queued on the
+/// device's copy stream (cuda/copy_stream.h) and returns at once: the new buffer is ready after
+/// it (Buffer::await_copy), and `*done` is set to the copy's event, until which `src` must stay
+/// alive. Any other copy is copy_to's, and `*done` is set to null.
+BufferPtr copy_to_async(const Buffer& src, Device device, std::shared_ptr<cuda::Event>* done);
 /// Copies all of `src` into `dst` (same dtype and size; any devices).
 void copy_into(Buffer& dst, const Buffer& src);
 

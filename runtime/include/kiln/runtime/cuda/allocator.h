@@ -8,15 +8,28 @@
 // without waiting. When cuMemAlloc runs out of memory, the allocator waits for the device,
 // frees every cached block and tries once more; then it throws OutOfMemoryError, and the process
 // stays usable.
+//
+// The copy stream (copy_stream.h) writes blocks that the compute stream then reads, so its blocks
+// are a pool of their own (Stream::Copy): one freed is fenced by an event recorded on the compute
+// stream at the time (after every use of it queued so far, the buffer's release included) and
+// handed to the copy stream again only once that event has completed; until then a copy gets a
+// block that is free or a fresh one. Compute blocks never go to the copy stream, nor copy blocks
+// to the compute stream, so stream-ordered reuse stays exact within each pool.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <vector>
 
 namespace kiln::runtime::cuda {
+
+class Event;
+
+/// The stream that first writes a block: the device's compute stream or its copy stream.
+enum class Stream { Compute, Copy };
 
 struct AllocatorStats {
   int64_t bytes_in_use = 0;        ///< size-class bytes of live blocks
@@ -33,10 +46,13 @@ class DeviceAllocator {
   static DeviceAllocator& instance(int device);
   static size_t size_class(size_t bytes);
 
-  /// A block of at least `bytes` (256-byte aligned), or throws OutOfMemoryError.
-  void* allocate(size_t bytes);
-  /// Returns a block from allocate(bytes) with the same `bytes`.
-  void deallocate(void* p, size_t bytes);
+  /// A block of at least `bytes` (256-byte aligned) for work on `stream`, or throws
+  /// OutOfMemoryError.
+  void* allocate(size_t bytes, Stream stream = Stream::Compute);
+  /// Returns a block from allocate(bytes, stream) with the same `bytes` and `stream`, once the
+  /// work that uses it is queued (on the compute stream: a copy block's readers wait for its
+  /// copy first). Never throws.
+  void deallocate(void* p, size_t bytes, Stream stream = Stream::Compute);
   /// Waits for the device and frees every cached block.
   void empty_cache();
   AllocatorStats stats() const;
@@ -46,9 +62,19 @@ class DeviceAllocator {
   explicit DeviceAllocator(int device) : device_(device) {}
   void release_cached_locked();
 
+  /// A freed copy-stream block and the compute-stream event that frees it for reuse.
+  struct Fenced {
+    size_t size_class;
+    void* block;
+    std::shared_ptr<Event> freed;
+  };
+  /// A cached copy-stream block of class `cls` whose fence has completed, or nullptr.
+  void* take_copy_block_locked(size_t cls);
+
   int device_;
   mutable std::mutex mu_;
   std::map<size_t, std::vector<void*>> bins_;
+  std::vector<Fenced> copy_bins_;
   AllocatorStats stats_;
 };
 
