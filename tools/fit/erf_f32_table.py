@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Fits compiler/src/codegen/llvm/erf_f32_table.inc: f32 erf as 16 polynomial pieces.
 
-Piece k serves round(4|x|) == k, with t = |x| - center[k]:
+Piece k serves round(3.874 min(|x|, 3.95)) == k, with t = min(|x|, 3.95) - center[k]:
   erf(|x|) = sum_d table[d][k] t^d        (+ t itself in piece 0)
-The center of piece k != 0 is the f32 within 2^-10 of k/4 whose erf is nearest an f32, so the
-constant term erf(center) is nearly exact. Piece 0 is centered at 0 and fits erf(a)/a - 1 (so
-small arguments keep their relative accuracy; the code adds t). Piece 15 reaches 4, where its
+The center of piece k != 0 is the f32 within 2^-10 of k/3.874 whose erf is nearest an f32 (for
+piece 15, near 1, of where erfc = 2^-24), so the constant term erf(center) is nearly exact. Piece 0 is centered at 0 and fits erf(a)/a - 1 (so
+small arguments keep their relative accuracy; the code adds t). Piece 15 reaches 3.95, where its
 value rounds to 1 as erf does from 3.9192 on. Coefficients: Lawson-reweighted least squares
 against mpmath's erf (relative error), rounded to f32 from the highest degree down with the
 lower ones refitted each time. Prints the worst error of each piece, evaluated in f32 with
@@ -20,7 +20,8 @@ import numpy as np
 
 mpmath.mp.dps = 30
 F32 = np.float32
-PIECES, DEGREE, TOP = 16, 5, 4.0
+PIECES, DEGREE, TOP = 16, 5, 3.95
+SCALE = 3.874  # piece k serves round(SCALE min(|x|, TOP)) == k, in [0, 15]
 
 
 def erf(x):
@@ -35,9 +36,12 @@ def center(k):
     if k == 0:
         return 0.0
     best, best_err = None, None
-    up = down = F32(k / 4)
+    start = k / SCALE
+    if k == PIECES - 1:  # near 1 no erf(c) is close to an f32 but where erfc(c) = 2^-24 itself
+        start = float(mpmath.findroot(lambda v: mpmath.erfc(v) - mpmath.mpf(2) ** -24, 3.83))
+    up = down = F32(start)
     candidates = [up]
-    for _ in range(4000):
+    for _ in range(4000 if k < PIECES - 1 else 200):
         up, down = np.nextafter(up, F32(10)), np.nextafter(down, F32(-10))
         candidates += [up, down]
     for c in candidates:
@@ -49,8 +53,8 @@ def center(k):
 
 
 def fit(k, c):
-    lo = max(0.0, k / 4 - 0.125)
-    hi = k / 4 + 0.125 if k < PIECES - 1 else TOP
+    lo = max(0.0, (k - 0.5) / SCALE)
+    hi = (k + 0.5) / SCALE if k < PIECES - 1 else TOP
     n = 500
     x = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * (np.arange(n) + 0.5) / n)
     x = x[x > 1e-8]

@@ -109,16 +109,16 @@ struct Lanes {
     return b.CreateSelect(b.CreateFCmpOLT(x, c(0)), b.CreateFMul(e, r), r);  // NaN: r is NaN
   }
 
-  /// The piece round(4|x|) of erf_f32_table.inc, its coefficients gathered by vpermps.
+  /// The piece round(3.874 min(|x|, 3.95)) of erf_f32_table.inc, its coefficients gathered by
+  /// vpermps.
   Value* erf(Value* x) {
-    Value* a = b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
-    // The piece round(4|x|) in [0, 15] from |x| capped below 3.875 (NaN gives the cap): adding
-    // 1.5 * 2^23 leaves the rounded integer in the low mantissa bits, which are all of the
-    // index bits vpermps reads.
-    Value* capped = min(a, c(3.87));
-    Value* k = b.CreateBitCast(fma(capped, c(4), c(0x1.8p23)), it);
-    // From 4 on (inf included) erf is 1 in f32, which piece 15 gives at 4; NaN stays NaN.
-    Value* t = b.CreateFSub(min(c(4), a), perm(kErfTableCenter, k));
+    // From 3.95 on (inf included) erf is 1 in f32, which piece 15 gives at 3.95; NaN stays NaN.
+    Value* a = min(c(3.95), b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x));
+    // The piece round(3.874 a) in [0, 15] (3.95 * 3.874 < 15.5): adding 1.5 * 2^23 leaves the
+    // rounded integer in the low mantissa bits, which are all of the index bits vpermps reads (a
+    // NaN's index is some piece; t is NaN).
+    Value* k = b.CreateBitCast(fma(a, c(3.874), c(0x1.8p23)), it);
+    Value* t = b.CreateFSub(a, perm(kErfTableCenter, k));
     constexpr size_t kDegree = std::size(kErfTable) - 1;
     Value* p = perm(kErfTable[kDegree], k);
     for (size_t d = kDegree; d-- > 0;) p = fma(p, t, perm(kErfTable[d], k));
