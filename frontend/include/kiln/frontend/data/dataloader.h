@@ -44,7 +44,9 @@ class DataLoaderOptions {
   /// Batches prepared ahead per worker.
   KILN_LOADER_OPTION(size_t, prefetch, 2)
   KILN_LOADER_OPTION(uint64_t, seed, 0)
-  /// Where batches are delivered; copies to a GPU are asynchronous.
+  /// Where batches are delivered. Copies to a GPU from pinned staging run on the device's copy
+  /// stream (runtime/cuda/copy_stream.h), overlapping queued compute; the first program that
+  /// reads a batch waits for its copy on the GPU, not on the host.
   KILN_LOADER_OPTION(Device, device, Device(kCPU))
 #undef KILN_LOADER_OPTION
 };
