@@ -98,6 +98,19 @@ def eval_f32(c, coeffs, a, k):
     return acc
 
 
+def wrap(values, indent):
+    """values joined by commas, in lines of at most 100 columns indented by `indent`."""
+    lines, line = [], " " * indent
+    for i, v in enumerate(values):
+        token = v + ("," if i < len(values) - 1 else "")
+        if len(line) + len(token) + 1 > 100:
+            lines.append(line.rstrip())
+            line = " " * indent
+        line += token + " "
+    lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
 def main():
     centers, table = [], []
     for k in range(PIECES):
@@ -111,10 +124,10 @@ def main():
         err = np.abs(got - ref) / np.array([ulp(r) for r in ref])
         print(f"piece {k:2d} center {c:.9g}: max {err.max():.3f} ulp at {xs[err.argmax()]:.6g}",
               file=sys.stderr)
-    body = "constexpr float kErfTableCenter[16] = {" + ", ".join(f"{v:.9g}" for v in centers)
-    body += "};\nconstexpr float kErfTable[%d][16] = {\n" % (DEGREE + 1)
+    body = "constexpr float kErfTableCenter[16] = {\n" + wrap([f"{v:.9g}" for v in centers], 4)
+    body += "\n};\nconstexpr float kErfTable[%d][16] = {\n" % (DEGREE + 1)
     for d in range(DEGREE + 1):
-        body += "    {" + ", ".join(f"{table[k][d]:.9g}" for k in range(PIECES)) + "},\n"
+        body += "    {\n" + wrap([f"{table[k][d]:.9g}" for k in range(PIECES)], 8) + "\n    },\n"
     body += "};\n"
     if len(sys.argv) > 1:
         with open(sys.argv[1], "w") as out:
