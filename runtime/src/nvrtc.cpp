@@ -85,17 +85,19 @@ void check(Result r, const char* call) {
     throw CompileError(std::string("[nvrtc] ") + call + " failed: " + api().get_error_string(r));
 }
 
-/// Saves a failed kernel's source where the user can find it; returns the path ("" if none).
+/// Saves a failed kernel's source where the user can find it: the cache directory, or the
+/// temporary directory when that is unset or not writable (not created yet, say). Returns the
+/// path ("" if both writes failed).
 std::string save_source(const std::string& source, const std::string& name) {
-  std::string dir = DiskCache::dir_from_env();
-  if (dir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    dir = tmp && *tmp ? tmp : "/tmp";
+  const char* tmp = std::getenv("TMPDIR");
+  for (std::string dir : {DiskCache::dir_from_env(), std::string(tmp && *tmp ? tmp : "/tmp")}) {
+    if (dir.empty()) continue;
+    std::string path = dir + "/" + name + ".failed." + std::to_string(getpid()) + ".cu";
+    std::ofstream out(path);
+    out << source;
+    if (out) return path;
   }
-  std::string path = dir + "/" + name + ".failed." + std::to_string(getpid()) + ".cu";
-  std::ofstream out(path);
-  out << source;
-  return out ? path : std::string();
+  return std::string();
 }
 
 }  // namespace
