@@ -204,24 +204,21 @@ void Emitter::for_range(const std::string& name, Value* begin, Value* end,
   b_.SetInsertPoint(head);
   llvm::PHINode* i = b_.CreatePHI(b_.getInt64Ty(), 2, "v" + name);
   i->addIncoming(begin, pre);
+  size_t variant_calls = vector_variant_calls();
   body(i);
   Value* next = b_.CreateAdd(i, b_.getInt64(1), "", true, true);
   i->addIncoming(next, b_.GetInsertBlock());
   llvm::BranchInst* latch = b_.CreateCondBr(b_.CreateICmpSLT(next, end), head, exit);
-  if (calls_vector_variant(head)) keep_rolled_until_vectorized(latch);
+  if (vector_variant_calls() > variant_calls) keep_rolled_until_vectorized(latch);
   b_.SetInsertPoint(exit);
 }
 
-bool Emitter::calls_vector_variant(llvm::BasicBlock* head) const {
-  // The loop's blocks are head and the ones created after it (and its empty exit block).
-  for (auto it = head->getIterator(); it != scope_->fn->end(); ++it) {
-    for (const llvm::Instruction& in : *it) {
-      const auto* call = llvm::dyn_cast<llvm::CallInst>(&in);
-      const llvm::Function* callee = call ? call->getCalledFunction() : nullptr;
-      if (callee && callee->hasFnAttribute("vector-function-abi-variant")) return true;
-    }
+size_t Emitter::vector_variant_calls() const {
+  size_t calls = 0;
+  for (const llvm::Function& f : m_) {
+    if (f.hasFnAttribute("vector-function-abi-variant")) calls += f.getNumUses();
   }
-  return false;
+  return calls;
 }
 
 void Emitter::keep_rolled_until_vectorized(llvm::BranchInst* latch) {

@@ -46,8 +46,9 @@ class Emitter {
   void extern_call(const kir::Stmt& s);
   void stmt(const kir::Stmt& s);
   llvm::Value* combine(kir::ReduceOp op, DType t, llvm::Value* a, llvm::Value* x);
-  /// Whether the loop starting at `head` calls a math function with vector variants.
-  bool calls_vector_variant(llvm::BasicBlock* head) const;
+  /// Calls in the module to math functions with vector variants (a loop whose body adds some
+  /// calls one).
+  size_t vector_variant_calls() const;
   /// Loop metadata: not unrolled before the vectorizer, unrolled as usual after it.
   void keep_rolled_until_vectorized(llvm::BranchInst* latch);
   /// for (i = begin; i < end; ++i) body(i), with blocks named after `name`.

@@ -33,6 +33,10 @@ bool add_vector_variant(llvm::Module& m, MathFn fn, llvm::Function& scalar);
 /// and drops them from llvm.compiler.used. Returns whether there were any.
 bool release_vector_variants(llvm::Module& m);
 
+/// coeffs[0] x^(n-1) + ... + coeffs[n-1] by Horner's scheme with FMAs, in x's type (a float
+/// or double scalar or vector).
+llvm::Value* emit_horner(llvm::IRBuilder<>& b, llvm::Value* x, llvm::ArrayRef<double> coeffs);
+
 /// Integer power with the interpreter's rules (negative exponents give 0 unless |base| is 1).
 llvm::Value* emit_ipow(llvm::IRBuilder<>& b, llvm::Value* base, llvm::Value* exp);
 

@@ -53,11 +53,7 @@ struct Poly {
     return b.CreateIntrinsic(llvm::Intrinsic::fma, {t}, {a, x, y});
   }
   Value* unary(llvm::Intrinsic::ID id, Value* x) { return b.CreateUnaryIntrinsic(id, x); }
-  Value* horner(Value* x, const std::vector<double>& coeffs) {  // highest degree first
-    Value* acc = c(coeffs[0]);
-    for (size_t i = 1; i < coeffs.size(); ++i) acc = fma(acc, x, c(coeffs[i]));
-    return acc;
-  }
+  Value* horner(Value* x, llvm::ArrayRef<double> coeffs) { return emit_horner(b, x, coeffs); }
   Value* sel(Value* cond, Value* a, Value* x) { return b.CreateSelect(cond, a, x); }
   Value* is_nan(Value* x) { return b.CreateFCmpUNO(x, x); }
   /// x clamped to [lo, hi]; NaN stays NaN.
@@ -373,6 +369,16 @@ Value* emit_math(llvm::IRBuilder<>& b, MathFn fn, Value* x, Value* y) {
   }
   if (fn == MathFn::Pow) return b.CreateCall(math_function(m, fn, t), {x, y});
   return b.CreateCall(math_function(m, fn, t), {x});
+}
+
+Value* emit_horner(llvm::IRBuilder<>& b, Value* x, llvm::ArrayRef<double> coeffs) {
+  llvm::Type* t = x->getType();
+  Value* acc = llvm::ConstantFP::get(t, coeffs[0]);
+  for (size_t i = 1; i < coeffs.size(); ++i) {
+    acc =
+        b.CreateIntrinsic(llvm::Intrinsic::fma, {t}, {acc, x, llvm::ConstantFP::get(t, coeffs[i])});
+  }
+  return acc;
 }
 
 Value* emit_ipow(llvm::IRBuilder<>& b, Value* base, Value* exp) {

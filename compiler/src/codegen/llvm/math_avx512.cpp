@@ -74,14 +74,6 @@ struct Lanes {
     if (wide) return call(llvm::Intrinsic::x86_avx512_permvar_sf_512, {half(0, 16), index});
     return call(llvm::Intrinsic::x86_avx512_vpermi2var_ps_256, {half(0, 8), index, half(8, 8)});
   }
-  /// Horner's scheme, coefficients highest degree first. (Estrin's shorter dependency chains
-  /// measured slower here: the loops that call these run out of vector ports, not latency.)
-  Value* horner(Value* x, llvm::ArrayRef<double> coeffs) {
-    Value* acc = c(coeffs[0]);
-    for (size_t i = 1; i < coeffs.size(); ++i) acc = fma(acc, x, c(coeffs[i]));
-    return acc;
-  }
-
   /// exp(x) for x >= -110 or NaN (smaller x must be clamped by the caller): x = n ln2 + r,
   /// |r| <= ln2 / 2, then scalef(exp(r), n) rounds overflow to inf and underflow to 0 or the
   /// subnormal result.
@@ -94,7 +86,9 @@ struct Lanes {
     Value* nn = b.CreateFNeg(n);
     Value* r = fma(nn, c(ln2_hi), x);
     r = fma(nn, c(std::log(2.0) - ln2_hi), r);
-    Value* p = horner(r, kExpF32Poly);
+    // Horner: Estrin's shorter dependency chains measured slower, as these loops run out of
+    // vector ports, not latency.
+    Value* p = emit_horner(b, r, kExpF32Poly);
     return scalef(p, n);
   }
   Value* exp(Value* x) { return exp_core(min(c(90), max(c(-110), x))); }
