@@ -1,14 +1,18 @@
 #include "kiln/compiler/compile.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "cpu/gemm.h"
 #include "kiln/compiler/codegen/cuda/cuda_codegen.h"
 #include "kiln/compiler/codegen/llvm_codegen.h"
+#include "kiln/compiler/debug.h"
 #include "kiln/runtime/cpu_jit.h"
 #include "kiln/runtime/disk_cache.h"
 #include "kiln/runtime/error.h"
@@ -32,14 +36,19 @@ std::string disk_cache_key(const kir::Kernel& k) {
   return kir::print(k) + suffix;
 }
 
-/// The kernel's object from the disk cache, or compiled (and then stored there).
-std::vector<char> cached_object(const kir::Kernel& k) {
+/// The kernel's object from the disk cache (counted in `hits`), or compiled (and then stored
+/// there). KILN_DEBUG=4 prints the generated LLVM IR, 5 also the IR before optimization.
+std::vector<char> cached_object(const kir::Kernel& k, std::atomic<int64_t>& hits) {
   auto& cache = runtime::DiskCache::instance();
   std::string key = disk_cache_key(k);
   if (auto hit = cache.get(key)) {
     ++runtime::counters().disk_cache_hits;
+    ++hits;
     return std::move(*hit);
   }
+  if (debug_level() >= 5)
+    debug_line("llvm ir of " + k.name + " before optimization:\n" + codegen::llvm_ir(k, false));
+  if (debug_level() >= 4) debug_line("llvm ir of " + k.name + ":\n" + codegen::llvm_ir(k, true));
   std::vector<char> object = codegen::compile_object(k);
   cache.put(key, object);
   return object;
@@ -73,10 +82,16 @@ void compile_program(Program& program) {
   }
   // Kernels compile (or come from the disk cache) on their own threads (LLVM contexts are per
   // kernel); loading into the JIT is serialized inside CpuJit.
+  std::atomic<int64_t> hits{0};
   runtime::run_tasks(todo.size(), [&](size_t t) {
     const kir::Kernel& k = program.kernels[todo[t]];
-    program.entry_points[todo[t]] = jit.load(cached_object(k), k.name);
+    program.entry_points[todo[t]] = jit.load(cached_object(k, hits), k.name);
   });
+  if (debug_level() >= 1) {
+    debug_line(fmt::format("{} kernels: {} compiled, {} from the disk cache, {} already loaded",
+                           program.kernels.size(), static_cast<int64_t>(todo.size()) - hits,
+                           hits.load(), program.kernels.size() - todo.size()));
+  }
 }
 
 }  // namespace kiln::ir

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -11,6 +10,7 @@
 #include "kiln/compiler/debug.h"
 #include "kiln/compiler/graph.h"
 #include "kiln/compiler/kir/eval.h"
+#include "kiln/compiler/memory_plan.h"
 #include "kiln/compiler/schedule.h"
 #include "kiln/compiler/simplify.h"
 #include "kiln/compiler/split_reductions.h"
@@ -97,6 +97,16 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph,
       requests.emplace(outputs[i].get(), sig.loads.at(static_cast<size_t>(in_place[i])));
   }
   Schedule s = schedule(outputs, requests);
+  if (debug_level() >= 3) {
+    debug_line("fused into " + std::to_string(s.kernels.size()) + " kernels; materialized:");
+    for (const auto& b : s.breaks)
+      debug_line("  " + std::string(op_name(b.node->op())) + shape_str(b.node->shape()) + ": " +
+                 b.reason);
+    for (const auto& k : s.kernels) debug_line(describe_group(k));
+  }
+  if (debug_level() >= 5) {
+    for (const auto& k : s.kernels) debug_line("kernel ir:\n" + kir::print(k.kernel));
+  }
   std::unordered_map<const Node*, size_t> slot_of;
   auto add_slot = [&](const Node* n, Program::SlotKind kind, int64_t index) {
     slot_of[n] = p->slots.size();
@@ -120,43 +130,31 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph,
       if (!slot_of.count(root)) add_slot(root, Program::SlotKind::Temp, -1);
     }
   }
-  // Launches, and the last launch that reads each slot (for the memory plan).
-  std::vector<size_t> last_use(p->slots.size(), 0);
-  std::vector<size_t> first_output(s.kernels.size());  // of each launch's slots
+  // Launches, and each temp's lifetime: the launch that writes it to the last that reads it.
+  std::vector<TempLifetime> lifetimes;
+  std::vector<size_t> temp_of(p->slots.size(), 0), temp_slots;
   for (size_t k = 0; k < s.kernels.size(); ++k) {
     Program::Launch l{k, {}};
     for (const Node* in : s.kernels[k].inputs) {
-      l.slots.push_back(slot_of.at(in));
-      last_use[slot_of.at(in)] = k;
+      size_t slot = slot_of.at(in);
+      l.slots.push_back(slot);
+      if (p->slots[slot].kind == Program::SlotKind::Temp) lifetimes[temp_of[slot]].last = k;
     }
-    first_output[k] = l.slots.size();
-    for (const Node* root : s.kernels[k].outputs) l.slots.push_back(slot_of.at(root));
+    for (const Node* root : s.kernels[k].outputs) {
+      size_t slot = slot_of.at(root);
+      l.slots.push_back(slot);
+      const Program::Slot& sl = p->slots[slot];
+      if (sl.kind != Program::SlotKind::Temp) continue;
+      temp_of[slot] = lifetimes.size();
+      temp_slots.push_back(slot);
+      lifetimes.push_back({sl.numel * itemsize(sl.dtype), k, k});
+    }
     p->launches.push_back(std::move(l));
     p->kernels.push_back(std::move(s.kernels[k].kernel));
   }
-  // Memory plan: a temp takes a free allocation of its exact size if one is dead by then.
-  std::multimap<int64_t, int64_t> free_allocs;  // bytes -> allocation
-  for (size_t k = 0; k < p->launches.size(); ++k) {
-    const std::vector<size_t>& slots = p->launches[k].slots;
-    for (size_t i = first_output[k]; i < slots.size(); ++i) {
-      Program::Slot& out = p->slots[slots[i]];
-      if (out.kind != Program::SlotKind::Temp) continue;
-      int64_t bytes = out.numel * itemsize(out.dtype);
-      auto it = free_allocs.find(bytes);
-      if (it != free_allocs.end()) {
-        out.index = it->second;
-        free_allocs.erase(it);
-      } else {
-        out.index = static_cast<int64_t>(p->temp_bytes.size());
-        p->temp_bytes.push_back(bytes);
-      }
-    }
-    for (size_t i = 0; i < first_output[k]; ++i) {
-      const Program::Slot& sl = p->slots[slots[i]];
-      if (sl.kind == Program::SlotKind::Temp && last_use[slots[i]] == k)
-        free_allocs.emplace(sl.numel * itemsize(sl.dtype), sl.index);
-    }
-  }
+  MemoryPlan plan = plan_memory(lifetimes);
+  for (size_t t = 0; t < temp_slots.size(); ++t) p->slots[temp_slots[t]].index = plan.alloc_of[t];
+  p->temp_bytes = plan.alloc_bytes;
   for (const auto& sl : p->slots) {
     if (sl.kind != Program::SlotKind::Temp) p->peak_bytes += sl.numel * itemsize(sl.dtype);
   }
@@ -167,13 +165,6 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph,
                                ": " + b.reason);
   }
   p->entry_points.assign(p->kernels.size(), nullptr);
-  if (debug_level() >= 3) {
-    debug_line("program of " + std::to_string(p->kernels.size()) + " kernels; materialized:");
-    for (const auto& b : p->fusion_breaks) debug_line("  " + b);
-  }
-  if (debug_level() >= 4) {
-    for (const auto& k : p->kernels) debug_line(kir::print(k));
-  }
   return p;
 }
 

@@ -1,4 +1,5 @@
-// save_graph and KILN_DUMP_DIR files parse back into the same graph.
+// save_graph files parse back into the same graph (KILN_DUMP_DIR and the KILN_DEBUG levels are
+// checked end to end by examples/debug_test.cmake).
 #include <cstdio>
 #include <fstream>
 #include <sstream>

@@ -125,4 +125,33 @@ Schedule schedule(const std::vector<NodeRef>& outputs, const InPlaceRequests& in
   return s;
 }
 
+std::vector<const Node*> kernel_members(const lower::LoweredKernel& k) {
+  std::unordered_set<const Node*> seen(k.inputs.begin(), k.inputs.end());
+  std::vector<const Node*> out, stack;
+  for (const Node* root : k.outputs) {
+    if (seen.insert(root).second) stack.push_back(root);
+  }
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    out.push_back(n);
+    for (const auto& in : n->inputs()) {
+      if (in->op() != Op::Load && seen.insert(in.get()).second) stack.push_back(in.get());
+    }
+  }
+  return out;
+}
+
+std::string describe_group(const lower::LoweredKernel& k) {
+  std::vector<const Node*> members = kernel_members(k);
+  std::string text = "kernel " + k.kernel.name + ": " + std::to_string(members.size()) +
+                     " ops, reads " + std::to_string(k.inputs.size()) + " buffers, writes " +
+                     std::to_string(k.outputs.size());
+  for (const Node* n : members) {
+    text += "\n  " + std::string(op_name(n->op())) + " " + short_name(n->dtype()) +
+            shape_str(n->shape());
+  }
+  return text;
+}
+
 }  // namespace kiln::ir

@@ -44,4 +44,12 @@ using InPlaceRequests = std::unordered_map<const Node*, const Node*>;
 /// Fuses the graph of `outputs` into kernels.
 Schedule schedule(const std::vector<NodeRef>& outputs, const InPlaceRequests& in_place = {});
 
+/// The graph nodes kernel `k` computes: its outputs and every node fused into them (all that
+/// lies between them and the buffers it reads), outputs first, each once.
+std::vector<const Node*> kernel_members(const lower::LoweredKernel& k);
+
+/// A fusion group for people: "kernel NAME: N ops" then one line per member (op, dtype, shape),
+/// as KILN_DEBUG=3 prints it.
+std::string describe_group(const lower::LoweredKernel& k);
+
 }  // namespace kiln::ir
