@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/gemm_micro.h"
 #include "cpu/gemm_pack.h"
 #include "kiln/runtime/thread_pool.h"
 
@@ -48,114 +49,29 @@ T* scratch(int which, int64_t count) {
   return static_cast<T*>(b.p);
 }
 
-/// The micro-kernel: C[0..MR, 0..NR] (ldc) = (acc ? C : 0) + Ap * Bp over kc steps.
-template <typename T>
-using MicroFn = void (*)(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool acc);
+/// A fused epilogue (gemm.h): called on each block of C once its product is final. Rows are
+/// counted over batch * m; `row0` / `col0` place a sub-problem's C in the whole product.
+struct Epilogue {
+  kiln_gemm_epilogue_fn fn = nullptr;
+  void* ctx = nullptr;
+  int64_t row0 = 0, col0 = 0;
 
-/// Portable micro-kernel (any CPU): plain loops the compiler vectorizes as it can.
-template <typename T>
-void micro_generic(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool acc) {
-  constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR;
-  T t[MR][NR] = {};
-  for (int64_t p = 0; p < kc; ++p) {
-    for (int64_t i = 0; i < MR; ++i) {
-      T a = ap[p * MR + i];
-      for (int64_t j = 0; j < NR; ++j) t[i][j] += a * bp[p * NR + j];
-    }
+  void operator()(int64_t r0, int64_t r1, int64_t c0, int64_t c1) const {
+    if (fn) fn(ctx, row0 + r0, row0 + r1, col0 + c0, col0 + c1);
   }
-  for (int64_t i = 0; i < MR; ++i) {
-    for (int64_t j = 0; j < NR; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
-  }
-}
-
-#if KILN_GEMM_X86
-// AVX-512 micro-kernels: 14 rows x 2 vectors of accumulators (28 zmm) + 2 B vectors + one
-// broadcast A value = 31 of the 32 registers. Compiled for AVX-512 by attribute only, so the
-// library builds for (and runs on) any x86-64; they are called after a CPU check.
-#define KILN_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
-
-#define KILN_MICRO_AVX512(NAME, T, VEC, W, LOAD)                                               \
-  __attribute__((target("avx512f,fma"))) void NAME(int64_t kc, const T* ap, const T* bp, T* c, \
-                                                   int64_t ldc, bool acc) {                    \
-    KILN_ROWS(KILN_DECL)                                                                       \
-    for (int64_t p = 0; p < kc; ++p) {                                                         \
-      VEC b0 = LOAD(bp), b1 = LOAD(bp + W);                                                    \
-      KILN_ROWS(KILN_STEP)                                                                     \
-      ap += 14;                                                                                \
-      bp += 2 * W;                                                                             \
-    }                                                                                          \
-    if (acc) {                                                                                 \
-      KILN_ROWS(KILN_ADD_STORE)                                                                \
-    } else {                                                                                   \
-      KILN_ROWS(KILN_STORE)                                                                    \
-    }                                                                                          \
-  }
-
-// f32: 14 x 32.
-#define KILN_DECL(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
-#define KILN_STEP(i)                           \
-  {                                            \
-    __m512 a = _mm512_set1_ps(ap[i]);          \
-    c##i##0 = _mm512_fmadd_ps(a, b0, c##i##0); \
-    c##i##1 = _mm512_fmadd_ps(a, b1, c##i##1); \
-  }
-#define KILN_STORE(i)                     \
-  _mm512_storeu_ps(c + (i)*ldc, c##i##0); \
-  _mm512_storeu_ps(c + (i)*ldc + 16, c##i##1);
-#define KILN_ADD_STORE(i)                                                              \
-  _mm512_storeu_ps(c + (i)*ldc, _mm512_add_ps(_mm512_loadu_ps(c + (i)*ldc), c##i##0)); \
-  _mm512_storeu_ps(c + (i)*ldc + 16, _mm512_add_ps(_mm512_loadu_ps(c + (i)*ldc + 16), c##i##1));
-KILN_MICRO_AVX512(micro_f32_avx512, float, __m512, 16, _mm512_load_ps)
-#undef KILN_DECL
-#undef KILN_STEP
-#undef KILN_STORE
-#undef KILN_ADD_STORE
-
-// f64: 14 x 16.
-#define KILN_DECL(i) __m512d c##i##0 = _mm512_setzero_pd(), c##i##1 = _mm512_setzero_pd();
-#define KILN_STEP(i)                           \
-  {                                            \
-    __m512d a = _mm512_set1_pd(ap[i]);         \
-    c##i##0 = _mm512_fmadd_pd(a, b0, c##i##0); \
-    c##i##1 = _mm512_fmadd_pd(a, b1, c##i##1); \
-  }
-#define KILN_STORE(i)                     \
-  _mm512_storeu_pd(c + (i)*ldc, c##i##0); \
-  _mm512_storeu_pd(c + (i)*ldc + 8, c##i##1);
-#define KILN_ADD_STORE(i)                                                              \
-  _mm512_storeu_pd(c + (i)*ldc, _mm512_add_pd(_mm512_loadu_pd(c + (i)*ldc), c##i##0)); \
-  _mm512_storeu_pd(c + (i)*ldc + 8, _mm512_add_pd(_mm512_loadu_pd(c + (i)*ldc + 8), c##i##1));
-KILN_MICRO_AVX512(micro_f64_avx512, double, __m512d, 8, _mm512_load_pd)
-#undef KILN_DECL
-#undef KILN_STEP
-#undef KILN_STORE
-#undef KILN_ADD_STORE
-#undef KILN_MICRO_AVX512
-#undef KILN_ROWS
-#endif
-
-template <typename T>
-MicroFn<T> micro_kernel() {
-#if KILN_GEMM_X86
-  if (cpu_has_avx512()) {
-    if constexpr (sizeof(T) == 4)
-      return &micro_f32_avx512;
-    else
-      return &micro_f64_avx512;
-  }
-#endif
-  return &micro_generic<T>;
-}
+  Epilogue at(int64_t r, int64_t c) const { return {fn, ctx, row0 + r, col0 + c}; }
+};
 
 /// One sub-problem on the calling thread: C (m x n, row stride ldc) = A (m x k) * B (k x n).
 template <typename T>
 void gemm_serial(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t acs, const T* b,
-                 int64_t brs, int64_t bcs, T* c, int64_t ldc) {
+                 int64_t brs, int64_t bcs, T* c, int64_t ldc, const Epilogue& epilogue) {
   using Tl = Tile<T>;
   constexpr int64_t MR = Tl::MR, NR = Tl::NR;
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    epilogue(0, m, 0, n);
     return;
   }
   MicroFn<T> micro = micro_kernel<T>();
@@ -167,7 +83,7 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64
     int64_t nc = std::min(Tl::NC, n - jc);
     for (int64_t pc = 0; pc < k; pc += Tl::KC) {
       int64_t kc = std::min(Tl::KC, k - pc);
-      bool acc = pc > 0;
+      bool acc = pc > 0, last = pc + Tl::KC >= k;
       pack_b(kc, nc, b + pc * brs + jc * bcs, brs, bcs, bp);
       for (int64_t ic = 0; ic < m; ic += Tl::MC) {
         int64_t mc = std::min(Tl::MC, m - ic);
@@ -187,6 +103,7 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64
                   ct[i * ldc + j] = acc ? ct[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
               }
             }
+            if (last) epilogue(ic + ir, ic + ir + rows, jc + jr, jc + jr + cols);
           }
         }
       }
@@ -205,6 +122,7 @@ struct Job {
   int64_t mparts, nparts;        // each batch entry is split into mparts x nparts tasks
   int64_t kparts, kchunk;        // or into kparts slices of the inner dim, kchunk long,
   T* partial;                    // each into its own [batch, m, n] slice of `partial`
+  Epilogue epilogue;             // applied where the product is final (not to k slices)
   std::atomic<int64_t> next{0};  // the next task to take (tasks are taken dynamically, so a
                                  // core slowed by other work takes fewer)
   int64_t tasks() const { return batch * kparts * mparts * nparts; }
@@ -227,9 +145,10 @@ void run_task(const Job<T>& j, int64_t t) {
   int64_t n0 = bound(np, j.nparts, j.n, NR), n1 = bound(np + 1, j.nparts, j.n, NR);
   int64_t k0 = kp * j.kchunk, k1 = std::min(j.k, k0 + j.kchunk);
   T* c = j.kparts > 1 ? j.partial + kp * j.batch * j.m * j.n : j.c;
+  Epilogue epilogue = j.kparts > 1 ? Epilogue{} : j.epilogue.at(bi * j.m + m0, n0);
   gemm_serial<T>(m1 - m0, n1 - n0, k1 - k0, j.a + bi * j.abs + m0 * j.ars + k0 * j.acs, j.ars,
                  j.acs, j.b + bi * j.bbs + n0 * j.bcs + k0 * j.brs, j.brs, j.bcs,
-                 c + bi * j.m * j.n + m0 * j.n + n0, j.n);
+                 c + bi * j.m * j.n + m0 * j.n + n0, j.n, epilogue);
 }
 
 template <typename T>
@@ -257,11 +176,13 @@ void run_job(Job<T>& job, int64_t threads) {
     const T* p = partial.data() + kp * size;
     for (int64_t i = 0; i < size; ++i) job.c[i] += p[i];
   }
+  job.epilogue(0, job.batch * job.m, 0, job.n);
 }
 
 template <typename T>
 void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t abs, int64_t ars,
-          int64_t acs, const T* b, int64_t bbs, int64_t brs, int64_t bcs, T* c) {
+          int64_t acs, const T* b, int64_t bbs, int64_t brs, int64_t bcs, T* c,
+          const Epilogue& epilogue = {}) {
   if (batch <= 0 || m <= 0 || n <= 0) return;
   constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR, KC = Tile<T>::KC;
   // A product narrower than one micro-tile (a convolution's weight gradient [32, 9]) would
@@ -277,9 +198,10 @@ void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t ab
         for (int64_t j = 0; j < n; ++j) dst[i * n + j] = src[j * m + i];
       }
     }
+    epilogue(0, batch * m, 0, n);
     return;
   }
-  Job<T> job{batch, m, n, k, a, abs, ars, acs, b, bbs, brs, bcs, c, 1, 1, 1, k, nullptr};
+  Job<T> job{batch, m, n, k, a, abs, ars, acs, b, bbs, brs, bcs, c, 1, 1, 1, k, nullptr, epilogue};
   // A small product over a long inner dim (a weight gradient, summed over every pixel of the
   // batch) has too few tiles to share among threads: its inner dim is cut into up to 8
   // slices of whole KC blocks instead, a count that depends on the shape alone.
@@ -325,11 +247,19 @@ void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t ab
 }
 
 template <typename T>
-void extern_gemm(void* const* params, const int64_t* args) {
+void extern_gemm(void* const* params, const int64_t* args, const Epilogue& epilogue = {}) {
   const T* a = static_cast<const T*>(params[0]) + args[4];
   const T* b = static_cast<const T*>(params[1]) + args[8];
   gemm<T>(args[0], args[1], args[2], args[3], a, args[5], args[6], args[7], b, args[9], args[10],
-          args[11], static_cast<T*>(params[2]));
+          args[11], static_cast<T*>(params[2]), epilogue);
+}
+
+template <typename T>
+void extern_gemm_epilogue(void* const* params, const int64_t* args) {
+  Epilogue e;
+  e.fn = reinterpret_cast<kiln_gemm_epilogue_fn>(static_cast<uintptr_t>(args[12]));
+  e.ctx = reinterpret_cast<void*>(static_cast<uintptr_t>(args[13]));
+  extern_gemm<T>(params, args, e);
 }
 
 }  // namespace
@@ -352,6 +282,8 @@ const std::vector<ExternSymbol>& extern_symbols() {
   static const std::vector<ExternSymbol> symbols = {
       {"kiln_extern_gemm_f32", &kiln_extern_gemm_f32},
       {"kiln_extern_gemm_f64", &kiln_extern_gemm_f64},
+      {"kiln_extern_gemm_f32_epilogue", &kiln_extern_gemm_f32_epilogue},
+      {"kiln_extern_gemm_f64_epilogue", &kiln_extern_gemm_f64_epilogue},
   };
   return symbols;
 }
@@ -361,6 +293,12 @@ ExternFn find_extern(std::string_view name) {
     if (name == s.name) return s.fn;
   }
   return nullptr;
+}
+
+std::string_view epilogue_variant(std::string_view symbol) {
+  if (symbol == "kiln_extern_gemm_f32") return "kiln_extern_gemm_f32_epilogue";
+  if (symbol == "kiln_extern_gemm_f64") return "kiln_extern_gemm_f64_epilogue";
+  return "";
 }
 
 bool gemm_uses_avx512() { return cpu_has_avx512(); }
@@ -391,5 +329,13 @@ void kiln_extern_gemm_f32(void* const* params, const int64_t* args) {
 
 void kiln_extern_gemm_f64(void* const* params, const int64_t* args) {
   kiln::kernels::extern_gemm<double>(params, args);
+}
+
+void kiln_extern_gemm_f32_epilogue(void* const* params, const int64_t* args) {
+  kiln::kernels::extern_gemm_epilogue<float>(params, args);
+}
+
+void kiln_extern_gemm_f64_epilogue(void* const* params, const int64_t* args) {
+  kiln::kernels::extern_gemm_epilogue<double>(params, args);
 }
 }

@@ -37,6 +37,17 @@ void kiln_gemm_f64(int64_t batch, int64_t m, int64_t n, int64_t k, const double*
 // where a_offset / b_offset (elements) locate element [0, 0, 0] of the view in its buffer.
 void kiln_extern_gemm_f32(void* const* params, const int64_t* args);
 void kiln_extern_gemm_f64(void* const* params, const int64_t* args);
+
+// A GEMM with a fused epilogue: the same, with two more args at run time,
+//   args[12] = the address of `void epilogue(void* ctx, int64_t r0, int64_t r1, int64_t c0,
+//              int64_t c1)`, args[13] = ctx,
+// where the epilogue rewrites C[r, c] in place for r in [r0, r1), c in [c0, c1), rows counted
+// over batch * m (r = b * m + i). It is called once for every element, from the thread that
+// computed it, as soon as the element's product is final: per register tile, while the tile
+// is still in L1. The LLVM backend emits the epilogue from the kernel's elementwise loop.
+typedef void (*kiln_gemm_epilogue_fn)(void* ctx, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
+void kiln_extern_gemm_f32_epilogue(void* const* params, const int64_t* args);
+void kiln_extern_gemm_f64_epilogue(void* const* params, const int64_t* args);
 }
 
 namespace kiln::kernels {
@@ -54,6 +65,9 @@ struct ExternSymbol {
 const std::vector<ExternSymbol>& extern_symbols();
 /// The function called `name`, or nullptr.
 ExternFn find_extern(std::string_view name);
+
+/// The name of the fused-epilogue variant of GEMM extern `symbol`, or "" when it has none.
+std::string_view epilogue_variant(std::string_view symbol);
 
 /// True when the AVX-512 micro-kernels run on this CPU.
 bool gemm_uses_avx512();

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "cpu/gemm.h"
+#include "kiln/compiler/kir/walk.h"
 #include "kiln/runtime/buffer.h"
 #include "kiln/runtime/error.h"
 #include "kiln/runtime/philox.h"
@@ -30,6 +31,12 @@ void write(void* base, DType t, int64_t k, Val v) {
 class Evaluator {
  public:
   Evaluator(const Kernel& k, const std::vector<void*>& args) : k_(k), args_(args) {}
+
+  int64_t index(const Expr& e, const std::unordered_map<int64_t, int64_t>& vars) {
+    KILN_CHECK(e->dtype == DType::Int64, "kir::evaluate_index: not an index expression");
+    vars_ = vars;
+    return eval(e).i;
+  }
 
   void run(const Stmt& s) {
     switch (s->kind) {
@@ -252,6 +259,17 @@ class Evaluator {
 };
 
 }  // namespace
+
+int64_t evaluate_index(const Expr& e, const std::unordered_map<int64_t, int64_t>& vars) {
+  KILN_CHECK(!any_of(e,
+                     [](const Expr& x) {
+                       return x->kind == ExprKind::Load || x->kind == ExprKind::AccRef ||
+                              x->kind == ExprKind::Philox;
+                     }),
+             "kir::evaluate_index: the expression reads memory");
+  Kernel none;
+  return Evaluator(none, {}).index(e, vars);
+}
 
 void evaluate(const Kernel& k, const std::vector<void*>& args) {
   KILN_CHECK(args.size() == k.params.size(), "kir::evaluate: wrong argument count");

@@ -91,26 +91,38 @@ llvm::Function* Emitter::make_body_function(const std::string& name,
   return fn;
 }
 
-/// void symbol(ptr params, ptr args): params an array of data pointers, args of i64 constants.
-void Emitter::extern_call(const kir::Stmt& s) {
+/// void symbol(ptr params, ptr args): params an array of data pointers, args of i64 values.
+void Emitter::extern_call(const kir::Stmt& s, const std::string& symbol,
+                          const std::vector<Value*>& extra) {
   auto& ctx = m_.getContext();
   auto* ptr = b_.getPtrTy();
+  const std::string& name = symbol.empty() ? s->symbol : symbol;
   llvm::IRBuilder<> eb(&scope_->fn->getEntryBlock(), scope_->fn->getEntryBlock().begin());
   auto* ptrs_type = llvm::ArrayType::get(ptr, std::max<size_t>(1, s->params.size()));
-  llvm::AllocaInst* ptrs = eb.CreateAlloca(ptrs_type, nullptr, s->symbol + ".params");
+  llvm::AllocaInst* ptrs = eb.CreateAlloca(ptrs_type, nullptr, name + ".params");
   for (size_t i = 0; i < s->params.size(); ++i) {
     b_.CreateStore(scope_->params[s->params[i]],
                    b_.CreateConstInBoundsGEP2_64(ptrs_type, ptrs, 0, i));
   }
   Value* args = llvm::ConstantPointerNull::get(ptr);
-  if (!s->int_args.empty()) {
+  if (!extra.empty()) {
+    // Run-time values: the whole array on the stack.
+    auto* args_type = llvm::ArrayType::get(b_.getInt64Ty(), s->int_args.size() + extra.size());
+    llvm::AllocaInst* slots = eb.CreateAlloca(args_type, nullptr, name + ".args");
+    for (size_t i = 0; i < s->int_args.size() + extra.size(); ++i) {
+      Value* v =
+          i < s->int_args.size() ? b_.getInt64(s->int_args[i]) : extra[i - s->int_args.size()];
+      b_.CreateStore(v, b_.CreateConstInBoundsGEP2_64(args_type, slots, 0, i));
+    }
+    args = slots;
+  } else if (!s->int_args.empty()) {
     std::vector<uint64_t> values(s->int_args.begin(), s->int_args.end());
     auto* init = llvm::ConstantDataArray::get(ctx, values);
     args = new llvm::GlobalVariable(m_, init->getType(), true, llvm::GlobalValue::PrivateLinkage,
-                                    init, s->symbol + ".args");
+                                    init, name + ".args");
   }
   auto* fn_type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr}, false);
-  llvm::FunctionCallee fn = m_.getOrInsertFunction(s->symbol, fn_type);
+  llvm::FunctionCallee fn = m_.getOrInsertFunction(name, fn_type);
   b_.CreateCall(fn, {ptrs, args});
 }
 
@@ -130,7 +142,13 @@ void Emitter::stmt(const kir::Stmt& s) {
       }
       break;
     case kir::StmtKind::Block:
-      for (const auto& c : s->body) stmt(c);
+      for (size_t i = 0; i < s->body.size(); ++i) {
+        if (i + 1 < s->body.size() && gemm_with_epilogue(s->body[i], s->body[i + 1])) {
+          ++i;  // the loop ran inside the GEMM
+          continue;
+        }
+        stmt(s->body[i]);
+      }
       break;
     case kir::StmtKind::Store: {
       DType pt = param_dtype(s->id);

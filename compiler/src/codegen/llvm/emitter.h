@@ -43,7 +43,15 @@ class Emitter {
   /// internal void name(ptr noalias p0.., extra..).
   llvm::Function* make_body_function(const std::string& name,
                                      const std::vector<llvm::Type*>& extra);
-  void extern_call(const kir::Stmt& s);
+  /// Calls `symbol` (the statement's, when empty) with the statement's params and its int
+  /// args followed by `extra` (run-time values, i64).
+  void extern_call(const kir::Stmt& s, const std::string& symbol = "",
+                   const std::vector<llvm::Value*>& extra = {});
+
+  // ---- gemm_epilogue.cpp ------------------------------------------------------------------
+  /// Emits GEMM call `call` with elementwise loop `loop` (the next statement) fused into it as
+  /// its epilogue; false (nothing emitted) when the two do not have that shape.
+  bool gemm_with_epilogue(const kir::Stmt& call, const kir::Stmt& loop);
   void stmt(const kir::Stmt& s);
   llvm::Value* combine(kir::ReduceOp op, DType t, llvm::Value* a, llvm::Value* x);
   /// Calls in the module to math functions with vector variants (a loop whose body adds some
