@@ -73,3 +73,24 @@ TEST_CASE("kernels come producers first", "[fuse]") {
   REQUIRE(s.kernels[0].outputs == std::vector<const Node*>{a.get()});
   REQUIRE(s.kernels[1].outputs == std::vector<const Node*>{b.get()});
 }
+
+TEST_CASE("rule 6: a kernel reading too many buffers splits, a chain in halves", "[fuse]") {
+  // x0 + x1 + ... + x599: one fused chain would read 600 buffers.
+  std::vector<NodeRef> xs;
+  NodeRef sum = leaf({16});
+  xs.push_back(sum);
+  for (int i = 1; i < 600; ++i) {
+    xs.push_back(leaf({16}));
+    sum = binary(Op::Add, sum, xs.back());
+  }
+  Schedule s = schedule({sum});
+  REQUIRE(has_break(s, Op::Add, "buffers (at most 256)"));
+  for (const auto& k : s.kernels) REQUIRE(k.inputs.size() <= 256);
+  // Cut near the middle each time: a handful of kernels, not hundreds.
+  REQUIRE(s.kernels.size() >= 3);
+  REQUIRE(s.kernels.size() <= 4);
+  // Below the limit nothing splits.
+  NodeRef small = xs[0];
+  for (int i = 1; i < 200; ++i) small = binary(Op::Add, small, xs[static_cast<size_t>(i)]);
+  REQUIRE(schedule({small}).kernels.size() == 1);
+}

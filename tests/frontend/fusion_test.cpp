@@ -95,3 +95,16 @@ TEST_CASE("realizing the same shape of graph again compiles nothing", "[fusion]"
   REQUIRE(after.programs_compiled == before.programs_compiled);
   REQUIRE(after.program_cache_hits == before.program_cache_hits + 1);
 }
+
+TEST_CASE("a sum of 600 tensors splits into kernels of at most 256 inputs (rule 6)", "[fusion]") {
+  std::vector<kiln::Tensor> xs;
+  for (int i = 0; i < 600; ++i) xs.push_back(realized(kiln::full({5}, 0.25 * (i % 7) - 0.5)));
+  kiln::Tensor total = xs[0];
+  for (size_t i = 1; i < xs.size(); ++i) total = total + xs[i];
+  int64_t kernels = kernels_for(total);
+  CHECK(kernels >= 3);
+  CHECK(kernels <= 4);
+  double want = 0;
+  for (int i = 0; i < 600; ++i) want += 0.25 * (i % 7) - 0.5;
+  for (int64_t j = 0; j < 5; ++j) REQUIRE(total[j].item<float>() == Approx(want));
+}

@@ -258,3 +258,15 @@ TEST_CASE("indexing: index_put_ with int64 index tensors", "[indexing][inplace]"
   view.index_put_({longs({1})}, kiln::tensor({-5.f, -6.f}));  // base[1] = -5, base[4] = -6
   CHECK(base.to_vector<double>() == D{0, -5, 2, 3, -6, 5});
 }
+
+TEST_CASE("operator[]: an int selects along dim 0, a tensor indexes as index({t})", "[indexing]") {
+  auto x = kiln::arange(12).reshape({3, 4});
+  REQUIRE(x[1].sizes() == std::vector<int64_t>{4});
+  REQUIRE(x[1][2].item<int64_t>() == 6);
+  REQUIRE(x[-1][0].item<int64_t>() == 8);
+  auto picked = x[kiln::tensor({int64_t{2}, int64_t{0}})];
+  REQUIRE(picked.sizes() == std::vector<int64_t>{2, 4});
+  REQUIRE(picked[0][3].item<int64_t>() == 11);
+  REQUIRE(picked[1][3].item<int64_t>() == 3);
+  REQUIRE_THROWS_AS(x[3], kiln::Error);
+}

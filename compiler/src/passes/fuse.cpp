@@ -1,5 +1,7 @@
 // The fusion pass: starts from "everything fused" and materializes nodes by rule, lowering
 // each kernel to find the breaks that only lowering can see (a reduction read at another row).
+#include <algorithm>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,6 +17,45 @@ namespace {
 
 /// Recomputing a node with several consumers is cheap when its fused subgraph is small.
 constexpr int kMaxRecomputeNodes = 24;
+
+/// Rule 6: the most buffers one kernel reads (CUDA passes every data pointer in the kernel's
+/// 4 KiB parameter space; 256 leaves half of it to merged kernels' other arguments).
+constexpr size_t kMaxKernelInputs = 256;
+
+/// Where to cut a kernel that reads too many buffers: the fused node whose own inputs are
+/// closest to half of the kernel's (so that a long chain of adds splits in halves, not one
+/// input at a time); null when no node below the outputs reads two or more.
+const Node* split_point(const lower::LoweredKernel& k) {
+  std::unordered_set<const Node*> inputs(k.inputs.begin(), k.inputs.end());
+  std::unordered_map<const Node*, std::unordered_set<const Node*>> reads;
+  std::vector<const Node*> members = kernel_members(k);
+  std::unordered_set<const Node*> fused(members.begin(), members.end());
+  // The buffers each member reads through fused nodes, inputs before their readers.
+  std::function<const std::unordered_set<const Node*>&(const Node*)> read_by =
+      [&](const Node* n) -> const std::unordered_set<const Node*>& {
+    if (auto f = reads.find(n); f != reads.end()) return f->second;
+    std::unordered_set<const Node*> r;
+    for (const auto& in : n->inputs()) {
+      if (inputs.count(in.get())) {
+        r.insert(in.get());
+      } else if (fused.count(in.get())) {
+        const auto& below = read_by(in.get());
+        r.insert(below.begin(), below.end());
+      }
+    }
+    return reads[n] = std::move(r);
+  };
+  const Node* best = nullptr;
+  size_t half = k.inputs.size() / 2, best_gap = 0;
+  for (const Node* m : members) {
+    bool output = std::find(k.outputs.begin(), k.outputs.end(), m) != k.outputs.end();
+    size_t n = read_by(m).size();
+    if (output || n < 2) continue;
+    size_t gap = n > half ? n - half : half - n;
+    if (!best || gap < best_gap) best = m, best_gap = gap;
+  }
+  return best;
+}
 
 int fused_size(const Node* n, const std::unordered_set<const Node*>& materialized, int limit) {
   std::vector<const Node*> stack{n};
@@ -111,6 +152,11 @@ Schedule schedule(const std::vector<NodeRef>& outputs, const InPlaceRequests& in
           broken = r;
           reason = "reduction used by several kernels";
         }
+      }
+      if (!broken && s.kernels.back().inputs.size() > kMaxKernelInputs) {
+        broken = split_point(s.kernels.back());
+        reason = "kernel would read " + std::to_string(s.kernels.back().inputs.size()) +
+                 " buffers (at most " + std::to_string(kMaxKernelInputs) + ")";
       }
       if (broken) break;
     }

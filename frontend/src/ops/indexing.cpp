@@ -128,6 +128,8 @@ Tensor merge_mask_dims(const Tensor& view, int64_t d, int64_t mask_dims) {
 
 }  // namespace
 
+Tensor Tensor::operator[](const Tensor& index) const { return this->index({TensorIndex(index)}); }
+
 Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
   Applied a = apply_basic(*this, indices);
   if (!a.advanced) return a.view;

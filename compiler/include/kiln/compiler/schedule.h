@@ -8,11 +8,14 @@
 //      their inputs' views and elementwise prologues fused in. A fold (col2im) is computed by a
 //      small loop where its consumer reads it, at its own output element; read elsewhere or by
 //      several consumers, it is materialized.
-//   6. Kernels that do not depend on each other merge into one kernel of several loop nests
-//      (horizontal fusion, passes/merge_kernels.cpp); elementwise nests of one shape fuse into
-//      one loop. Kernels that call hand-written code (the CPU GEMM) stay whole. Where an
-//      output is to be written into the buffer of a load (in place, passes/in_place.h), the
-//      merged kernels that read that load come before the one that writes the output.
+//   6. Hard limits: a kernel that would read more than 256 buffers (CUDA passes them in a 4 KiB
+//      parameter space) is cut at the fused node whose inputs are nearest half of its own.
+//      Within the limits, kernels that do not depend on each other merge into one kernel of
+//      several loop nests (horizontal fusion, passes/merge_kernels.cpp); elementwise nests of
+//      one shape fuse into one loop. Kernels that call hand-written code (the CPU GEMM) stay
+//      whole. Where an output is to be written into the buffer of a load (in place,
+//      passes/in_place.h), the merged kernels that read that load come before the one that
+//      writes the output.
 #pragma once
 
 #include <string>

@@ -220,6 +220,10 @@ class Tensor {
   Tensor bmm(const Tensor& other) const;
 
   // ---- indexing ----
+  /// t[i] is t.select(0, i) (a view); t[idx] with an integer or bool tensor is t.index({idx})
+  /// (advanced indexing along dim 0), as in libtorch.
+  Tensor operator[](int64_t index) const { return select(0, index); }
+  Tensor operator[](const Tensor& index) const;
   Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
   Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
   Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& value);
