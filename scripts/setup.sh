@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages kiln needs to build, test and run. Idempotent: checks each
-# package with dpkg-query and prints nothing when everything is already there. Runs
-# `apt-get update` only if an install fails (for instance on a machine with no package lists).
+# Installs the Debian packages kiln needs to build, test and run, and the python modules of the
+# safetensors interop test. Idempotent: checks each package with dpkg-query (each module with an
+# import) and prints nothing when everything is already there. Runs `apt-get update` only if an
+# install fails (for instance on a machine with no package lists). Optional packages and the
+# python modules only warn when they cannot be installed (offline, say).
 set -euo pipefail
 
 # Needed to configure, build and test (Debian 12 names).
@@ -14,6 +16,11 @@ required=(
 # Installed when the archive offers them; a failure here only warns.
 #   dataset-fashion-mnist: the main job's data (examples/train_fashion_mnist, scripts/run.sh).
 optional=(dataset-fashion-mnist)
+# Python modules of the safetensors interop test (tests/data/safetensors_interop.py), for the
+# python3 first on PATH (the one CMake finds): Debian's packages where that python3 is Debian's
+# and the archive has them, pip otherwise. Optional: a failure (offline, say) only warns, and
+# ctest then reports the test as skipped.
+python_modules=(numpy safetensors)
 
 sudo=()
 if [[ $EUID -ne 0 ]]; then
@@ -59,6 +66,17 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# The python modules from Debian's archive, where python3 is Debian's own (not a pyenv or
+# virtualenv one) and lacks them; pip brings whatever is still missing afterwards.
+python_lacks() { ! python3 -c "import $1" 2>/dev/null; }
+if command -v python3 >/dev/null &&
+  [[ "$(python3 -c 'import sys; print(sys.prefix)' 2>/dev/null)" == /usr ]]; then
+  for module in "${python_modules[@]}"; do
+    python_lacks "$module" && optional+=("python3-$module")
+  done
+  python_lacks pip && optional+=(python3-pip)
+fi
+
 for pkg in "${optional[@]}"; do
   is_installed "$pkg" && continue
   has_candidate "$pkg" || continue
@@ -70,3 +88,25 @@ for pkg in "${optional[@]}"; do
     echo "setup.sh: warning: could not install optional package $pkg" >&2
   fi
 done
+
+missing_modules=()
+if command -v python3 >/dev/null; then
+  for module in "${python_modules[@]}"; do
+    python_lacks "$module" && missing_modules+=("$module")
+  done
+else
+  echo "setup.sh: warning: no python3; the safetensors interop test will be skipped" >&2
+fi
+if ((${#missing_modules[@]})); then
+  echo "setup.sh: pip installing ${missing_modules[*]} for $(command -v python3) (optional)"
+  pip=(python3 -m pip install -q --disable-pip-version-check --timeout 20 --retries 1)
+  # An externally managed python3 (Debian's own, PEP 668) takes them in the user's site only.
+  if [[ "$(python3 -c 'import os, sys, sysconfig; print(sys.prefix == sys.base_prefix and
+os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))')" == True ]]; then
+    pip+=(--user --break-system-packages)
+  fi
+  if ! "${pip[@]}" "${missing_modules[@]}"; then
+    echo "setup.sh: warning: could not install ${missing_modules[*]} for python3 (offline?);" \
+      "the safetensors interop test will be skipped" >&2
+  fi
+fi

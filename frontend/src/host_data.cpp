@@ -15,10 +15,14 @@ HostBytes host_bytes(const Tensor& t) {
     buf = c.impl()->storage->node->buffer();
   }
   KILN_CHECK(buf != nullptr, "realized storage without a buffer");
-  if (!buf->device().is_cpu()) buf = runtime::copy_to(*buf, Device(kCPU));
   int64_t item = itemsize(c.dtype());
   int64_t offset = c.impl()->offset;
   KILN_CHECK(offset >= 0 && offset + c.numel() <= buf->numel(), "view past its buffer");
+  if (!buf->device().is_cpu()) {
+    // Only the view's elements (a dataset's row of a whole-dataset tensor, say) come over.
+    buf = runtime::copy_range_to(*buf, offset, c.numel(), Device(kCPU));
+    offset = 0;
+  }
   HostBytes out;
   out.data = static_cast<const std::byte*>(buf->data()) + offset * item;
   out.nbytes = static_cast<size_t>(c.numel() * item);

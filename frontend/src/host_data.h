@@ -19,7 +19,7 @@ struct HostBytes {
 
 /// The row-major bytes of `t` on the host. A realized contiguous CPU tensor (a view of a loaded
 /// buffer, as a dataset's rows are) costs nothing; otherwise it is made contiguous, realized,
-/// and copied from its device.
+/// and its elements (not the rest of the buffer it views) are copied from its device.
 HostBytes host_bytes(const Tensor& t);
 
 /// A tensor of `shape` reading all of `buffer` (a flat load, so it counts as realized). The

@@ -2,6 +2,7 @@
 // CUDA on the device's compute stream (so a copy is ordered after the kernels that wrote its
 // source). A copy to the host waits for it; a copy to a device from pinned host memory does not.
 // copy_to_async queues a pinned host-to-device copy on the copy stream instead (copy_stream.h).
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -12,34 +13,52 @@
 
 namespace kiln::runtime {
 
-void copy_into(Buffer& dst, const Buffer& src) {
-  if (dst.dtype() != src.dtype() || dst.numel() != src.numel()) {
-    throw InternalError("copy_into: buffers differ in dtype or size");
-  }
-  size_t bytes = static_cast<size_t>(src.nbytes());
+namespace {
+/// Copies `dst.nbytes()` bytes of `src`, from element `offset` on, into `dst` (any devices).
+void copy_from(Buffer& dst, const Buffer& src, int64_t offset) {
+  size_t bytes = static_cast<size_t>(dst.nbytes());
+  const void* from_data =
+      static_cast<const std::byte*>(src.data()) + offset * itemsize(src.dtype());
   Device from = src.device(), to = dst.device();
   // Either may still be waiting for a copy on the copy stream (copy_to_async).
   if (from.is_cuda()) src.await_copy();
   if (to.is_cuda()) dst.await_copy();
   if (from.is_cpu() && to.is_cpu()) {
-    if (bytes > 0) std::memcpy(dst.data(), src.data(), bytes);
+    if (bytes > 0) std::memcpy(dst.data(), from_data, bytes);
   } else if (from.is_cpu()) {
-    cuda::copy_to_device(dst.data(), src.data(), bytes, to.index(), src.pinned());
+    cuda::copy_to_device(dst.data(), from_data, bytes, to.index(), src.pinned());
   } else if (to.is_cpu()) {
-    cuda::copy_to_host(dst.data(), src.data(), bytes, from.index());
+    cuda::copy_to_host(dst.data(), from_data, bytes, from.index());
   } else if (from == to) {
-    cuda::copy_device_to_device(dst.data(), src.data(), bytes, to.index());
+    cuda::copy_device_to_device(dst.data(), from_data, bytes, to.index());
   } else {
     // Between two GPUs: through the host (peer access is not set up).
-    Buffer staging(src.dtype(), src.numel(), Device(DeviceType::CPU), /*pinned=*/true);
-    cuda::copy_to_host(staging.data(), src.data(), bytes, from.index());
+    Buffer staging(dst.dtype(), dst.numel(), Device(DeviceType::CPU), /*pinned=*/true);
+    cuda::copy_to_host(staging.data(), from_data, bytes, from.index());
     cuda::copy_to_device(dst.data(), staging.data(), bytes, to.index(), /*pinned=*/false);
   }
 }
+}  // namespace
+
+void copy_into(Buffer& dst, const Buffer& src) {
+  if (dst.dtype() != src.dtype() || dst.numel() != src.numel()) {
+    throw InternalError("copy_into: buffers differ in dtype or size");
+  }
+  copy_from(dst, src, 0);
+}
 
 BufferPtr copy_to(const Buffer& src, Device device) {
-  auto dst = std::make_shared<Buffer>(src.dtype(), src.numel(), device);
-  copy_into(*dst, src);
+  return copy_range_to(src, 0, src.numel(), device);
+}
+
+BufferPtr copy_range_to(const Buffer& src, int64_t offset, int64_t numel, Device device) {
+  if (offset < 0 || numel < 0 || offset > src.numel() - numel) {
+    throw InternalError("copy_range_to: elements [" + std::to_string(offset) + ", " +
+                        std::to_string(offset + numel) + ") are outside a buffer of " +
+                        std::to_string(src.numel()));
+  }
+  auto dst = std::make_shared<Buffer>(src.dtype(), numel, device);
+  copy_from(*dst, src, offset);
   return dst;
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Writes the committed corpus of malformed inputs: tests/corpus/{safetensors,idx,graph}/.
+"""Writes the committed corpus of malformed inputs: tests/corpus/{safetensors,idx,labels,graph}/.
 
 Every file must make its parser throw a kiln::Error (tests/data/corpus_test.cpp replays them;
-the libFuzzer targets in tools/fuzz take the folders as seed corpora). Run from anywhere:
+the libFuzzer targets in tools/fuzz take the folders as seed corpora; labels/ holds IDX label
+files that parse but whose values are not MNIST classes). Gzip members carry mtime 0, so the
+output is the same on every run. Run from anywhere:
     python3 tests/corpus/make_corpus.py
 """
 import gzip
@@ -71,6 +73,12 @@ write("safetensors", "duplicate_keys",
 write("safetensors", "binary_garbage", bytes(range(256)) * 3)
 
 # ---- idx -------------------------------------------------------------------------------------
+def gz(data, layers=1):
+    for _ in range(layers):
+        data = gzip.compress(data, mtime=0)
+    return data
+
+
 def idx(dims, data, kind=0x08, magic=b"\0\0"):
     return magic + bytes([kind, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + data
 
@@ -85,10 +93,19 @@ write("idx", "truncated_data", idx([60000, 28, 28], b"\0" * 100))
 write("idx", "trailing_data", idx([2], b"\0" * 5))
 write("idx", "huge_dims", idx([0xFFFFFFFF] * 4, b""))
 write("idx", "many_dims", b"\0\0\x08\xff" + b"\0\0\0\x01" * 10)
-write("idx", "gzip_truncated", gzip.compress(idx([4], b"abcd"))[:-10])
+write("idx", "gzip_truncated", gz(idx([4], b"abcd"))[:-10])
 write("idx", "gzip_corrupt", b"\x1f\x8b\x08\0\0\0\0\0\0\x03" + b"\xff" * 40)
-write("idx", "gzip_of_garbage", gzip.compress(b"\x42" * 64))
+write("idx", "gzip_of_garbage", gz(b"\x42" * 64))
 write("idx", "gzip_header_only", b"\x1f\x8b")
+write("idx", "gzip_in_gzip", gz(idx([4], b"abcd"), layers=2))
+write("idx", "gzip_nested_deep", gz(idx([4], b"abcd"), layers=40))
+write("idx", "gzip_of_gzip_header", gz(b"\x1f\x8b"))
+write("idx", "gzip_bomb_in_gzip", gz(b"\0" * (1 << 20), layers=2))
+
+# ---- labels: valid IDX, values outside MNIST's 10 classes -------------------------------------
+write("labels", "label_10", idx([3], b"\x01\x0a\x02"))
+write("labels", "label_255_first", idx([2], b"\xff\x00"))
+write("labels", "gzip_label_last", gz(idx([1000], b"\x09" * 999 + b"\x0b")))
 
 # ---- graph text ------------------------------------------------------------------------------
 write("graph", "empty", "")

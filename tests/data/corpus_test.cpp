@@ -1,6 +1,6 @@
 // Replays the committed corpus of malformed inputs (tests/corpus/, written by make_corpus.py;
-// also the fuzzers' seed corpora) through the safetensors, IDX and graph-text parsers: every
-// file gives a kiln::Error and none crashes.
+// also the fuzzers' seed corpora) through the safetensors, IDX and graph-text parsers, and IDX
+// label files through the MNIST label check: every file gives a kiln::Error and none crashes.
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -48,6 +48,12 @@ TEST_CASE("every malformed safetensors file gives a kiln::Error", "[corpus]") {
 
 TEST_CASE("every malformed IDX file gives a kiln::Error", "[corpus]") {
   CHECK(replay("idx", [](const std::string& b) { kiln::data::parse_idx(b, "corpus"); }) >= 10);
+}
+
+TEST_CASE("every IDX label file with a label outside 0..9 gives a kiln::Error", "[corpus]") {
+  CHECK(replay("labels", [](const std::string& b) {
+          kiln::data::check_labels(kiln::data::parse_idx(b, "corpus"), 10, "corpus");
+        }) >= 3);
 }
 
 TEST_CASE("every malformed graph text gives a kiln::Error", "[corpus]") {

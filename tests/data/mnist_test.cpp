@@ -1,6 +1,6 @@
 // IDX files and the MNIST datasets: small synthetic files (raw and gzip), the checks on
-// malformed files, the message for a missing dataset, and the real Fashion-MNIST when the
-// Debian package is installed.
+// malformed files (gzip inside gzip, labels outside 0..9), the message for a missing dataset,
+// and the real Fashion-MNIST when the Debian package is installed.
 #include <unistd.h>
 #include <zlib.h>
 
@@ -35,6 +35,22 @@ void write_file(const fs::path& p, const std::string& bytes, bool gzip) {
   } else {
     std::ofstream(p, std::ios::binary) << bytes;
   }
+}
+
+std::string gzip_bytes(const std::string& bytes) {
+  uLongf size = compressBound(static_cast<uLong>(bytes.size())) + 32;
+  std::string out(size, '\0');
+  z_stream zs{};
+  REQUIRE(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) ==
+          Z_OK);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  zs.avail_in = static_cast<uInt>(bytes.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
 }
 
 std::string idx_error(const std::string& bytes) {
@@ -106,6 +122,35 @@ TEST_CASE("malformed IDX files throw FormatError naming the problem", "[idx]") {
   CHECK_THAT(idx_error(idx_bytes({0xffffffffu, 0xffffffffu, 0xffffffffu}, {})),
              Catch::Contains("need more than 2^64 bytes"));
   CHECK_THAT(idx_error(std::string("\x1f\x8b\x08\0\0\0", 6)), Catch::StartsWith("[gunzip] 'f'"));
+}
+
+TEST_CASE("an IDX file compressed twice is refused, not unpacked again", "[idx]") {
+  std::string raw = idx_bytes({2}, {1, 2});
+  CHECK(data::parse_idx(gzip_bytes(raw), "'f'").data == std::vector<uint8_t>{1, 2});
+  const char* want =
+      "[idx] 'f': the decompressed data is gzip-compressed again; kiln reads one gzip layer";
+  std::string layered = gzip_bytes(gzip_bytes(raw));
+  CHECK(idx_error(layered) == want);
+  for (int i = 0; i < 30; ++i) layered = gzip_bytes(layered);
+  CHECK(idx_error(layered) == want);
+}
+
+TEST_CASE("labels outside 0..9 are refused with their index and value", "[idx]") {
+  data::IdxArray labels = data::parse_idx(idx_bytes({4}, {0, 9, 3, 10}), "'f'");
+  CHECK_NOTHROW(data::check_labels(labels, 11, "'f'"));
+  CHECK_THROWS_WITH(data::check_labels(labels, 10, "'f'"),
+                    "[idx] 'f': label 10 at index 3 is outside 0..9");
+  for (bool gzip : {false, true}) {
+    fs::path dir = tiny_dataset(gzip);
+    write_file(dir / "t10k-labels-idx1-ubyte", idx_bytes({3}, {7, 200, 5}), gzip);
+    std::string path = (dir / "t10k-labels-idx1-ubyte").string() + (gzip ? ".gz" : "");
+    CHECK_THROWS_AS(data::FashionMNIST(dir.string(), data::Split::Test), kiln::FormatError);
+    CHECK_THROWS_WITH(
+        data::FashionMNIST(dir.string(), data::Split::Test),
+        "[idx] '" + path + "' (FashionMNIST labels): label 200 at index 1 is outside 0..9");
+    CHECK_NOTHROW(data::MNIST(dir.string(), data::Split::Train));
+    fs::remove_all(dir);
+  }
 }
 
 TEST_CASE("a missing dataset says how to install it", "[idx]") {

@@ -43,7 +43,7 @@ TEST_CASE("nn [cuda]: a module moved to the GPU computes what it computes on the
     REQUIRE(a.size() == b.size());
     for (size_t i = 0; i < a.size(); ++i) CHECK(b[i] == Approx(a[i]).margin(1e-4));
   }
-  std::vector<double> rc = cpu[1].as<nn::BatchNorm2dImpl>()->running_var.to_vector<double>();
-  std::vector<double> rg = gpu[1].as<nn::BatchNorm2dImpl>()->running_var.to_vector<double>();
+  std::vector<double> rc = cpu[1]->as<nn::BatchNorm2dImpl>()->running_var.to_vector<double>();
+  std::vector<double> rg = gpu[1]->as<nn::BatchNorm2dImpl>()->running_var.to_vector<double>();
   for (size_t i = 0; i < rc.size(); ++i) CHECK(rg[i] == Approx(rc[i]).epsilon(1e-4));
 }

@@ -105,9 +105,9 @@ TEST_CASE("nn: Sequential unnamed and named, nested names depth-first", "[nn]") 
 
   // forward chains in order: the same as calling each layer.
   Tensor x = kiln::randn({3, 2});
-  auto* first = named[0].as<nn::SequentialImpl>();
+  auto* first = named[0]->as<nn::SequentialImpl>();
   REQUIRE(first != nullptr);
-  auto* last = named[1].as<nn::LinearImpl>();
+  auto* last = named[1]->as<nn::Linear>();
   REQUIRE(last != nullptr);
   auto want = last->forward(first->forward(x)).to_vector<float>();
   auto got = named(x).to_vector<float>();
@@ -139,7 +139,7 @@ TEST_CASE("nn: state_dict orders parameters then buffers per module, and round-t
   CHECK_THROWS_WITH(sd.at("nope"), Catch::Contains("'nope' not found"));
 
   nn::Sequential other(nn::Linear(3, 4), nn::BatchNorm1d(4), nn::Linear(4, 2));
-  Tensor held = other[0].as<nn::LinearImpl>()->weight;  // a handle taken before loading
+  Tensor held = other[0]->as<nn::LinearImpl>()->weight;  // a handle taken before loading
   auto result = other->load_state_dict(sd);
   CHECK(result.missing_keys.empty());
   CHECK(result.unexpected_keys.empty());

@@ -1,8 +1,15 @@
-# kiln-dump smoke test: every stage and format runs on a built-in example, and softmax fuses
-# into one kernel.
+# kiln-dump smoke test: every stage and format runs on a built-in example (dot, which draws
+# graphs, is refused for kernels and source), and softmax fuses into one kernel.
 foreach(stage graph simplified fused kernels source)
   foreach(format text json dot)
     if(format STREQUAL "dot" AND NOT stage MATCHES "graph|simplified|fused")
+      # Kernels are not graphs: dot is refused with a message, not printed as text.
+      execute_process(COMMAND ${KILN_DUMP} --example softmax --stage ${stage} --format dot
+        OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_VARIABLE err)
+      if(rc EQUAL 0 OR NOT out STREQUAL "" OR NOT err MATCHES "--format dot draws a graph")
+        message(FATAL_ERROR "kiln-dump --stage ${stage} --format dot should fail with a message; "
+                            "got ${rc}, stderr '${err}', stdout '${out}'")
+      endif()
       continue()
     endif()
     execute_process(COMMAND ${KILN_DUMP} --example softmax --stage ${stage} --format ${format}

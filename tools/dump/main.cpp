@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
                  "a built-in graph: elementwise, softmax, layernorm, mlp, sum");
   app.add_option("--stage", stage, "graph | simplified | fused | kernels | source")
       ->check(CLI::IsMember({"graph", "simplified", "fused", "kernels", "source"}));
-  app.add_option("--format", format, "text | json | dot")
+  app.add_option("--format", format, "text | json | dot (dot: graph, simplified and fused only)")
       ->check(CLI::IsMember({"text", "json", "dot"}));
   app.add_option("--backend", backend, "cpu (LLVM IR) | cuda (CUDA C++ and ptxas resource usage)")
       ->check(CLI::IsMember({"cpu", "cuda"}));

@@ -14,6 +14,7 @@
 #include "kiln/compiler/schedule.h"
 #include "kiln/compiler/simplify.h"
 #include "kiln/compiler/text.h"
+#include "kiln/runtime/error.h"
 #include "kiln/runtime/nvrtc.h"
 
 namespace kiln::dump {
@@ -45,6 +46,16 @@ std::vector<const ir::Node*> members(const ir::Node* root,
 
 ir::Schedule schedule_of(const std::vector<ir::NodeRef>& outputs) {
   return ir::schedule(ir::program_outputs(outputs));
+}
+
+/// Kernels and their source are not graphs: Dot is refused, not printed as text.
+void require_text_or_json(Format format, const char* stage) {
+  if (format == Format::Dot) {
+    throw Error(
+        fmt::format("[kiln-dump] --format dot draws a graph (--stage graph, simplified or "
+                    "fused); --stage {} prints text or json",
+                    stage));
+  }
 }
 
 }  // namespace
@@ -135,6 +146,7 @@ std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format)
 }
 
 std::string render_kernels(const std::vector<ir::NodeRef>& outputs, Format format) {
+  require_text_or_json(format, "kernels");
   ir::Schedule s = schedule_of(outputs);
   if (format == Format::Json) {
     nlohmann::json ks = nlohmann::json::array();
@@ -148,6 +160,7 @@ std::string render_kernels(const std::vector<ir::NodeRef>& outputs, Format forma
 }
 
 std::string render_source(const std::vector<ir::NodeRef>& outputs, Format format) {
+  require_text_or_json(format, "source");
   if (!ir::can_compile_cpu()) {
     const char* why = "this build has no LLVM backend (KILN_WITH_LLVM=OFF)";
     if (format == Format::Json) return nlohmann::json{{"error", why}}.dump(2) + "\n";
@@ -166,6 +179,7 @@ std::string render_source(const std::vector<ir::NodeRef>& outputs, Format format
 }
 
 std::string render_cuda_source(const std::vector<ir::NodeRef>& outputs, Format format, int arch) {
+  require_text_or_json(format, "source");
   namespace cuda = codegen::cuda;
   ir::Schedule s = schedule_of(outputs);
   nlohmann::json ks = nlohmann::json::array();

@@ -1,6 +1,8 @@
 // DataLoader: options, epochs and the iterator (the work is in epoch.cpp and collate.cpp).
 #include "kiln/frontend/data/dataloader.h"
 
+#include <string>
+
 #include "data/epoch.h"
 #include "kiln/runtime/error.h"
 
@@ -18,19 +20,40 @@ DataLoader::~DataLoader() = default;
 size_t DataLoader::size() const { return detail::Epoch::batches(dataset_->size(), options_); }
 
 DataLoader::Iterator DataLoader::begin() {
-  current_.reset();
-  current_ = std::make_unique<detail::Epoch>(dataset_, options_, epoch_++);
-  current_->advance();
-  return Iterator(current_.get());
+  auto epoch = std::make_shared<detail::Epoch>(dataset_, options_, epoch_++);
+  epoch->advance();
+  return Iterator(std::move(epoch));
 }
 
-Example& DataLoader::Iterator::operator*() const { return epoch_->batch(); }
+namespace {
+detail::Epoch& at_batch(const std::shared_ptr<detail::Epoch>& epoch, const char* what) {
+  if (epoch == nullptr || epoch->done()) {
+    throw IndexError(std::string("[DataLoader] ") + what + " an iterator at the end of its epoch");
+  }
+  return *epoch;
+}
+}  // namespace
+
+Example& DataLoader::Iterator::operator*() const { return at_batch(epoch_, "read").batch(); }
 
 DataLoader::Iterator& DataLoader::Iterator::operator++() {
-  epoch_->advance();
+  at_batch(epoch_, "advanced").advance();
   return *this;
 }
 
-bool DataLoader::Iterator::operator==(std::default_sentinel_t) const { return epoch_->done(); }
+DataLoader::Iterator::Previous DataLoader::Iterator::operator++(int) {
+  Previous previous(**this);
+  ++*this;
+  return previous;
+}
+
+bool DataLoader::Iterator::operator==(std::default_sentinel_t) const {
+  return epoch_ == nullptr || epoch_->done();
+}
+
+bool DataLoader::Iterator::operator==(const Iterator& other) const {
+  bool at_end = *this == std::default_sentinel, other_at_end = other == std::default_sentinel;
+  return at_end || other_at_end ? at_end == other_at_end : epoch_ == other.epoch_;
+}
 
 }  // namespace kiln::data

@@ -20,14 +20,14 @@ std::string hex(uint8_t b) {
   const char* digits = "0123456789ABCDEF";
   return std::string("0x") + digits[b >> 4] + digits[b & 15];
 }
-}  // namespace
 
-IdxArray parse_idx(std::string_view bytes, const std::string& name) {
-  if (bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == 0x1f &&
-      static_cast<uint8_t>(bytes[1]) == 0x8b) {
-    std::string raw = gunzip(bytes, name, kMaxIdxBytes);
-    return parse_idx(raw, name);
-  }
+bool is_gzip(std::string_view bytes) {
+  return bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == 0x1f &&
+         static_cast<uint8_t>(bytes[1]) == 0x8b;
+}
+
+/// The IDX array in uncompressed `bytes`.
+IdxArray parse_raw(std::string_view bytes, const std::string& name) {
   auto byte = [&](size_t i) { return static_cast<uint8_t>(bytes[i]); };
   if (bytes.size() < 4)
     fail(name,
@@ -67,6 +67,27 @@ IdxArray parse_idx(std::string_view bytes, const std::string& name) {
   }
   out.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(data_at), bytes.end());
   return out;
+}
+}  // namespace
+
+IdxArray parse_idx(std::string_view bytes, const std::string& name) {
+  if (!is_gzip(bytes)) return parse_raw(bytes, name);
+  // One gzip layer: a gzip stream inside is refused, not unpacked again (each layer can
+  // multiply the size, and nothing legitimate compresses an IDX file twice).
+  std::string raw = gunzip(bytes, name, kMaxIdxBytes);
+  if (is_gzip(raw)) {
+    fail(name, "the decompressed data is gzip-compressed again; kiln reads one gzip layer");
+  }
+  return parse_raw(raw, name);
+}
+
+void check_labels(const IdxArray& labels, int64_t classes, const std::string& name) {
+  for (size_t i = 0; i < labels.data.size(); ++i) {
+    if (labels.data[i] >= classes) {
+      fail(name, "label " + std::to_string(labels.data[i]) + " at index " + std::to_string(i) +
+                     " is outside 0.." + std::to_string(classes - 1));
+    }
+  }
 }
 
 IdxArray read_idx(const std::string& path) {

@@ -14,6 +14,9 @@ namespace kiln::data {
 namespace {
 namespace fs = std::filesystem;
 
+/// MNIST's digits and Fashion-MNIST's garment classes alike.
+constexpr int64_t kClasses = 10;
+
 /// The file `stem` under root (or root/<name>/raw), raw or ".gz"; empty when absent.
 std::string find_file(const std::string& root, const std::string& name, const std::string& stem) {
   for (const fs::path& dir : {fs::path(root), fs::path(root) / name / "raw"}) {
@@ -54,6 +57,7 @@ MNIST::MNIST(const std::string& root, Split split, transforms::AnyTransform tran
     throw FormatError("[" + name + "] '" + labels_path + "' does not hold one label for each of " +
                       "the " + std::to_string(images.dims[0]) + " images");
   }
+  check_labels(labels, kClasses, "'" + labels_path + "' (" + name + " labels)");
   rows_ = images.dims[1];
   cols_ = images.dims[2];
   images_ = std::move(images.data);

@@ -84,6 +84,9 @@ class Buffer {
 
 /// A new buffer on `device` holding a copy of `src` (any direction: host and CUDA devices).
 BufferPtr copy_to(const Buffer& src, Device device);
+/// A new buffer on `device` holding elements [offset, offset + numel) of `src` (copy_to of a
+/// slice: only those bytes move). Throws InternalError for a range outside `src`.
+BufferPtr copy_range_to(const Buffer& src, int64_t offset, int64_t numel, Device device);
 /// copy_to, except that a copy from pinned host memory to a CUDA device is queued on the
 /// device's copy stream (cuda/copy_stream.h) and returns at once: the new buffer is ready after
 /// it (Buffer::await_copy), and `*done` is set to the copy's event, until which `src` must stay

@@ -6,14 +6,20 @@
 // worker claims it; at most prefetch * max(1, num_workers) batches are ahead of the reader, and
 // the reader receives them in order. Random transforms draw from (seed, epoch, example index),
 // so the batches are the same for any num_workers. An exception thrown while preparing batch k
-// is rethrown where the loop reads batch k. Destroying the loader (or starting another epoch)
-// mid-epoch stops and joins the workers.
+// is rethrown where the loop reads batch k.
+//
+// Each begin() starts an independent pass (the next epoch, with its own workers), as each
+// iter(loader) does in PyTorch: a loop nested in another over the same loader, or an iterator
+// kept from an earlier begin(), goes on unaffected. An epoch lives as long as an iterator of it
+// (copies share it, as input iterators do); when the last one is destroyed its workers are
+// stopped and joined, even mid-epoch, and even after the loader itself is gone.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <utility>
 
 #include "kiln/frontend/data/dataset.h"
 #include "kiln/runtime/device.h"
@@ -66,30 +72,53 @@ class DataLoader {
   /// Batches per epoch.
   size_t size() const;
   const DataLoaderOptions& options() const { return options_; }
-  /// Epochs started so far (begin() starts the next).
+  /// Epochs started so far (each begin() starts the next).
   uint64_t epoch() const { return epoch_; }
 
+  /// An input iterator over one epoch's batches (std::input_iterator; its sentinel is
+  /// std::default_sentinel, and a default-constructed Iterator is also at the end, as
+  /// std::istream_iterator's is). Reading or advancing an iterator at the end throws IndexError.
   class Iterator {
    public:
+    using iterator_concept = std::input_iterator_tag;
     using iterator_category = std::input_iterator_tag;
     using value_type = Example;
     using difference_type = std::ptrdiff_t;
     using pointer = Example*;
     using reference = Example&;
 
+    /// What postfix ++ returns: the batch the iterator was at, so that `*it++` reads it.
+    class Previous {
+     public:
+      explicit Previous(Example batch) : batch_(std::move(batch)) {}
+      Example& operator*() { return batch_; }
+      Example* operator->() { return &batch_; }
+
+     private:
+      Example batch_;
+    };
+
+    /// An iterator at the end.
+    Iterator() = default;
+
+    /// The current batch; stays valid until the iterator (or a copy) is advanced.
     Example& operator*() const;
     Example* operator->() const { return &**this; }
     /// Moves to the next batch (waiting for it); rethrows an exception from its preparation.
     Iterator& operator++();
+    Previous operator++(int);
     bool operator==(std::default_sentinel_t) const;
+    /// Equal when both are at the end or both read the same epoch (copies of one begin()).
+    bool operator==(const Iterator& other) const;
 
    private:
     friend class DataLoader;
-    explicit Iterator(detail::Epoch* epoch) : epoch_(epoch) {}
-    detail::Epoch* epoch_;
+    explicit Iterator(std::shared_ptr<detail::Epoch> epoch) : epoch_(std::move(epoch)) {}
+    std::shared_ptr<detail::Epoch> epoch_;
   };
 
-  /// Starts the next epoch (stopping one in progress) and returns its first batch.
+  /// Starts the next epoch and returns an iterator at its first batch. Iterators of earlier
+  /// epochs are not affected.
   Iterator begin();
   std::default_sentinel_t end() const { return {}; }
 
@@ -97,7 +126,6 @@ class DataLoader {
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
   uint64_t epoch_ = 0;
-  std::unique_ptr<detail::Epoch> current_;
 };
 
 }  // namespace kiln::data

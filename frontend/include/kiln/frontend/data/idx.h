@@ -18,8 +18,12 @@ struct IdxArray {
 
 /// Parses an IDX file held in memory (gzip-compressed or raw, told apart by the gzip magic);
 /// `name` names it in messages. Throws FormatError "[idx] <name>: <problem>" for anything
-/// malformed: truncation, wrong magic, an element type other than 0x08, sizes that do not match.
+/// malformed: truncation, wrong magic, an element type other than 0x08, sizes that do not match,
+/// gzip inside gzip (one layer is read).
 IdxArray parse_idx(std::string_view bytes, const std::string& name);
+/// Checks that every element of a label array lies in 0..classes-1; throws FormatError
+/// "[idx] <name>: label <value> at index <i> is outside 0..<classes-1>" at the first that does not.
+void check_labels(const IdxArray& labels, int64_t classes, const std::string& name);
 /// Reads and parses an IDX file (".gz" or raw).
 IdxArray read_idx(const std::string& path);
 

@@ -15,7 +15,7 @@ enum class Split { Train, Test };
 
 /// MNIST: reads <root>/{train,t10k}-{images-idx3,labels-idx1}-ubyte, each raw or ".gz" (also
 /// under <root>/MNIST/raw/, torchvision's layout). Throws Error saying how to get the files when
-/// they are missing, FormatError when they are malformed or disagree.
+/// they are missing, FormatError when they are malformed or disagree or a label is outside 0..9.
 class MNIST : public Dataset {
  public:
   MNIST(const std::string& root, Split split, transforms::AnyTransform transform = {});

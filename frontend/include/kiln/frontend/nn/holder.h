@@ -17,6 +17,19 @@ class Module;
 
 namespace detail {
 struct HolderBase {};
+
+/// The module type a holder holds (LinearImpl for Linear), or T itself.
+template <typename T>
+struct ImplOf {
+  using type = T;
+};
+template <typename T>
+requires std::is_base_of_v<HolderBase, T>
+struct ImplOf<T> {
+  using type = typename T::ContainedType;
+};
+template <typename T>
+using ImplOfT = typename ImplOf<T>::type;
 }  // namespace detail
 
 template <typename Impl>

@@ -36,6 +36,16 @@ class Module : public std::enable_shared_from_this<Module> {
 
   /// The name printed for this module: "Linear", "Sequential", or a user type's name.
   const std::string& name() const;
+  /// This module as T (a module type or its holder: `m->as<nn::Linear>()` is a LinearImpl*), or
+  /// null when it is of another type, as libtorch's Module::as.
+  template <typename T>
+  detail::ImplOfT<T>* as() {
+    return dynamic_cast<detail::ImplOfT<T>*>(this);
+  }
+  template <typename T>
+  const detail::ImplOfT<T>* as() const {
+    return dynamic_cast<const detail::ImplOfT<T>*>(this);
+  }
 
   // ---- registration (returns what is now owned by this module) ----
   /// Adds a parameter: a leaf that requires grad (unless requires_grad is false).

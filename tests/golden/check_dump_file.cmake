@@ -1,0 +1,43 @@
+# kiln-dump on a file written by kiln::save_graph (WRITER, tests/golden/write_saved_graph.cpp):
+# every stage reads it, in text and json (dot for the graph stages), the graph stage prints the
+# file back unchanged, the fused stage reports its kernels, and dot for kernels fails clearly.
+set(file ${WORK_DIR}/saved_graph.txt)
+file(MAKE_DIRECTORY ${WORK_DIR})
+execute_process(COMMAND ${WRITER} ${file} RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT EXISTS ${file})
+  message(FATAL_ERROR "write_saved_graph failed (${rc}): ${err}")
+endif()
+file(READ ${file} saved)
+
+foreach(stage graph simplified fused kernels source)
+  foreach(format text json dot)
+    if(format STREQUAL "dot" AND NOT stage MATCHES "graph|simplified|fused")
+      continue()
+    endif()
+    execute_process(COMMAND ${KILN_DUMP} ${file} --stage ${stage} --format ${format}
+      OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR out STREQUAL "")
+      message(FATAL_ERROR "kiln-dump FILE --stage ${stage} --format ${format} failed (${rc}): ${err}")
+    endif()
+    if(format STREQUAL "json")
+      string(JSON ignored ERROR_VARIABLE json_err LENGTH "${out}")
+      if(json_err)
+        message(FATAL_ERROR "kiln-dump FILE --stage ${stage} --format json is not JSON: ${json_err}")
+      endif()
+    elseif(format STREQUAL "dot" AND NOT out MATCHES "^digraph")
+      message(FATAL_ERROR "kiln-dump FILE --stage ${stage} --format dot is not dot:\n${out}")
+    endif()
+    if(stage STREQUAL "graph" AND format STREQUAL "text" AND NOT out STREQUAL saved)
+      message(FATAL_ERROR "kiln-dump FILE --stage graph differs from the file:\n${out}\n---\n${saved}")
+    endif()
+    if(stage STREQUAL "fused" AND format STREQUAL "text" AND NOT out MATCHES "^[1-9][0-9]* kernels")
+      message(FATAL_ERROR "kiln-dump FILE --stage fused reports no kernels:\n${out}")
+    endif()
+  endforeach()
+endforeach()
+
+execute_process(COMMAND ${KILN_DUMP} ${file} --stage kernels --format dot
+  OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "--format dot draws a graph")
+  message(FATAL_ERROR "kiln-dump FILE --stage kernels --format dot should fail clearly, got ${rc}: ${err}")
+endif()
