@@ -26,24 +26,6 @@ std::string node_label(const ir::Node* n) {
                      shape_str(n->shape()));
 }
 
-/// The nodes a kernel computes: its root and everything fused into it.
-std::vector<const ir::Node*> members(const ir::Node* root,
-                                     const std::unordered_set<const ir::Node*>& materialized) {
-  std::vector<const ir::Node*> out, stack{root};
-  std::unordered_set<const ir::Node*> seen{root};
-  while (!stack.empty()) {
-    const ir::Node* n = stack.back();
-    stack.pop_back();
-    out.push_back(n);
-    for (const auto& in : n->inputs()) {
-      const ir::Node* i = in.get();
-      if (i->op() != ir::Op::Load && !materialized.count(i) && seen.insert(i).second)
-        stack.push_back(i);
-    }
-  }
-  return out;
-}
-
 ir::Schedule schedule_of(const std::vector<ir::NodeRef>& outputs) {
   return ir::schedule(ir::program_outputs(outputs));
 }
@@ -91,8 +73,6 @@ std::string render_graph(const std::vector<ir::NodeRef>& outputs, Format format)
 
 std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format) {
   ir::Schedule s = schedule_of(outputs);
-  std::unordered_set<const ir::Node*> materialized;
-  for (const auto& k : s.kernels) materialized.insert(k.outputs.begin(), k.outputs.end());
   std::unordered_map<const ir::Node*, std::string> reason;
   for (const auto& b : s.breaks) reason[b.node] = b.reason;
   nlohmann::json kernels = nlohmann::json::array();
@@ -109,8 +89,8 @@ std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format)
     for (const ir::Node* root : s.kernels[k].outputs) {
       root_label += (root_label.empty() ? "" : " + ") + node_label(root);
       why += (why.empty() ? "" : "; ") + reason[root];
-      for (const ir::Node* m : members(root, materialized)) ops.push_back(node_label(m));
     }
+    for (const ir::Node* m : ir::kernel_members(s.kernels[k])) ops.push_back(node_label(m));
     std::vector<std::string> inputs;
     for (const ir::Node* in : s.kernels[k].inputs) {
       inputs.push_back(in->op() == ir::Op::Load ? "input " + node_label(in)
