@@ -1,35 +1,62 @@
-# kiln-dump smoke test: every stage and format runs on a built-in example (dot, which draws
-# graphs, is refused for kernels and source), and softmax fuses into one kernel.
+# kiln-dump smoke test (cmake -P): every stage and format runs on the input (text and json
+# everywhere, dot for the graph stages; dot, which draws graphs, is refused for kernels and
+# source with a message), and the fused stage reports its kernels. The input is a built-in
+# example (softmax, which must fuse into one kernel), or with -DWRITER=<write_saved_graph>
+# -DWORK_DIR=<dir> a file kiln::save_graph writes, which the graph stage prints back unchanged.
+#   cmake -DKILN_DUMP=<kiln-dump> [-DWRITER=... -DWORK_DIR=...] -P check_dump.cmake
+if(WRITER)
+  set(file ${WORK_DIR}/saved_graph.txt)
+  file(MAKE_DIRECTORY ${WORK_DIR})
+  execute_process(COMMAND ${WRITER} ${file} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT EXISTS ${file})
+    message(FATAL_ERROR "write_saved_graph failed (${rc}): ${err}")
+  endif()
+  file(READ ${file} saved)
+  set(input ${file})
+else()
+  set(input --example softmax)
+endif()
+
 foreach(stage graph simplified fused kernels source)
   foreach(format text json dot)
+    execute_process(COMMAND ${KILN_DUMP} ${input} --stage ${stage} --format ${format}
+      OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_VARIABLE err)
+    set(what "kiln-dump ${input} --stage ${stage} --format ${format}")
     if(format STREQUAL "dot" AND NOT stage MATCHES "graph|simplified|fused")
       # Kernels are not graphs: dot is refused with a message, not printed as text.
-      execute_process(COMMAND ${KILN_DUMP} --example softmax --stage ${stage} --format dot
-        OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_VARIABLE err)
       if(rc EQUAL 0 OR NOT out STREQUAL "" OR NOT err MATCHES "--format dot draws a graph")
-        message(FATAL_ERROR "kiln-dump --stage ${stage} --format dot should fail with a message; "
-                            "got ${rc}, stderr '${err}', stdout '${out}'")
+        message(FATAL_ERROR "${what} should fail with a message; got ${rc}, stderr '${err}', "
+                            "stdout '${out}'")
       endif()
       continue()
     endif()
-    execute_process(COMMAND ${KILN_DUMP} --example softmax --stage ${stage} --format ${format}
-      OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_VARIABLE err)
     if(NOT rc EQUAL 0 OR out STREQUAL "")
-      message(FATAL_ERROR "kiln-dump --stage ${stage} --format ${format} failed (${rc}): ${err}")
+      message(FATAL_ERROR "${what} failed (${rc}): ${err}")
     endif()
     if(format STREQUAL "json")
       string(JSON ignored ERROR_VARIABLE json_err LENGTH "${out}")
       if(json_err)
-        message(FATAL_ERROR "kiln-dump --stage ${stage} --format json is not JSON: ${json_err}")
+        message(FATAL_ERROR "${what} is not JSON: ${json_err}")
       endif()
+    elseif(format STREQUAL "dot" AND NOT out MATCHES "^digraph")
+      message(FATAL_ERROR "${what} is not dot:\n${out}")
+    endif()
+    if(WRITER AND stage STREQUAL "graph" AND format STREQUAL "text" AND NOT out STREQUAL saved)
+      message(FATAL_ERROR "${what} differs from the file:\n${out}\n---\n${saved}")
+    endif()
+    if(stage STREQUAL "fused" AND format STREQUAL "text" AND NOT out MATCHES "^[1-9][0-9]* kernels")
+      message(FATAL_ERROR "${what} reports no kernels:\n${out}")
     endif()
   endforeach()
 endforeach()
-execute_process(COMMAND ${KILN_DUMP} --example softmax --stage fused OUTPUT_VARIABLE out)
-if(NOT out MATCHES "^1 kernels")
-  message(FATAL_ERROR "softmax should fuse into one kernel:\n${out}")
-endif()
-execute_process(COMMAND ${KILN_DUMP} --example nope RESULT_VARIABLE rc ERROR_VARIABLE err)
-if(rc EQUAL 0 OR NOT err MATCHES "unknown example")
-  message(FATAL_ERROR "an unknown example should fail with a clear message, got: ${err}")
+
+if(NOT WRITER)
+  execute_process(COMMAND ${KILN_DUMP} --example softmax --stage fused OUTPUT_VARIABLE out)
+  if(NOT out MATCHES "^1 kernels")
+    message(FATAL_ERROR "softmax should fuse into one kernel:\n${out}")
+  endif()
+  execute_process(COMMAND ${KILN_DUMP} --example nope RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT err MATCHES "unknown example")
+    message(FATAL_ERROR "an unknown example should fail with a clear message, got: ${err}")
+  endif()
 endif()
