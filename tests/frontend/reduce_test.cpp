@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <kiln/kiln.h>
 
+#include "kiln/compiler/interpreter.h"
+
 using Catch::Contains;
 
 namespace {
@@ -108,6 +110,28 @@ TEST_CASE("mean", "[reduce]") {
   CHECK(x.mean(std::vector<int64_t>{0, 2}, true).sizes() == Shape{1, 3, 1});
   CHECK(x.mean().dtype() == kiln::kFloat32);
   CHECK(kiln::tensor({1.0, 2.0}, kiln::kFloat64).mean().dtype() == kiln::kFloat64);
+}
+
+TEST_CASE("mean and var of 16-bit floats over more elements than the dtype counts", "[reduce]") {
+  // The element count is no f16 (inf past 65504) and rounds in bf16 (69413 -> 69632); the sum
+  // of 69413 ones overflows f16. PyTorch accumulates and divides in f32: mean(ones) == 1. (Found
+  // by the large random graphs: an f16 mean that was 0 compiled and NaN interpreted.)
+  for (kiln::DType dt : {kiln::kFloat16, kiln::kBFloat16}) {
+    CAPTURE(dt);
+    auto ones = kiln::ones({69413}, dt);
+    ones.eval();
+    CHECK(ones.mean().dtype() == dt);
+    CHECK(ones.mean().item<double>() == 1.0);
+    CHECK(ones.reshape({1, 69413}).mean(1).item<double>() == 1.0);
+    CHECK(kiln::ir::interpret({ones.mean().node()})[0]->get(0) == 1.0);
+    // var of 69413 alternating -1, 1: the mean is 1/69413, the biased var 1 - 1/69413^2.
+    std::vector<float> pm(69413);
+    for (size_t i = 0; i < pm.size(); ++i) pm[i] = i % 2 == 0 ? 1.0f : -1.0f;
+    auto alt = kiln::from_vector(pm, {69413}).to(dt);
+    alt.eval();
+    CHECK(alt.var(false).item<double>() == 1.0);
+    CHECK(alt.std(true).item<double>() == 1.0);
+  }
 }
 
 TEST_CASE("mean of an integer tensor throws DTypeError", "[reduce]") {
