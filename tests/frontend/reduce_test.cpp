@@ -438,6 +438,28 @@ TEST_CASE("cumsum of a long f32 row does not drift from the exact running sum", 
   }
 }
 
+TEST_CASE("sort of int64 values past 2^53: compiled and interpreted", "[reduce]") {
+  // 2^53 + 1 is no double: the interpreter compared the values as doubles, so it took
+  // 2^53 + 1 and 2^53 for a tie and kept them in index order.
+  int64_t big = int64_t{1} << 53;
+  auto x = kiln::from_vector(std::vector<int64_t>{big + 1, big, big + 3, big + 2}, {4});
+  x.eval();
+  for (bool descending : {false, true}) {
+    CAPTURE(descending);
+    auto [v, i] = x.sort(0, descending);
+    auto want = kiln::ir::interpret({i.node(), v.node()});
+    std::vector<int64_t> order =
+        descending ? std::vector<int64_t>{2, 3, 0, 1} : std::vector<int64_t>{1, 0, 3, 2};
+    for (size_t k = 0; k < 4; ++k) {
+      CHECK(want[0]->get_int(static_cast<int64_t>(k)) == order[k]);
+      CHECK(want[1]->get_int(static_cast<int64_t>(k)) == big + (order[k] ^ 1));
+    }
+    CHECK(ints(i) == order);
+    CHECK(ints(v) == std::vector<int64_t>{big + (order[0] ^ 1), big + (order[1] ^ 1),
+                                          big + (order[2] ^ 1), big + (order[3] ^ 1)});
+  }
+}
+
 TEST_CASE("sort: values and indices, ascending and descending", "[reduce]") {
   auto s = kiln::tensor({{3.0, 1.0, 2.0, 1.0, 5.0}, {0.5, -1.0, 0.5, 7.0, -2.0}});
   // PyTorch (stable order among ties): s.sort(), s.sort(1, descending=True), s.sort(0)
