@@ -1,9 +1,13 @@
 // Random-graph property test: programs of random ops (elementwise, broadcasting, reductions,
 // views, in-place writes, casts, matmul, gather, cumsum) are realized by the compiler and
 // compared with the reference interpreter on the very same graph. A failure prints its seed;
-// KILN_TEST_SEED=<seed> replays one graph.
+// KILN_TEST_SEED=<seed> replays one graph. A second family of larger graphs over every dtype
+// (random_graph.h, LargeGen) replays one with KILN_TEST_LARGE_SEED=<seed>, and runs seeds
+// <first> to <last> (a longer search) with KILN_TEST_LARGE_SEEDS=<first>-<last>.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <kiln/kiln.h>
@@ -25,6 +29,23 @@ void compare(uint64_t seed) {
   kiln_test::require_close(other, *expected_other);
 }
 
+void compare_large(uint64_t seed) {
+  INFO("large seed " << seed);
+  kiln::manual_seed(seed);
+  kiln_test::LargeGen g(seed, kiln::Device(kiln::kCPU));
+  std::vector<kiln::Tensor> outs = kiln_test::large_random_graph(g);
+  CAPTURE(seed, g.log);
+  std::vector<kiln::ir::NodeRef> nodes;
+  for (const auto& t : outs) nodes.push_back(t.node());
+  auto expected = kiln::ir::interpret(nodes);
+  kiln::eval(outs);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    CAPTURE(i);
+    double tol = std::max(kiln_test::tolerance(outs[i].dtype()), g.float_tolerance());
+    kiln_test::require_close(outs[i], *expected[i], tol);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("compiled programs equal the reference interpreter on random graphs",
@@ -34,4 +55,20 @@ TEST_CASE("compiled programs equal the reference interpreter on random graphs",
     return;
   }
   for (uint64_t seed = 1; seed <= 500; ++seed) compare(seed);
+}
+
+TEST_CASE(
+    "compiled programs equal the reference interpreter on larger random graphs of every dtype",
+    "[property][compiled]") {
+  if (const char* s = std::getenv("KILN_TEST_LARGE_SEED")) {
+    compare_large(std::strtoull(s, nullptr, 10));
+    return;
+  }
+  uint64_t first = 1, last = 100;
+  if (const char* s = std::getenv("KILN_TEST_LARGE_SEEDS")) {
+    char* end = nullptr;
+    first = std::strtoull(s, &end, 10);
+    last = *end == '-' ? std::strtoull(end + 1, nullptr, 10) : first;
+  }
+  for (uint64_t seed = first; seed <= last; ++seed) compare_large(seed);
 }

@@ -14,6 +14,8 @@
 #include <catch2/catch.hpp>
 #include <kiln/kiln.h>
 
+#include "kiln/compiler/interpreter.h"
+
 using Catch::Contains;
 
 namespace {
@@ -680,4 +682,19 @@ TEST_CASE("elementwise on an undefined tensor throws", "[elementwise]") {
   kiln::Tensor u;
   REQUIRE_THROWS_WITH(kiln::exp(u), Contains("[exp]") && Contains("undefined"));
   REQUIRE_THROWS_WITH(u + kiln::zeros({1}), Contains("[add]") && Contains("undefined"));
+}
+
+TEST_CASE("int64 past 2^53 cast to f32 rounds once: compiled and interpreted", "[elementwise]") {
+  // 2^60 + 2^36 + 1 lies just past the midpoint of 2^60 and 2^60 + 2^37, the f32s around it:
+  // it rounds up. Through a double (2^60 + 2^36, the midpoint) it rounded to even, down; the
+  // interpreter did that.
+  int64_t v = (int64_t{1} << 60) + (int64_t{1} << 36) + 1;
+  auto x = kiln::from_vector(std::vector<int64_t>{v, -v}, {2});
+  x.eval();
+  auto f = x.to(kiln::kFloat32);
+  double up = std::ldexp(1.0, 60) + std::ldexp(1.0, 37);
+  auto want = kiln::ir::interpret({f.node()})[0];
+  CHECK(want->get(0) == up);
+  CHECK(want->get(1) == -up);
+  CHECK(f.to_vector<double>() == std::vector<double>{up, -up});
 }

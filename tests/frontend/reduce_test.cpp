@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <kiln/kiln.h>
 
+#include "kiln/compiler/interpreter.h"
+
 using Catch::Contains;
 
 namespace {
@@ -108,6 +110,28 @@ TEST_CASE("mean", "[reduce]") {
   CHECK(x.mean(std::vector<int64_t>{0, 2}, true).sizes() == Shape{1, 3, 1});
   CHECK(x.mean().dtype() == kiln::kFloat32);
   CHECK(kiln::tensor({1.0, 2.0}, kiln::kFloat64).mean().dtype() == kiln::kFloat64);
+}
+
+TEST_CASE("mean and var of 16-bit floats over more elements than the dtype counts", "[reduce]") {
+  // The element count is no f16 (inf past 65504) and rounds in bf16 (69413 -> 69632); the sum
+  // of 69413 ones overflows f16. PyTorch accumulates and divides in f32: mean(ones) == 1. (Found
+  // by the large random graphs: an f16 mean that was 0 compiled and NaN interpreted.)
+  for (kiln::DType dt : {kiln::kFloat16, kiln::kBFloat16}) {
+    CAPTURE(dt);
+    auto ones = kiln::ones({69413}, dt);
+    ones.eval();
+    CHECK(ones.mean().dtype() == dt);
+    CHECK(ones.mean().item<double>() == 1.0);
+    CHECK(ones.reshape({1, 69413}).mean(1).item<double>() == 1.0);
+    CHECK(kiln::ir::interpret({ones.mean().node()})[0]->get(0) == 1.0);
+    // var of 69413 alternating -1, 1: the mean is 1/69413, the biased var 1 - 1/69413^2.
+    std::vector<float> pm(69413);
+    for (size_t i = 0; i < pm.size(); ++i) pm[i] = i % 2 == 0 ? 1.0f : -1.0f;
+    auto alt = kiln::from_vector(pm, {69413}).to(dt);
+    alt.eval();
+    CHECK(alt.var(false).item<double>() == 1.0);
+    CHECK(alt.std(true).item<double>() == 1.0);
+  }
 }
 
 TEST_CASE("mean of an integer tensor throws DTypeError", "[reduce]") {
@@ -391,6 +415,49 @@ TEST_CASE("cumsum", "[reduce]") {
   CHECK(ints(ci) == std::vector<int64_t>{1, 3, 6});
   CHECK(ints(kiln::tensor({true, true}).cumsum(0)) == std::vector<int64_t>{1, 2});
   REQUIRE_THROWS_WITH(x.cumsum(3), Contains("[cumsum]") && Contains("out of range"));
+}
+
+TEST_CASE("cumsum of a long f32 row does not drift from the exact running sum", "[reduce]") {
+  // An f32 accumulator loses up to half an ulp of the running sum per element: over rows of
+  // 40000 the drift reached 5e-4 of the value (found by the large random graphs).
+  kiln::manual_seed(7);
+  auto x = kiln::rand({2, 1 << 17});
+  x.eval();
+  std::vector<double> in = values(x), got = values(x.cumsum(1));
+  REQUIRE(got.size() == in.size());
+  for (size_t row = 0; row < 2; ++row) {
+    double exact = 0;
+    for (size_t j = 0; j < (size_t{1} << 17); ++j) {
+      size_t k = row * (size_t{1} << 17) + j;
+      exact += in[k];
+      if (std::abs(got[k] - exact) > 1e-6 * exact) {
+        CAPTURE(row, j, exact, got[k]);
+        REQUIRE(std::abs(got[k] - exact) <= 1e-6 * exact);
+      }
+    }
+  }
+}
+
+TEST_CASE("sort of int64 values past 2^53: compiled and interpreted", "[reduce]") {
+  // 2^53 + 1 is no double: the interpreter compared the values as doubles, so it took
+  // 2^53 + 1 and 2^53 for a tie and kept them in index order.
+  int64_t big = int64_t{1} << 53;
+  auto x = kiln::from_vector(std::vector<int64_t>{big + 1, big, big + 3, big + 2}, {4});
+  x.eval();
+  for (bool descending : {false, true}) {
+    CAPTURE(descending);
+    auto [v, i] = x.sort(0, descending);
+    auto want = kiln::ir::interpret({i.node(), v.node()});
+    std::vector<int64_t> order =
+        descending ? std::vector<int64_t>{2, 3, 0, 1} : std::vector<int64_t>{1, 0, 3, 2};
+    for (size_t k = 0; k < 4; ++k) {
+      CHECK(want[0]->get_int(static_cast<int64_t>(k)) == order[k]);
+      CHECK(want[1]->get_int(static_cast<int64_t>(k)) == big + (order[k] ^ 1));
+    }
+    CHECK(ints(i) == order);
+    CHECK(ints(v) == std::vector<int64_t>{big + (order[0] ^ 1), big + (order[1] ^ 1),
+                                          big + (order[2] ^ 1), big + (order[3] ^ 1)});
+  }
 }
 
 TEST_CASE("sort: values and indices, ascending and descending", "[reduce]") {

@@ -178,6 +178,11 @@ Array eval_elementwise(const Node& n, const std::vector<const Array*>& in) {
                        ? wrap_int(a.i[k], out.dtype)
                        : (n.dtype() == DType::Bool ? (v != 0.0)
                                                    : wrap_int(static_cast<int64_t>(v), out.dtype));
+      } else if (a.is_int() && out.dtype != DType::Float64) {
+        // An integer rounds once to f32 (and on to a 16-bit float from there, as kernels and
+        // PyTorch convert it): through a double an int64 past 2^53 could round twice
+        // (2^60 + 2^36 + 1 became 2^60, not 2^60 + 2^37).
+        out.f[k] = round_to_dtype(static_cast<double>(static_cast<float>(a.i[k])), out.dtype);
       } else {
         out.f[k] = round_to_dtype(a.get(k), out.dtype);
       }

@@ -83,8 +83,10 @@ Array argsort(const Node& n, const Array& x) {
     std::vector<int64_t> order(static_cast<size_t>(len));
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int64_t p, int64_t q) {
-      double a = x.get(base + p * stride), b = x.get(base + q * stride);
-      return descending ? less(b, a) : less(a, b);
+      int64_t i = base + p * stride, j = base + q * stride;
+      // Integers compare as integers: int64 values past 2^53 are not all doubles.
+      if (x.is_int()) return descending ? x.i[j] < x.i[i] : x.i[i] < x.i[j];
+      return descending ? less(x.f[j], x.f[i]) : less(x.f[i], x.f[j]);
     });
     for (int64_t j = 0; j < len; ++j) out.i[base + j * stride] = order[j];
   });

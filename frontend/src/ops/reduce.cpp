@@ -34,6 +34,11 @@ Tensor reduce(const char* name, Op op, const Tensor& x, const std::vector<int64_
 /// sum and prod of integers and bools accumulate in int64, as in PyTorch.
 DType accumulate_dtype(DType t) { return is_floating(t) ? t : kInt64; }
 
+/// mean and var of 16-bit floats are computed in f32 and rounded once, as PyTorch accumulates
+/// them: their element count may be no f16 (inf past 65504) or round in bf16 (69413 ->
+/// 69632), and their sum may overflow f16 where the mean does not.
+bool is_16_bit_float(DType t) { return t == kFloat16 || t == kBFloat16; }
+
 /// Index of the first maximum (or minimum) along `dim`, as PyTorch picks among ties.
 Tensor arg_extreme(const char* name, Op op, const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_defined(name, x);
@@ -92,6 +97,7 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
         std::string("[mean] could not infer output dtype: input dtype must be floating, got ") +
         torch_name(x.dtype()));
   }
+  if (is_16_bit_float(x.dtype())) return mean(x.to(kFloat32), dims, keepdim).to(x.dtype());
   std::vector<int64_t> axes = detail::reduce_axes("mean", dims, x.dim());
   int64_t count = 1;
   for (int64_t a : axes) count *= x.size(a);
@@ -142,6 +148,9 @@ Tensor var(const Tensor& x, bool unbiased) { return var(x, {}, unbiased, false);
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
   detail::check_defined("var", x);
   detail::check_floating("var", x.dtype());
+  if (is_16_bit_float(x.dtype())) {
+    return var(x.to(kFloat32), dims, unbiased, keepdim).to(x.dtype());
+  }
   std::vector<int64_t> axes = detail::reduce_axes("var", dims, x.dim());
   int64_t count = 1;
   for (int64_t a : axes) count *= x.size(a);
