@@ -2,7 +2,7 @@
 // views, in-place writes, casts, matmul, gather, cumsum) are realized by the compiler and
 // compared with the reference interpreter on the very same graph. A failure prints its seed;
 // KILN_TEST_SEED=<seed> replays one graph. A second family of larger graphs over every dtype
-// (random_graph.h, LargeGen) replays one with KILN_TEST_LARGE_SEED=<seed>, and runs seeds
+// (large_random_graph.h, LargeGen) replays one with KILN_TEST_LARGE_SEED=<seed>, and runs seeds
 // <first> to <last> (a longer search) with KILN_TEST_LARGE_SEEDS=<first>-<last>.
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,7 @@
 #include <catch2/catch.hpp>
 #include <kiln/kiln.h>
 
-#include "frontend/random_graph.h"
+#include "frontend/large_random_graph.h"
 #include "kiln/compiler/interpreter.h"
 
 namespace {
