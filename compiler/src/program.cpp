@@ -97,11 +97,13 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph,
       requests.emplace(outputs[i].get(), sig.loads.at(static_cast<size_t>(in_place[i])));
   }
   Schedule s = schedule(outputs, requests);
+  for (const auto& b : s.breaks) {
+    p->fusion_breaks.push_back(std::string(op_name(b.node->op())) + shape_str(b.node->shape()) +
+                               ": " + b.reason);
+  }
   if (debug_level() >= 3) {
     debug_line("fused into " + std::to_string(s.kernels.size()) + " kernels; materialized:");
-    for (const auto& b : s.breaks)
-      debug_line("  " + std::string(op_name(b.node->op())) + shape_str(b.node->shape()) + ": " +
-                 b.reason);
+    for (const auto& b : p->fusion_breaks) debug_line("  " + b);
     for (const auto& k : s.kernels) debug_line(describe_group(k));
   }
   if (debug_level() >= 5) {
@@ -158,12 +160,8 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph,
   for (const auto& sl : p->slots) {
     if (sl.kind != Program::SlotKind::Temp) p->peak_bytes += sl.numel * itemsize(sl.dtype);
   }
-  for (int64_t b : p->temp_bytes) p->peak_bytes += b;
+  p->peak_bytes += plan.total_bytes();
   grant_in_place(*p, in_place);
-  for (const auto& b : s.breaks) {
-    p->fusion_breaks.push_back(std::string(op_name(b.node->op())) + shape_str(b.node->shape()) +
-                               ": " + b.reason);
-  }
   p->entry_points.assign(p->kernels.size(), nullptr);
   return p;
 }

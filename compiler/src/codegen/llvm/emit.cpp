@@ -65,13 +65,26 @@ void Emitter::emit() {
                                        llvm::GlobalValue::ExternalLinkage, k_.name, m_);
   entry->addFnAttr(llvm::Attribute::NoUnwind);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", entry));
-  std::vector<Value*> args;
-  for (size_t i = 0; i < k_.params.size(); ++i) {
-    Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, entry->getArg(0), i);
-    args.push_back(b_.CreateLoad(ptr, slot, "p" + std::to_string(i)));
-  }
-  b_.CreateCall(body, args);
+  b_.CreateCall(body, load_params(entry->getArg(0)));
   b_.CreateRetVoid();
+}
+
+std::vector<Value*> Emitter::load_params(Value* array) {
+  std::vector<Value*> params;
+  for (size_t i = 0; i < k_.params.size(); ++i) {
+    Value* slot = b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), array, i);
+    params.push_back(b_.CreateLoad(b_.getPtrTy(), slot, "p" + std::to_string(i)));
+  }
+  return params;
+}
+
+Value* Emitter::params_array(const std::vector<int64_t>& which, const std::string& name) {
+  llvm::IRBuilder<> eb(&scope_->fn->getEntryBlock(), scope_->fn->getEntryBlock().begin());
+  auto* type = llvm::ArrayType::get(b_.getPtrTy(), std::max<size_t>(1, which.size()));
+  llvm::AllocaInst* array = eb.CreateAlloca(type, nullptr, name);
+  for (size_t i = 0; i < which.size(); ++i)
+    b_.CreateStore(scope_->params[which[i]], b_.CreateConstInBoundsGEP2_64(type, array, 0, i));
+  return array;
 }
 
 llvm::Function* Emitter::make_body_function(const std::string& name,
@@ -97,16 +110,11 @@ void Emitter::extern_call(const kir::Stmt& s, const std::string& symbol,
   auto& ctx = m_.getContext();
   auto* ptr = b_.getPtrTy();
   const std::string& name = symbol.empty() ? s->symbol : symbol;
-  llvm::IRBuilder<> eb(&scope_->fn->getEntryBlock(), scope_->fn->getEntryBlock().begin());
-  auto* ptrs_type = llvm::ArrayType::get(ptr, std::max<size_t>(1, s->params.size()));
-  llvm::AllocaInst* ptrs = eb.CreateAlloca(ptrs_type, nullptr, name + ".params");
-  for (size_t i = 0; i < s->params.size(); ++i) {
-    b_.CreateStore(scope_->params[s->params[i]],
-                   b_.CreateConstInBoundsGEP2_64(ptrs_type, ptrs, 0, i));
-  }
+  Value* ptrs = params_array(s->params, name + ".params");
   Value* args = llvm::ConstantPointerNull::get(ptr);
   if (!extra.empty()) {
     // Run-time values: the whole array on the stack.
+    llvm::IRBuilder<> eb(&scope_->fn->getEntryBlock(), scope_->fn->getEntryBlock().begin());
     auto* args_type = llvm::ArrayType::get(b_.getInt64Ty(), s->int_args.size() + extra.size());
     llvm::AllocaInst* slots = eb.CreateAlloca(args_type, nullptr, name + ".args");
     for (size_t i = 0; i < s->int_args.size() + extra.size(); ++i) {

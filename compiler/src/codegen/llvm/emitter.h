@@ -43,6 +43,11 @@ class Emitter {
   /// internal void name(ptr noalias p0.., extra..).
   llvm::Function* make_body_function(const std::string& name,
                                      const std::vector<llvm::Type*>& extra);
+  /// The kernel's data pointers loaded from `array` (a ptr to one pointer per parameter).
+  std::vector<llvm::Value*> load_params(llvm::Value* array);
+  /// A stack array, in the current function's entry block, holding the data pointers of
+  /// parameters `which` (for a call into hand-written code).
+  llvm::Value* params_array(const std::vector<int64_t>& which, const std::string& name);
   /// Calls `symbol` (the statement's, when empty) with the statement's params and its int
   /// args followed by `extra` (run-time values, i64).
   void extern_call(const kir::Stmt& s, const std::string& symbol = "",

@@ -145,10 +145,7 @@ bool Emitter::gemm_with_epilogue(const kir::Stmt& call, const kir::Stmt& loop) {
     scope.fn = fn;
     scope.parallel = true;  // called from the GEMM's threads: never back onto the pool
     b_.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
-    for (size_t i = 0; i < k_.params.size(); ++i) {
-      Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), i);
-      scope.params.push_back(b_.CreateLoad(ptr, slot, "p" + std::to_string(i)));
-    }
+    scope.params = load_params(fn->getArg(0));
     in_scope(scope, [&] {
       cache_.clear();
       for_range("row", fn->getArg(1), fn->getArg(2), [&](Value* r) {
@@ -174,11 +171,9 @@ bool Emitter::gemm_with_epilogue(const kir::Stmt& call, const kir::Stmt& loop) {
     cache_.clear();
   }
   // The call: the GEMM's constant args, then the epilogue and the kernel's data pointers.
-  llvm::IRBuilder<> eb(&scope_->fn->getEntryBlock(), scope_->fn->getEntryBlock().begin());
-  auto* params_type = llvm::ArrayType::get(ptr, k_.params.size());
-  llvm::AllocaInst* params = eb.CreateAlloca(params_type, nullptr, "epilogue.params");
-  for (size_t i = 0; i < k_.params.size(); ++i)
-    b_.CreateStore(scope_->params[i], b_.CreateConstInBoundsGEP2_64(params_type, params, 0, i));
+  std::vector<int64_t> all(k_.params.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+  Value* params = params_array(all, "epilogue.params");
   std::vector<Value*> extra = {b_.CreatePtrToInt(fn, i64), b_.CreatePtrToInt(params, i64)};
   extern_call(call, std::string(variant), extra);
   return true;
