@@ -10,9 +10,7 @@ namespace kiln::lower {
 using ir::Op;
 using kir::Expr;
 
-DType compute_dtype(DType t) {
-  return t == DType::Float16 || t == DType::BFloat16 ? DType::Float32 : t;
-}
+DType compute_dtype(DType t) { return is_16_bit_float(t) ? DType::Float32 : t; }
 
 Expr flatten_index(const std::vector<Expr>& idx, const Shape& shape) {
   Shape strides = contiguous_strides(shape);

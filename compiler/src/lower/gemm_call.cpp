@@ -131,8 +131,7 @@ Expr Builder::gemm_value(const ir::Node* n, const std::vector<Expr>& idx) {
   // is f32 and f64; on CUDA (cuBLASLt) f16 and bf16 too.
   DType dt = n->dtype();
   bool cuda = n->device().is_cuda();
-  bool gemm_dtype = dt == DType::Float32 || dt == DType::Float64 ||
-                    (cuda && (dt == DType::Float16 || dt == DType::BFloat16));
+  bool gemm_dtype = dt == DType::Float32 || dt == DType::Float64 || (cuda && is_16_bit_float(dt));
   if (gemm_out_ < 0 || !gemm_dtype || dt != root_->dtype() || n->shape() != gemm_shape_ ||
       n->numel() != root_->numel() || n->numel() == 0) {
     return nullptr;
@@ -187,7 +186,7 @@ Expr Builder::gemm_value(const ir::Node* n, const std::vector<Expr>& idx) {
   gemm_node_ = n;
   // The product is read back in the kernel's compute dtype: 16-bit floats widen to f32.
   Expr product = kir::load(gemm_out_, dt, flatten_index(idx, s));
-  if (dt == DType::Float16 || dt == DType::BFloat16) product = kir::cast(product, DType::Float32);
+  if (is_16_bit_float(dt)) product = kir::cast(product, DType::Float32);
   return product;
 }
 

@@ -29,8 +29,7 @@ bool is_full_reduction(const Node& n) {
 NodeRef rewrite(const NodeRef& n, std::vector<NodeRef> inputs) {
   if (int64_t rows = is_full_reduction(*n) ? rows_for(n->input(0)->numel()) : 0; rows > 0) {
     int64_t count = n->input(0)->numel();
-    DType partial =
-        n->dtype() == DType::Float16 || n->dtype() == DType::BFloat16 ? DType::Float32 : n->dtype();
+    DType partial = is_16_bit_float(n->dtype()) ? DType::Float32 : n->dtype();
     NodeRef x = cast(reshape(inputs[0], {rows, count / rows}), partial);
     NodeRef total = reduce(n->op(), reduce(n->op(), x, {1}), {0, 1});
     return reshape(cast(total, n->dtype()), n->shape());

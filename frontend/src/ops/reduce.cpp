@@ -34,11 +34,6 @@ Tensor reduce(const char* name, Op op, const Tensor& x, const std::vector<int64_
 /// sum and prod of integers and bools accumulate in int64, as in PyTorch.
 DType accumulate_dtype(DType t) { return is_floating(t) ? t : kInt64; }
 
-/// mean and var of 16-bit floats are computed in f32 and rounded once, as PyTorch accumulates
-/// them: their element count may be no f16 (inf past 65504) or round in bf16 (69413 ->
-/// 69632), and their sum may overflow f16 where the mean does not.
-bool is_16_bit_float(DType t) { return t == kFloat16 || t == kBFloat16; }
-
 /// Index of the first maximum (or minimum) along `dim`, as PyTorch picks among ties.
 Tensor arg_extreme(const char* name, Op op, const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_defined(name, x);
@@ -97,6 +92,9 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
         std::string("[mean] could not infer output dtype: input dtype must be floating, got ") +
         torch_name(x.dtype()));
   }
+  // 16-bit floats are averaged in f32 and rounded once, as PyTorch accumulates them: their
+  // element count may be no f16 (inf past 65504) or round in bf16 (69413 -> 69632), and their
+  // sum may overflow f16 where the mean does not. var likewise.
   if (is_16_bit_float(x.dtype())) return mean(x.to(kFloat32), dims, keepdim).to(x.dtype());
   std::vector<int64_t> axes = detail::reduce_axes("mean", dims, x.dim());
   int64_t count = 1;

@@ -35,8 +35,10 @@ const char* torch_name(DType t);
 /// Parses short_name's output; throws FormatError for an unknown name.
 DType dtype_from_short_name(const std::string& name);
 
+/// f16 or bf16: stored in 16 bits, computed in f32.
+inline bool is_16_bit_float(DType t) { return t == DType::Float16 || t == DType::BFloat16; }
 inline bool is_floating(DType t) {
-  return t == DType::Float16 || t == DType::BFloat16 || t == DType::Float32 || t == DType::Float64;
+  return is_16_bit_float(t) || t == DType::Float32 || t == DType::Float64;
 }
 inline bool is_integral(DType t, bool include_bool) {
   return t == DType::UInt8 || t == DType::Int32 || t == DType::Int64 ||
