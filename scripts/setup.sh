@@ -74,7 +74,13 @@ if command -v python3 >/dev/null &&
   for module in "${python_modules[@]}"; do
     python_lacks "$module" && optional+=("python3-$module")
   done
-  python_lacks pip && optional+=(python3-pip)
+  # pip only for a module Debian does not package (safetensors) that is still missing.
+  for module in "${python_modules[@]}"; do
+    if python_lacks "$module" && python_lacks pip; then
+      optional+=(python3-pip)
+      break
+    fi
+  done
 fi
 
 for pkg in "${optional[@]}"; do

@@ -133,7 +133,7 @@ class ModuleListImpl : public Module {
   /// Appends a module named by its position ("0", "1", ...).
   template <typename M>
   void push_back(const ModuleHolder<M>& holder) {
-    push_back(std::static_pointer_cast<Module>(holder.ptr()));
+    push_back(module_ptr(holder));
   }
   void push_back(std::shared_ptr<Module> module);
   /// Appends every module of `container`: another ModuleList (this one included), a Sequential,
@@ -154,7 +154,7 @@ class ModuleListImpl : public Module {
   void insert(size_t index, std::shared_ptr<Module> module);
   template <typename M>
   void insert(size_t index, const ModuleHolder<M>& holder) {
-    insert(index, std::static_pointer_cast<Module>(holder.ptr()));
+    insert(index, module_ptr(holder));
   }
 
   size_t size() const { return modules_.size(); }
