@@ -143,10 +143,10 @@ void Emitter::stmt(const kir::Stmt& s) {
         parallel_loop(s);
       } else if (split_reduction_ok(s)) {
         split_reduction(s);
-      } else if (auto it = prefetch_.find(s.get()); it != prefetch_.end()) {
-        prefetched_loop(s->id, b_.getInt64(0), b_.getInt64(s->extent), s->body, it->second);
       } else {
-        loop(s->id, b_.getInt64(0), b_.getInt64(s->extent), s->body);
+        auto it = prefetch_.find(s.get());
+        loop(s->id, b_.getInt64(0), b_.getInt64(s->extent), s->body,
+             it == prefetch_.end() ? nullptr : &it->second);
       }
       break;
     case kir::StmtKind::Block:
@@ -265,10 +265,19 @@ void Emitter::keep_rolled_until_vectorized(llvm::BranchInst* latch) {
   latch->setMetadata(llvm::LLVMContext::MD_loop, id);
 }
 
-void Emitter::loop(int64_t var_id, Value* begin, Value* end, const std::vector<kir::Stmt>& body) {
+void Emitter::loop(int64_t var_id, Value* begin, Value* end, const std::vector<kir::Stmt>& body,
+                   const std::vector<Prefetch>* prefetches) {
   Value* saved = scope_->vars.count(var_id) ? scope_->vars[var_id] : nullptr;
   for_range(std::to_string(var_id), begin, end, [&](Value* i) {
     scope_->vars[var_id] = i;
+    if (prefetches) {
+      for (const Prefetch& f : *prefetches) {
+        DType t = param_dtype(f.param);
+        // Not inbounds: the last rows' targets lie past the buffer (prefetches never fault).
+        Value* addr = b_.CreateGEP(v_.memory_type(t), scope_->params[f.param], expr(f.index));
+        b_.CreateCall(prefetch_function(m_, f.write, static_cast<unsigned>(itemsize(t))), {addr});
+      }
+    }
     for (const auto& s : body) stmt(s);
   });
   if (saved) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/LLVMContext.h>
@@ -29,9 +31,26 @@ llvm::Value* emit_math(llvm::IRBuilder<>& b, MathFn fn, llvm::Value* x, llvm::Va
 /// Returns false, changing nothing, for other functions, types and hosts.
 bool add_vector_variant(llvm::Module& m, MathFn fn, llvm::Function& scalar);
 
+/// A vector variant of a scalar function: `lanes` wide, `params` its parameters' letters in the
+/// vector-function ABI ("v" a vector, "l4" linear with a 4-byte step: lane 0's value).
+struct VectorVariant {
+  llvm::Function* fn;
+  unsigned lanes;
+  std::string params;
+};
+
+/// Lets the loop vectorizer call `variants` in place of `scalar` (vector_calls.cpp): the
+/// scalar function stays a call, and the variants stay alive, until release_vector_variants.
+void attach_vector_variants(llvm::Function& scalar, const std::vector<VectorVariant>& variants);
+
 /// After the vectorizer: makes the scalar functions and their variants always-inline again
 /// and drops them from llvm.compiler.used. Returns whether there were any.
 bool release_vector_variants(llvm::Module& m);
+
+/// void prefetch(ptr) of one element of `element_bytes`, for ownership when `write`, whose
+/// vector variants prefetch each cache line of a vector iteration's elements once: in a loop
+/// over unit-stride elements it prefetches every line without strip-mining the loop.
+llvm::Function* prefetch_function(llvm::Module& m, bool write, unsigned element_bytes);
 
 /// coeffs[0] x^(n-1) + ... + coeffs[n-1] by Horner's scheme with FMAs, in x's type (a float
 /// or double scalar or vector).

@@ -9,10 +9,10 @@
 // 1 ulp, sigmoid within 3, erf within 2.
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include <llvm/IR/IntrinsicsX86.h>
 #include <llvm/Support/raw_ostream.h>
-#include <llvm/Transforms/Utils/ModuleUtils.h>
 
 #include "codegen/llvm/llvm_backend.h"
 
@@ -24,8 +24,6 @@ using llvm::Value;
 
 #include "codegen/llvm/erf_f32_table.inc"
 #include "codegen/llvm/exp_f32_coeffs.inc"
-
-constexpr const char* kLateInline = "kiln-late-inline";
 
 /// Builds straight-line code on <8 x float> (AVX-512VL forms) or <16 x float>.
 struct Lanes {
@@ -128,47 +126,21 @@ bool add_vector_variant(llvm::Module& m, MathFn fn, llvm::Function& scalar) {
   if (!scalar.getReturnType()->isFloatTy() || !m.getModuleFlag("kiln.avx512")) return false;
   if (fn != MathFn::Exp && fn != MathFn::Sigmoid && fn != MathFn::Erf) return false;
   llvm::LLVMContext& ctx = m.getContext();
-  std::string scalar_name = scalar.getName().str(), mappings;
+  std::vector<VectorVariant> variants;
   for (unsigned lanes : {8u, 16u}) {
-    std::string name = scalar_name + ".v" + std::to_string(lanes);
     auto* vt = llvm::FixedVectorType::get(llvm::Type::getFloatTy(ctx), lanes);
     auto* v = llvm::Function::Create(llvm::FunctionType::get(vt, {vt}, false),
-                                     llvm::GlobalValue::InternalLinkage, name, m);
-    v->addFnAttr(llvm::Attribute::NoUnwind);
-    v->addFnAttr(kLateInline);
+                                     llvm::GlobalValue::InternalLinkage,
+                                     scalar.getName() + ".v" + std::to_string(lanes), m);
     v->setDoesNotAccessMemory();
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", v));
     Lanes l{b, m, lanes};
     Value* x = v->getArg(0);
     b.CreateRet(fn == MathFn::Exp ? l.exp(x) : fn == MathFn::Sigmoid ? l.sigmoid(x) : l.erf(x));
-    // Unused until the vectorizer calls it, so kept alive until then.
-    llvm::appendToCompilerUsed(m, {v});
-    mappings += (mappings.empty() ? "" : ",") +
-                ("_ZGV_LLVM_N" + std::to_string(lanes) + "v_" + scalar_name + "(" + name + ")");
+    variants.push_back({v, lanes, "v"});
   }
-  // The scalar function stays a call until the vectorizer has seen it, then is inlined too.
-  scalar.removeFnAttr(llvm::Attribute::AlwaysInline);
-  scalar.addFnAttr(llvm::Attribute::NoInline);
-  scalar.addFnAttr(kLateInline);
-  scalar.addFnAttr("vector-function-abi-variant", mappings);
+  attach_vector_variants(scalar, variants);
   return true;
-}
-
-bool release_vector_variants(llvm::Module& m) {
-  bool any = false;
-  for (llvm::Function& f : m) {
-    if (!f.hasFnAttribute(kLateInline)) continue;
-    f.removeFnAttr(llvm::Attribute::NoInline);
-    f.addFnAttr(llvm::Attribute::AlwaysInline);
-    any = true;
-  }
-  if (any) {
-    llvm::removeFromUsedLists(m, [](llvm::Constant* c) {
-      auto* f = llvm::dyn_cast<llvm::Function>(c);
-      return f && f->hasFnAttribute(kLateInline);
-    });
-  }
-  return any;
 }
 
 }  // namespace kiln::codegen::llvm_backend
