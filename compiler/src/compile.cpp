@@ -37,8 +37,13 @@ std::string disk_cache_key(const kir::Kernel& k) {
 }
 
 /// The kernel's object from the disk cache (counted in `hits`), or compiled (and then stored
-/// there). KILN_DEBUG=4 prints the generated LLVM IR, 5 also the IR before optimization.
+/// there). KILN_DEBUG=4 prints the generated LLVM IR, 5 also the IR before optimization, for a
+/// cached object too.
 std::vector<char> cached_object(const kir::Kernel& k, std::atomic<int64_t>& hits) {
+  // Printed whether or not the object is cached (generated again for the print).
+  if (debug_level() >= 5)
+    debug_line("llvm ir of " + k.name + " before optimization:\n" + codegen::llvm_ir(k, false));
+  if (debug_level() >= 4) debug_line("llvm ir of " + k.name + ":\n" + codegen::llvm_ir(k, true));
   auto& cache = runtime::DiskCache::instance();
   std::string key = disk_cache_key(k);
   if (auto hit = cache.get(key)) {
@@ -46,9 +51,6 @@ std::vector<char> cached_object(const kir::Kernel& k, std::atomic<int64_t>& hits
     ++hits;
     return std::move(*hit);
   }
-  if (debug_level() >= 5)
-    debug_line("llvm ir of " + k.name + " before optimization:\n" + codegen::llvm_ir(k, false));
-  if (debug_level() >= 4) debug_line("llvm ir of " + k.name + ":\n" + codegen::llvm_ir(k, true));
   std::vector<char> object = codegen::compile_object(k);
   cache.put(key, object);
   return object;

@@ -13,14 +13,21 @@ namespace {
   throw InternalError(std::string("[ir.") + op_name(op) + "] " + what);
 }
 
-void require(bool cond, Op op, const std::string& what) {
+// Checks run on every node made, so a message is only built when its check fails: a literal,
+// or a callable returning the text.
+void require(bool cond, Op op, const char* what) {
   if (!cond) fail(op, what);
+}
+
+template <typename Message>
+void require(bool cond, Op op, Message&& what) {
+  if (!cond) fail(op, std::string(what()));
 }
 
 void require_axes(Op op, const std::vector<int64_t>& axes, int64_t rank, bool sorted_unique) {
   for (size_t i = 0; i < axes.size(); ++i) {
     require(axes[i] >= 0 && axes[i] < rank, op,
-            "axis " + std::to_string(axes[i]) + " out of range");
+            [&] { return "axis " + std::to_string(axes[i]) + " out of range"; });
     if (sorted_unique && i > 0)
       require(axes[i] > axes[i - 1], op, "axes must be sorted and unique");
   }
@@ -61,8 +68,9 @@ void require_window(Op op, const std::vector<int64_t>& ints) {
 }  // namespace
 
 Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
-  require(takes_inputs(op, in.size()), op,
-          "expects " + std::to_string(op_arity(op)) + " inputs, got " + std::to_string(in.size()));
+  require(takes_inputs(op, in.size()), op, [&] {
+    return "expects " + std::to_string(op_arity(op)) + " inputs, got " + std::to_string(in.size());
+  });
   for (const auto& n : in) require(n != nullptr, op, "null input");
   for (size_t i = 1; i < in.size(); ++i) {
     require(in[i]->device() == in[0]->device(), op, "inputs on different devices");
@@ -115,9 +123,10 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
     case Op::Ne:
     case Op::And:
     case Op::Or:
-      require(
-          in[0]->shape() == in[1]->shape(), op,
-          "input shapes differ: " + shape_str(in[0]->shape()) + " vs " + shape_str(in[1]->shape()));
+      require(in[0]->shape() == in[1]->shape(), op, [&] {
+        return "input shapes differ: " + shape_str(in[0]->shape()) + " vs " +
+               shape_str(in[1]->shape());
+      });
       require(in[0]->dtype() == in[1]->dtype(), op, "input dtypes differ");
       r.shape = in[0]->shape();
       r.dtype = is_comparison(op) ? DType::Bool : in[0]->dtype();
@@ -165,7 +174,7 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
         require(a.ints[2 * i] >= 0 && a.ints[2 * i + 1] >= 0, op, "pads must be non-negative");
         require(!__builtin_add_overflow(s[i], a.ints[2 * i], &s[i]) &&
                     !__builtin_add_overflow(s[i], a.ints[2 * i + 1], &s[i]),
-                op, "padded size overflows in dim " + std::to_string(i));
+                op, [&] { return "padded size overflows in dim " + std::to_string(i); });
       }
       r.shape = s;
       r.dtype = in[0]->dtype();
@@ -179,7 +188,7 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
       for (int64_t i = 0; i < rank; ++i) {
         int64_t start = a.ints[3 * i], stop = a.ints[3 * i + 1], step = a.ints[3 * i + 2];
         require(step > 0 && 0 <= start && start <= stop && stop <= in[0]->shape()[i], op,
-                "slice bounds out of range in dim " + std::to_string(i));
+                [&] { return "slice bounds out of range in dim " + std::to_string(i); });
         s[i] = stop == start ? 0 : (stop - start - 1) / step + 1;  // no overflow for a huge step
       }
       r.shape = s;
@@ -272,12 +281,14 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
 
 void check_node(Op op, const std::vector<NodeRef>& inputs, DType dtype, const Shape& shape,
                 const Attrs& attrs, Device device) {
-  for (int64_t d : shape) require(d >= 0, op, "negative dimension in " + shape_str(shape));
+  for (int64_t d : shape)
+    require(d >= 0, op, [&] { return "negative dimension in " + shape_str(shape); });
   Inferred r = infer(op, inputs, attrs);
   if (!inputs.empty()) require(inputs[0]->device() == device, op, "device differs from inputs");
   if (r.shape) {
-    require(*r.shape == shape, op,
-            "shape " + shape_str(shape) + " but inputs imply " + shape_str(*r.shape));
+    require(*r.shape == shape, op, [&] {
+      return "shape " + shape_str(shape) + " but inputs imply " + shape_str(*r.shape);
+    });
   }
   if (r.dtype) require(*r.dtype == dtype, op, "dtype does not match inputs");
   switch (op) {
@@ -302,13 +313,14 @@ void check_node(Op op, const std::vector<NodeRef>& inputs, DType dtype, const Sh
       require_view_in_base(op, inputs[1]->shape(), attrs.ints, inputs[0]->numel());
       break;
     case Op::Iota:
-      require(attrs.ints[0] >= 0 && attrs.ints[0] < static_cast<int64_t>(shape.size()), op,
-              "axis " + std::to_string(attrs.ints[0]) + " out of range for " + shape_str(shape));
+      require(attrs.ints[0] >= 0 && attrs.ints[0] < static_cast<int64_t>(shape.size()), op, [&] {
+        return "axis " + std::to_string(attrs.ints[0]) + " out of range for " + shape_str(shape);
+      });
       break;
     case Op::Random:
       require(attrs.ints[0] == static_cast<int64_t>(RandomDist::Uniform) ||
                   attrs.ints[0] == static_cast<int64_t>(RandomDist::Normal),
-              op, "unknown distribution " + std::to_string(attrs.ints[0]));
+              op, [&] { return "unknown distribution " + std::to_string(attrs.ints[0]); });
       require(is_floating(dtype), op, "random values must be floating");
       break;
     case Op::ArgSort:

@@ -161,6 +161,16 @@ std::shared_ptr<Program> plan_program(const std::vector<NodeRef>& graph,
     if (sl.kind != Program::SlotKind::Temp) p->peak_bytes += sl.numel * itemsize(sl.dtype);
   }
   p->peak_bytes += plan.total_bytes();
+  if (debug_level() >= 5) {
+    std::string text = fmt::format("memory plan: {} temps in {} allocations, {} bytes",
+                                   lifetimes.size(), plan.alloc_bytes.size(), plan.total_bytes());
+    for (size_t t = 0; t < lifetimes.size(); ++t) {
+      text +=
+          fmt::format("\n  temp {} ({} bytes, launches {}..{}) -> allocation {}", t,
+                      lifetimes[t].bytes, lifetimes[t].first, lifetimes[t].last, plan.alloc_of[t]);
+    }
+    debug_line(text);
+  }
   grant_in_place(*p, in_place);
   p->entry_points.assign(p->kernels.size(), nullptr);
   return p;

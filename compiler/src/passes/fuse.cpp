@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "kiln/compiler/debug.h"
 #include "kiln/compiler/graph.h"
 #include "kiln/compiler/schedule.h"
 #include "kiln/runtime/error.h"
@@ -167,7 +168,12 @@ Schedule schedule(const std::vector<NodeRef>& outputs, const InPlaceRequests& in
                    op_name(broken->op()) + shape_str(broken->shape()) + ": " + reason);
     materialize(broken, reason);
   }
+  size_t before = s.kernels.size();
   s.kernels = merge_kernels(std::move(s.kernels), in_place);
+  if (debug_level() >= 5) {
+    debug_line("merge_kernels: " + std::to_string(before) + " kernels -> " +
+               std::to_string(s.kernels.size()));
+  }
   return s;
 }
 

@@ -8,7 +8,9 @@
 #include "autograd/leaves.h"
 #include "deferred.h"
 #include "kiln/compiler/autograd.h"
+#include "kiln/compiler/debug.h"
 #include "kiln/compiler/graph.h"
+#include "kiln/compiler/text.h"
 #include "kiln/frontend/autograd.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/ops.h"
@@ -73,6 +75,7 @@ std::vector<ir::NodeRef> gradients(const char* op, const std::vector<Tensor>& ou
     span.emplace_back(first, wrt.size() - first);
   }
   std::vector<ir::NodeRef> g = ir::grad(outs, wrt, gouts);
+  if (ir::debug_level() >= 5) ir::debug_line("autograd: the gradients\n" + ir::print_graph(g));
   // Without create_graph nothing differentiates the result again: forward values it reads
   // come from the realized buffers instead of being computed a second time.
   if (!create_graph) g = detail::replace_nodes(g, expanded_loads);
