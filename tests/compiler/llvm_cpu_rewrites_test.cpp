@@ -251,11 +251,11 @@ TEST_CASE("llvm: a long flat elementwise loop prefetches its streams a page ahea
     std::string raw = codegen::llvm_ir(k, false);
     INFO(n);
     // Over 4 MiB of streams: both inputs are prefetched for reading, the output for writing
-    // (rw = 1), 1024 f32 ahead; a small kernel has none.
+    // (rw = 1), 512 f32 ahead; a small kernel has none.
     bool big = n > 1000;
     CHECK(count(raw, "call void @llvm.prefetch") == (big ? 3 : 0));
     CHECK(count(raw, "i32 1, i32 3, i32 1)") == (big ? 1 : 0));
-    CHECK(count(raw, ", 1024\n") == (big ? 3 : 0));
+    CHECK(count(raw, ", 512\n") == (big ? 3 : 0));
     // Every element, the ones past the last 16-element strip of each thread's range included.
     Buf a(t, n), b(t, n), out(t, n);
     for (int64_t j = 0; j < n; ++j) {
