@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -106,8 +107,9 @@ TEST_CASE("disk cache: miss, then hit after put; replace", "[cache]") {
   REQUIRE(empty.has_value());
   REQUIRE(empty->empty());
 
-  // Entries are named by 32 hex digits; no temp files remain.
+  // Entries are named by 32 hex digits; beside them only the size ledger, no temp files.
   for (const auto& e : fs::directory_iterator(tmp.path)) {
+    if (e.path().filename() == ".usage") continue;
     REQUIRE(e.path().filename().string().size() == 32);
   }
 }
@@ -192,18 +194,16 @@ TEST_CASE("disk cache: two processes writing one key concurrently", "[cache]") {
   REQUIRE(last.has_value());
   REQUIRE((*last == a || *last == b));
   size_t files = 0;
-  for (const auto& e : fs::directory_iterator(tmp.path)) {
-    (void)e;
-    ++files;
-  }
-  REQUIRE(files == 1);  // one entry, no temp files left behind
+  for (const auto& e : fs::directory_iterator(tmp.path)) files += e.path().filename() != ".usage";
+  REQUIRE(files == 1);  // one entry (and the size ledger), no temp files left behind
 }
 
 TEST_CASE("disk cache: least recently used entries are evicted past the bound", "[cache]") {
   TempDir tmp;
   const std::vector<char> payload(1000, 'p');
-  // Each entry is ~1040 bytes (header + key + payload): three fit, four do not.
-  DiskCache cache(tmp.path.string(), 3500);
+  // Each entry is ~1040 bytes (header + key + payload): three fit, four do not; eviction goes
+  // down to 7/8 of the bound (3500 bytes), which three entries fit too.
+  DiskCache cache(tmp.path.string(), 4000);
   auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); };
   cache.put("a", payload);
   pause();
@@ -215,10 +215,55 @@ TEST_CASE("disk cache: least recently used entries are evicted past the bound", 
   pause();
   cache.put("d", payload);
   REQUIRE(cache.total_bytes() <= 3500);
+  REQUIRE(cache.total_bytes() > 3000);  // only one entry went
   CHECK_FALSE(cache.get("b").has_value());
   CHECK(cache.get("a").has_value());
   CHECK(cache.get("c").has_value());
   CHECK(cache.get("d").has_value());
+}
+
+namespace {
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+TEST_CASE("disk cache: puts keep a ledger of the directory's size, trusted while fresh",
+          "[cache]") {
+  TempDir tmp;
+  const std::vector<char> payload(1000, 'p');
+  fs::path ledger = tmp.path / ".usage";
+  {
+    DiskCache cache(tmp.path.string(), 1 << 20);
+    cache.put("a", payload);
+    cache.put("b", payload);
+    cache.put("c", payload);
+    REQUIRE(read_text(ledger) == std::to_string(cache.total_bytes()) + "\n");
+  }
+  // A new process (cache object) trusts a fresh ledger instead of scanning: told the directory
+  // is empty, it adds one entry's bytes and evicts nothing, though the entries pass the bound.
+  { std::ofstream(ledger) << "0\n"; }
+  {
+    DiskCache cache(tmp.path.string(), 4000);
+    cache.put("d", payload);
+    uint64_t entry = cache.total_bytes() / 4;
+    CHECK(cache.total_bytes() > 4000);
+    CHECK(read_text(ledger) == std::to_string(entry) + "\n");
+  }
+  // A stale ledger (written over 10 minutes ago) is not trusted: the first put scans, and
+  // evicts down to 7/8 of the bound.
+  struct timespec old[2];
+  old[0].tv_sec = old[1].tv_sec = std::time(nullptr) - 3600;
+  old[0].tv_nsec = old[1].tv_nsec = 0;
+  REQUIRE(::utimensat(AT_FDCWD, ledger.c_str(), old, 0) == 0);
+  {
+    DiskCache cache(tmp.path.string(), 4000);
+    cache.put("e", payload);
+    CHECK(cache.total_bytes() <= 3500);
+    CHECK(read_text(ledger) == std::to_string(cache.total_bytes()) + "\n");
+    CHECK(cache.get("e").has_value());
+  }
 }
 
 TEST_CASE("disk cache: the directory is created with mode 0700", "[cache]") {
