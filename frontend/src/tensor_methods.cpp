@@ -4,6 +4,7 @@
 #include "kiln/runtime/error.h"
 #include "op_helpers.h"
 #include "tensor_impl.h"
+#include "trace.h"
 
 namespace kiln {
 
@@ -16,6 +17,8 @@ Tensor Tensor::to(DType dtype) const {
 Tensor Tensor::to(Device device) const {
   detail::check_defined("to", *this);
   if (device == this->device()) return *this;
+  // The copy is eager (below), so it cannot be recorded into a compiled function's graph.
+  detail::refuse_read_in_trace("to(device)");
   detail::resolve_device("to", TensorOptions(device));
   // Realize the elements in row-major order on the source device, then copy that buffer.
   Tensor src = Tensor::from_node(node());

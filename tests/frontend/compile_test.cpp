@@ -248,3 +248,13 @@ TEST_CASE("compile: dropout replays with new masks, the same numbers as uncompil
     CHECK(compiled_compiles[i] == 0);
   }
 }
+
+TEST_CASE("compile: moving a tensor to another device inside a compiled function throws",
+          "[compile]") {
+  // The copy between devices is eager: refused at the call inside a trace (before asking for
+  // the device, so the message is the same with or without a GPU).
+  auto f = kiln::compile([](Tensor x) { return (x * 2).to(kiln::Device(kiln::kCUDA)); });
+  REQUIRE_THROWS_WITH(f(kiln::ones({3})),
+                      Catch::Contains("to(device)") && Catch::Contains("inside a kiln::compile"));
+  REQUIRE((kiln::ones({1}) * 2).item<float>() == 2.0f);
+}
