@@ -1,5 +1,6 @@
 #include "render.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -96,6 +97,7 @@ std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format)
       inputs.push_back(in->op() == ir::Op::Load ? "input " + node_label(in)
                                                 : fmt::format("kernel {}", kernel_of.at(in)));
     }
+    int64_t cpu_bytes = codegen::bytes_moved(kern);
     double ratio = kern.bytes_minimum > 0 ? static_cast<double>(kern.bytes_moved) /
                                                 static_cast<double>(kern.bytes_minimum)
                                           : 1.0;
@@ -106,10 +108,16 @@ std::string render_fused(const std::vector<ir::NodeRef>& outputs, Format format)
                        {"ops", ops},
                        {"inputs", inputs},
                        {"bytes_moved", kern.bytes_moved},
+                       {"bytes_moved_cpu", cpu_bytes},
                        {"bytes_minimum", kern.bytes_minimum}});
     text += fmt::format("kernel {} {} — {} ({})\n", k, kern.name, root_label, why);
     text += fmt::format("  bytes moved {} / minimum {} ({:.2f}x)\n", kern.bytes_moved,
                         kern.bytes_minimum, ratio);
+    if (cpu_bytes != kern.bytes_moved) {
+      text += fmt::format("  on the CPU, epilogue inside the GEMM: {} ({:.2f}x)\n", cpu_bytes,
+                          static_cast<double>(cpu_bytes) /
+                              static_cast<double>(std::max<int64_t>(1, kern.bytes_minimum)));
+    }
     text += "  inputs: ";
     for (size_t i = 0; i < inputs.size(); ++i) text += (i ? ", " : "") + inputs[i];
     text += "\n  fused ops (" + std::to_string(ops.size()) + "):\n";

@@ -12,6 +12,8 @@ std::string llvm_ir(const kir::Kernel& k, bool) {
   throw CompileError("[llvm] " + k.name + ": built without LLVM");
 }
 
+int64_t bytes_moved(const kir::Kernel& k) { return k.bytes_moved; }
+
 std::string host_target_id() { return "none;built without LLVM"; }
 
 }  // namespace kiln::codegen

@@ -122,15 +122,38 @@ bool match(const kir::Stmt& call, const kir::Stmt& loop, int64_t out, EpilogueNe
   });
 }
 
-}  // namespace
-
-bool Emitter::gemm_with_epilogue(const kir::Stmt& call, const kir::Stmt& loop) {
+/// Whether `call` is a GEMM whose epilogue `loop` runs inside it (and its nest, when so).
+bool fusable(const kir::Stmt& call, const kir::Stmt& loop, EpilogueNest& nest) {
   if (call->kind != kir::StmtKind::Extern || call->int_args.size() != 12 ||
       call->params.size() != 3)
     return false;
-  std::string_view variant = kernels::epilogue_variant(call->symbol);
+  return !kernels::epilogue_variant(call->symbol).empty() &&
+         match(call, loop, call->params[2], nest);
+}
+
+/// The output bytes of the GEMM epilogues fused in `s` (a Block's [call, loop] pairs, as
+/// Emitter::stmt fuses them).
+int64_t fused_output_bytes(const kir::Kernel& k, const kir::Stmt& s) {
+  if (s->kind != kir::StmtKind::Block) return 0;
+  int64_t bytes = 0;
+  for (size_t i = 0; i < s->body.size(); ++i) {
+    EpilogueNest nest;
+    if (i + 1 < s->body.size() && fusable(s->body[i], s->body[i + 1], nest)) {
+      bytes += nest.rows * nest.cols * itemsize(k.params[s->body[i]->params[2]].dtype);
+      ++i;
+    } else {
+      bytes += fused_output_bytes(k, s->body[i]);
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
+
+bool Emitter::gemm_with_epilogue(const kir::Stmt& call, const kir::Stmt& loop) {
   EpilogueNest nest;
-  if (variant.empty() || !match(call, loop, call->params[2], nest)) return false;
+  if (!fusable(call, loop, nest)) return false;
+  std::string_view variant = kernels::epilogue_variant(call->symbol);
   auto& ctx = m_.getContext();
   auto* ptr = b_.getPtrTy();
   auto* i64 = b_.getInt64Ty();
@@ -180,3 +203,12 @@ bool Emitter::gemm_with_epilogue(const kir::Stmt& call, const kir::Stmt& loop) {
 }
 
 }  // namespace kiln::codegen::llvm_backend
+
+namespace kiln::codegen {
+
+int64_t bytes_moved(const kir::Kernel& k) {
+  // The lowering counts the epilogue's pass as reading the product back and writing it again.
+  return k.bytes_moved - 2 * llvm_backend::fused_output_bytes(k, k.body);
+}
+
+}  // namespace kiln::codegen

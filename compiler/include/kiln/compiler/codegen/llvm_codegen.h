@@ -8,6 +8,7 @@
 // LLVM headers stay in compiler/src/codegen/llvm/.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ std::vector<char> compile_object(const kir::Kernel& k);
 
 /// The kernel's LLVM IR as text, before (`optimized` false) or after the O3 pipeline.
 std::string llvm_ir(const kir::Kernel& k, bool optimized);
+
+/// The bytes the kernel moves as this backend runs it: kir::Kernel::bytes_moved (which counts
+/// a GEMM epilogue's pass over the product: read back, written again) less that pass where the
+/// epilogue runs inside the GEMM, on each tile in L1.
+int64_t bytes_moved(const kir::Kernel& k);
 
 /// Identifies the code compile_object makes on this machine: target triple, CPU, CPU features
 /// and LLVM version. Part of the on-disk cache key.
