@@ -237,7 +237,7 @@ TEST_CASE("llvm: softmax rows compute exp once per element and multiply by 1 / s
   }
 }
 
-TEST_CASE("llvm: a long flat elementwise loop prefetches its streams a page ahead", "[llvm]") {
+TEST_CASE("llvm: a long flat elementwise loop prefetches its streams half a page ahead", "[llvm]") {
   for (int64_t n : {int64_t{1000}, (int64_t{1} << 20) + 7}) {
     const DType t = DType::Float32;
     kir::Expr i = kir::var(0, n);

@@ -108,7 +108,7 @@ bool unit_stride(const Expr& idx, int64_t id) {
 }
 
 /// A flat Parallel loop of stores over a long range (an elementwise kernel over a large
-/// tensor): each unit-stride stream it loads or stores is prefetched a page ahead. A
+/// tensor): each unit-stride stream it loads or stores is prefetched half a page ahead. A
 /// compute-heavy body's instructions fill the out-of-order window, so without it the loads
 /// miss at every page (where the hardware prefetcher stops) and nothing overlaps them; and
 /// a store's line is requested for ownership (prefetchw) before the store reaches it.

@@ -36,7 +36,8 @@ struct Prefetch {
   kir::Expr index;
   bool write = false;  // for a store (prefetchw: the line is fetched for ownership)
 };
-/// Per loop: what it prefetches, each cache line once (prefetch_function's vector variants).
+/// Per loop: what it prefetches, each cache line once (a row kernel's loop through
+/// prefetch_function's vector variants, a flat stream once per 16-element strip).
 using PrefetchPlan = std::unordered_map<const kir::StmtNode*, std::vector<Prefetch>>;
 
 /// Software prefetches of the next iteration of a Parallel loop (the next row of a softmax, the
@@ -45,8 +46,8 @@ using PrefetchPlan = std::unordered_map<const kir::StmtNode*, std::vector<Prefet
 /// kernel's costliest loop (softmax's exp loop) prefetches the next row's inputs, and its
 /// outputs' lines for ownership, while its arithmetic hides them: softmax [4096,1024] f32 took
 /// 1.86 ms with them in its last loop (a multiply, too short to hide them) and 1.46 ms so. A
-/// flat Parallel loop of stores over more than 4 MiB prefetches its unit-stride streams a page
-/// ahead instead (the stores' lines for ownership).
+/// flat Parallel loop of stores over more than 4 MiB prefetches its unit-stride streams half a
+/// page ahead instead (the stores' lines for ownership), one prefetch per 16-element strip.
 PrefetchPlan plan_prefetches(const kir::Kernel& k);
 
 }  // namespace kiln::codegen::llvm_backend
