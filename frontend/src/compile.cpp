@@ -16,10 +16,11 @@ bool in_trace() { return innermost != nullptr; }
 
 void refuse_read_in_trace(const char* what) {
   if (innermost == nullptr) return;
-  throw Error(std::string("[compile] ") + what +
-              " reads a tensor's value inside a kiln::compile'd function, which records one "
-              "graph and runs it when the function returns; return the tensor instead and read "
-              "it after the call");
+  throw ValueError(
+      std::string("[compile] ") + what +
+      " reads a tensor's value inside a kiln::compile'd function, which records one "
+      "graph and runs it when the function returns; return the tensor instead and read "
+      "it after the call");
 }
 
 void push_trace(Trace* trace) {

@@ -76,6 +76,13 @@ Tensor tensor_from_ints(const std::vector<int64_t>& values, const Shape& shape, 
 }  // namespace detail
 
 namespace {
+/// Makes a freshly created tensor a leaf that requires grad when the options ask for it
+/// (requires_grad_ throws DTypeError for a non-floating dtype, as PyTorch does).
+Tensor with_grad(Tensor t, const TensorOptions& options) {
+  if (options.requires_grad_value()) t.requires_grad_();
+  return t;
+}
+
 Tensor constant_tensor(const char* op, const Shape& shape, Scalar value, DType dtype,
                        const TensorOptions& options) {
   for (int64_t d : shape) {
@@ -83,9 +90,7 @@ Tensor constant_tensor(const char* op, const Shape& shape, Scalar value, DType d
       throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));
   }
   Device dev = detail::resolve_device(op, options);
-  Tensor t = Tensor::from_node(detail::scalar_node(value, dtype, shape, dev));
-  if (options.requires_grad_value()) t.requires_grad_();
-  return t;
+  return with_grad(Tensor::from_node(detail::scalar_node(value, dtype, shape, dev)), options);
 }
 
 TensorOptions like(const Tensor& t, const TensorOptions& options) {
@@ -140,7 +145,7 @@ Tensor eye(int64_t n, int64_t m, const TensorOptions& options) {
   auto rows = ir::iota(0, kInt64, s, dev);
   auto cols = ir::iota(1, kInt64, s, dev);
   auto diag = ir::cast(ir::binary(ir::Op::Eq, rows, cols), options.dtype_or(kFloat32));
-  return Tensor::from_node(diag);
+  return with_grad(Tensor::from_node(diag), options);
 }
 
 Tensor arange(Scalar end, const TensorOptions& options) { return arange(0, end, 1, options); }
@@ -163,13 +168,13 @@ Tensor arange(Scalar start, Scalar end, Scalar step, const TensorOptions& option
     auto i = ir::iota(0, kInt64, {n}, dev);
     auto v = ir::binary(ir::Op::Add, ir::binary(ir::Op::Mul, i, ir::constant(st, kInt64, {n}, dev)),
                         ir::constant(s, kInt64, {n}, dev));
-    return Tensor::from_node(ir::cast(v, dtype));
+    return with_grad(Tensor::from_node(ir::cast(v, dtype)), options);
   }
   auto idx = ir::iota(0, kFloat64, {n}, dev);
   auto vals =
       ir::binary(ir::Op::Add, ir::binary(ir::Op::Mul, idx, ir::constant(st, kFloat64, {n}, dev)),
                  ir::constant(s, kFloat64, {n}, dev));
-  return Tensor::from_node(ir::cast(vals, dtype));
+  return with_grad(Tensor::from_node(ir::cast(vals, dtype)), options);
 }
 
 Tensor linspace(double start, double end, int64_t steps, const TensorOptions& options) {
@@ -177,7 +182,7 @@ Tensor linspace(double start, double end, int64_t steps, const TensorOptions& op
     throw Error("[linspace] number of steps must be non-negative, got " + std::to_string(steps));
   DType dtype = options.dtype_or(kFloat32);
   Device dev = detail::resolve_device("linspace", options);
-  if (steps == 1) return full({1}, start, options.dtype(dtype));
+  if (steps == 1) return full({1}, start, options.dtype(dtype));  // full honours requires_grad
   // PyTorch's form: the first half counts up from start, the second half down from end, so
   // both ends are exact.
   double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
@@ -190,7 +195,7 @@ Tensor linspace(double start, double end, int64_t steps, const TensorOptions& op
       ir::binary(ir::Op::Mul, ir::binary(ir::Op::Sub, c(static_cast<double>(steps - 1)), i),
                  c(step)));
   auto first_half = ir::binary(ir::Op::Lt, i, c(static_cast<double>(steps / 2)));
-  return Tensor::from_node(ir::cast(ir::where(first_half, up, down), dtype));
+  return with_grad(Tensor::from_node(ir::cast(ir::where(first_half, up, down), dtype)), options);
 }
 
 }  // namespace kiln

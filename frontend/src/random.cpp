@@ -112,9 +112,17 @@ Tensor randint(int64_t low, int64_t high, const std::vector<int64_t>& shape,
                 std::to_string(low) + " >= to=" + std::to_string(high));
   }
   DType dtype = options.dtype_or(kInt64);
-  Tensor u = random_tensor("randint", ir::RandomDist::Uniform, shape, options.dtype(kFloat64));
-  Tensor v = floor(u * static_cast<double>(high - low)) + static_cast<double>(low);
-  return v.to(dtype);
+  if (options.requires_grad_value() && !is_floating(dtype)) {
+    throw DTypeError(
+        std::string("[randint] only floating point tensors can require gradients, got ") +
+        torch_name(dtype));
+  }
+  // The float draw is an intermediate: only the result becomes a leaf.
+  Tensor u = random_tensor("randint", ir::RandomDist::Uniform, shape,
+                           options.dtype(kFloat64).requires_grad(false));
+  Tensor v = (floor(u * static_cast<double>(high - low)) + static_cast<double>(low)).to(dtype);
+  if (options.requires_grad_value()) v.requires_grad_();
+  return v;
 }
 
 Tensor randint(int64_t high, const std::vector<int64_t>& shape, const TensorOptions& options) {

@@ -75,6 +75,16 @@ Tensor Tensor::ge(Scalar o) const { return kiln::ge(*this, o); }
 Tensor Tensor::eq(Scalar o) const { return kiln::eq(*this, o); }
 Tensor Tensor::ne(Scalar o) const { return kiln::ne(*this, o); }
 Tensor Tensor::logical_not() const { return kiln::logical_not(*this); }
+Tensor Tensor::logical_and(const Tensor& o) const { return kiln::logical_and(*this, o); }
+Tensor Tensor::logical_or(const Tensor& o) const { return kiln::logical_or(*this, o); }
+Tensor Tensor::minimum(const Tensor& o) const { return kiln::minimum(*this, o); }
+Tensor Tensor::maximum(const Tensor& o) const { return kiln::maximum(*this, o); }
+Tensor Tensor::where(const Tensor& condition, const Tensor& other) const {
+  return kiln::where(condition, *this, other);
+}
+Tensor Tensor::where(const Tensor& condition, Scalar other) const {
+  return kiln::where(condition, *this, other);
+}
 Tensor Tensor::add(const Tensor& o) const { return kiln::add(*this, o); }
 Tensor Tensor::sub(const Tensor& o) const { return kiln::sub(*this, o); }
 Tensor Tensor::mul(const Tensor& o) const { return kiln::mul(*this, o); }
@@ -85,17 +95,20 @@ Tensor Tensor::mul(Scalar o) const { return *this * o; }
 Tensor Tensor::div(Scalar o) const { return *this / o; }
 
 Tensor Tensor::sum() const { return kiln::sum(*this); }
-Tensor Tensor::sum(int64_t dim, bool keepdim) const { return kiln::sum(*this, {dim}, keepdim); }
+Tensor Tensor::sum(int64_t dim, bool keepdim) const { return kiln::sum(*this, dim, keepdim); }
 Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const {
   return kiln::sum(*this, dims, keepdim);
 }
 Tensor Tensor::mean() const { return kiln::mean(*this); }
-Tensor Tensor::mean(int64_t dim, bool keepdim) const { return kiln::mean(*this, {dim}, keepdim); }
+Tensor Tensor::mean(int64_t dim, bool keepdim) const { return kiln::mean(*this, dim, keepdim); }
 Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
   return kiln::mean(*this, dims, keepdim);
 }
 Tensor Tensor::prod() const { return kiln::prod(*this); }
 Tensor Tensor::prod(int64_t dim, bool keepdim) const { return kiln::prod(*this, dim, keepdim); }
+Tensor Tensor::prod(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::prod(*this, dims, keepdim);
+}
 Tensor Tensor::max() const { return kiln::max(*this); }
 std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
   return kiln::max(*this, dim, keepdim);
@@ -103,6 +116,12 @@ std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
 Tensor Tensor::min() const { return kiln::min(*this); }
 std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
   return kiln::min(*this, dim, keepdim);
+}
+Tensor Tensor::max(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::max(*this, dims, keepdim);
+}
+Tensor Tensor::min(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::min(*this, dims, keepdim);
 }
 Tensor Tensor::amax(const std::vector<int64_t>& dims, bool keepdim) const {
   return kiln::amax(*this, dims, keepdim);
@@ -115,17 +134,27 @@ Tensor Tensor::argmax(int64_t dim, bool keepdim) const { return kiln::argmax(*th
 Tensor Tensor::argmin() const { return kiln::argmin(*this); }
 Tensor Tensor::argmin(int64_t dim, bool keepdim) const { return kiln::argmin(*this, dim, keepdim); }
 Tensor Tensor::norm(double p) const { return kiln::norm(*this, p); }
+Tensor Tensor::norm(double p, int64_t dim, bool keepdim) const {
+  return kiln::norm(*this, p, dim, keepdim);
+}
 Tensor Tensor::norm(double p, const std::vector<int64_t>& dims, bool keepdim) const {
   return kiln::norm(*this, p, dims, keepdim);
 }
-Tensor Tensor::var(bool unbiased) const { return kiln::var(*this, unbiased); }
+Tensor Tensor::var() const { return kiln::var(*this); }
+Tensor Tensor::var(int64_t dim, bool unbiased, bool keepdim) const {
+  return kiln::var(*this, dim, unbiased, keepdim);
+}
 Tensor Tensor::var(const std::vector<int64_t>& dims, bool unbiased, bool keepdim) const {
   return kiln::var(*this, dims, unbiased, keepdim);
 }
-Tensor Tensor::std(bool unbiased) const { return kiln::std(*this, unbiased); }
+Tensor Tensor::std() const { return kiln::std(*this); }
+Tensor Tensor::std(int64_t dim, bool unbiased, bool keepdim) const {
+  return kiln::std(*this, dim, unbiased, keepdim);
+}
 Tensor Tensor::std(const std::vector<int64_t>& dims, bool unbiased, bool keepdim) const {
   return kiln::std(*this, dims, unbiased, keepdim);
 }
+Tensor Tensor::logsumexp() const { return kiln::logsumexp(*this); }
 Tensor Tensor::logsumexp(const std::vector<int64_t>& dims, bool keepdim) const {
   return kiln::logsumexp(*this, dims, keepdim);
 }
@@ -134,8 +163,14 @@ Tensor Tensor::logsumexp(int64_t dim, bool keepdim) const {
 }
 Tensor Tensor::all() const { return kiln::all(*this); }
 Tensor Tensor::all(int64_t dim, bool keepdim) const { return kiln::all(*this, dim, keepdim); }
+Tensor Tensor::all(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::all(*this, dims, keepdim);
+}
 Tensor Tensor::any() const { return kiln::any(*this); }
 Tensor Tensor::any(int64_t dim, bool keepdim) const { return kiln::any(*this, dim, keepdim); }
+Tensor Tensor::any(const std::vector<int64_t>& dims, bool keepdim) const {
+  return kiln::any(*this, dims, keepdim);
+}
 Tensor Tensor::softmax(int64_t dim) const { return kiln::softmax(*this, dim); }
 Tensor Tensor::log_softmax(int64_t dim) const { return kiln::log_softmax(*this, dim); }
 Tensor Tensor::cumsum(int64_t dim) const { return kiln::cumsum(*this, dim); }

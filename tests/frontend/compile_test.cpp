@@ -75,6 +75,13 @@ TEST_CASE("compile: reading a value inside a compiled function throws", "[compil
   });
   REQUIRE_THROWS_WITH(f(kiln::ones({1})),
                       Catch::Contains("[compile]") && Catch::Contains("inside a kiln::compile"));
+  // runtime/error.h documents ValueError for a value read where none may be.
+  CHECK_THROWS_AS(f(kiln::ones({1})), kiln::ValueError);
+  auto g = kiln::compile([](Tensor x) {
+    (void)x.to_vector<float>();
+    return x;
+  });
+  CHECK_THROWS_AS(g(kiln::ones({2})), kiln::ValueError);
   // Outside, reading works again.
   REQUIRE((kiln::ones({1}) * 2).item<float>() == 2.0f);
 }

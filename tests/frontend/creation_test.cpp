@@ -488,6 +488,68 @@ TEST_CASE("random: errors for bad dtypes and ranges", "[creation]") {
   REQUIRE_THROWS_WITH(kiln::randint(5, 2, {2}), Contains("[randint]"));
 }
 
+TEST_CASE("creation: requires_grad(true) makes eye, arange and linspace leaves", "[creation]") {
+  auto rg = kiln::TensorOptions().requires_grad(true);
+  auto e = kiln::eye(2, 3, rg);
+  CHECK(e.requires_grad());
+  CHECK(e.is_leaf());
+  CHECK(e.to_vector<double>() == std::vector<double>{1, 0, 0, 0, 1, 0});
+  (e * kiln::arange(6, kiln::kFloat32).view({2, 3})).sum().backward();
+  CHECK(e.grad().to_vector<double>() == std::vector<double>{0, 1, 2, 3, 4, 5});
+  CHECK(kiln::eye(3, rg).requires_grad());
+
+  auto a = kiln::arange(0.0, 1.0, 0.25, rg);
+  CHECK(a.requires_grad());
+  CHECK(a.is_leaf());
+  (a * a).sum().backward();  // d/da sum(a^2) = 2a
+  CHECK(a.grad().to_vector<double>() == std::vector<double>{0, 0.5, 1.0, 1.5});
+  auto af = kiln::arange(3, rg.dtype(kiln::kFloat64));  // integer bounds, a float dtype
+  CHECK(af.requires_grad());
+  CHECK(af.to_vector<double>() == std::vector<double>{0, 1, 2});
+  // PyTorch: arange(3, requires_grad=True) is int64, and only floats can require gradients.
+  REQUIRE_THROWS_AS(kiln::arange(3, rg), kiln::DTypeError);
+
+  auto l = kiln::linspace(0, 1, 5, rg);
+  CHECK(l.requires_grad());
+  CHECK(l.is_leaf());
+  (l * 3.0).sum().backward();
+  CHECK(l.grad().to_vector<double>() == std::vector<double>{3, 3, 3, 3, 3});
+  CHECK(kiln::linspace(2, 2, 1, rg).requires_grad());  // the one-step path
+
+  CHECK_FALSE(kiln::eye(2).requires_grad());
+  CHECK_FALSE(kiln::arange(0.0, 1.0, 0.5).requires_grad());
+  CHECK_FALSE(kiln::linspace(0, 1, 3).requires_grad());
+}
+
+TEST_CASE("randint: requires_grad needs a float dtype and marks only the result", "[creation]") {
+  auto rg = kiln::TensorOptions().requires_grad(true);
+  // PyTorch: randint(0, 10, (4,), requires_grad=True) throws: int64 cannot require gradients.
+  REQUIRE_THROWS_AS(kiln::randint(0, 10, {4}, rg), kiln::DTypeError);
+  REQUIRE_THROWS_WITH(kiln::randint(10, {4}, rg.dtype(kiln::kInt32)),
+                      Contains("[randint]") && Contains("int32"));
+  // A rejected call draws no numbers.
+  kiln::manual_seed(5);
+  auto first = kiln::randint(0, 10, {4}).to_vector<int64_t>();
+  kiln::manual_seed(5);
+  CHECK_THROWS_AS(kiln::randint(0, 10, {4}, rg), kiln::DTypeError);
+  CHECK(kiln::randint(0, 10, {4}).to_vector<int64_t>() == first);
+
+  // A float dtype may require grad; the result is the leaf, not the uniform draw behind it.
+  auto f = kiln::randint(0, 10, {4}, rg.dtype(kiln::kFloat32));
+  CHECK(f.dtype() == kiln::kFloat32);
+  CHECK(f.requires_grad());
+  CHECK(f.is_leaf());
+  for (double v : f.to_vector<double>()) {
+    CHECK(v == std::floor(v));
+    CHECK(v >= 0);
+    CHECK(v < 10);
+  }
+  (f * 2.0).sum().backward();
+  CHECK(f.grad().to_vector<double>() == std::vector<double>{2, 2, 2, 2});
+  CHECK(kiln::randint(0, 10, {2}, rg.dtype(kiln::kFloat64)).is_leaf());
+  CHECK_FALSE(kiln::randint(0, 10, {4}, kiln::kFloat32).requires_grad());
+}
+
 TEST_CASE("randperm is a permutation", "[creation]") {
   kiln::manual_seed(11);
   auto p = kiln::randperm(20);

@@ -511,6 +511,43 @@ TEST_CASE("where: scalar forms", "[elementwise]") {
   CHECK(values(big) == std::vector<double>{7, 0, 0, 8});
 }
 
+TEST_CASE("where: two scalars take the condition's shape and promote as numbers", "[elementwise]") {
+  auto c = kiln::tensor({{true, false}, {false, true}});
+  // PyTorch: where(c, 1.0, 0.0) -> float32; where(c, 1, 0) -> int64; where(c, 1, 2.5) -> float32
+  auto f = kiln::where(c, 1.0, 0.0);
+  CHECK(f.dtype() == kiln::kFloat32);
+  CHECK(f.sizes() == Shape{2, 2});
+  CHECK(values(f) == std::vector<double>{1, 0, 0, 1});
+  auto i = kiln::where(c, 7, -3);
+  CHECK(i.dtype() == kiln::kInt64);
+  CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{7, -3, -3, 7});
+  auto m = kiln::where(c, 1, 2.5);
+  CHECK(m.dtype() == kiln::kFloat32);
+  CHECK(values(m) == std::vector<double>{1, 2.5, 2.5, 1});
+  CHECK(kiln::where(c, true, false).dtype() == kiln::kBool);
+  REQUIRE_THROWS_AS(kiln::where(kiln::tensor({1, 0}), 1.0, 0.0), kiln::DTypeError);
+}
+
+TEST_CASE("methods minimum, maximum, logical_and, logical_or, where", "[elementwise]") {
+  auto x = kiln::tensor({1.0, 5.0, -2.0});
+  auto y = kiln::tensor({3.0, 2.0, -4.0});
+  CHECK(values(x.minimum(y)) == std::vector<double>{1, 2, -4});
+  CHECK(values(x.maximum(y)) == std::vector<double>{3, 5, -2});
+  CHECK(values(x.maximum(y)) == values(kiln::maximum(x, y)));
+  using V = std::vector<int>;
+  auto a = kiln::tensor({true, true, false, false});
+  auto b = kiln::tensor({true, false, true, false});
+  CHECK(a.logical_and(b).dtype() == kiln::kBool);
+  CHECK(a.logical_and(b).to_vector<int>() == V{1, 0, 0, 0});
+  CHECK(a.logical_or(b).to_vector<int>() == V{1, 1, 1, 0});
+  // libtorch: self.where(condition, other) == where(condition, self, other).
+  CHECK(values(x.where(x > 0, y)) == std::vector<double>{1, 5, -4});
+  CHECK(values(x.where(x > 0, 0.0)) == std::vector<double>{1, 5, 0});
+  auto p = kiln::tensor({1, 2}).where(kiln::tensor({true, false}), 2.5);
+  CHECK(p.dtype() == kiln::kFloat32);
+  CHECK(values(p) == std::vector<double>{1, 2.5});
+}
+
 TEST_CASE("where: a non-bool condition and mismatched shapes throw", "[elementwise]") {
   auto a = kiln::tensor({1.0, 2.0});
   REQUIRE_THROWS_AS(kiln::where(kiln::tensor({1, 0}), a, a), kiln::DTypeError);
@@ -567,6 +604,25 @@ TEST_CASE("comparisons give kBool", "[elementwise]") {
   auto g = kiln::tensor({{1.0}, {2.0}}) > kiln::tensor({0.0, 1.5, 3.0});
   CHECK(g.sizes() == Shape{2, 3});
   CHECK(g.to_vector<int>() == V{1, 0, 0, 1, 1, 0});
+}
+
+TEST_CASE("comparisons with a number on the left", "[elementwise]") {
+  using V = std::vector<int>;
+  auto a = kiln::tensor({1.0, 2.0, 3.0});
+  CHECK((2 < a).dtype() == kiln::kBool);
+  CHECK((2 < a).to_vector<int>() == V{0, 0, 1});
+  CHECK((2 <= a).to_vector<int>() == V{0, 1, 1});
+  CHECK((2 > a).to_vector<int>() == V{1, 0, 0});
+  CHECK((2 >= a).to_vector<int>() == V{1, 1, 0});
+  CHECK((2 == a).to_vector<int>() == V{0, 1, 0});
+  CHECK((2 != a).to_vector<int>() == V{1, 0, 1});
+  // The mirror image of the scalar-right form.
+  CHECK((1.5 < a).to_vector<int>() == (a > 1.5).to_vector<int>());
+  // A float number against an int tensor compares in float: 2.5 > [1, 2, 3] -> T, T, F.
+  CHECK((2.5 > kiln::tensor({1, 2, 3})).to_vector<int>() == V{1, 1, 0});
+  CHECK((2.5 == kiln::tensor({2})).to_vector<int>() == V{0});
+  CHECK((1.0 < kiln::tensor({kNan})).to_vector<int>() == V{0});
+  CHECK((1.0 != kiln::tensor({kNan})).to_vector<int>() == V{1});
 }
 
 TEST_CASE("logical_and, logical_or, logical_not", "[elementwise]") {

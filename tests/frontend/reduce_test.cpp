@@ -360,6 +360,105 @@ TEST_CASE("all and any", "[reduce]") {
 }
 
 // ---------------------------------------------------------------------------------------------
+// API.md: every reduction over all elements, (dim, keepdim) and (dims, keepdim)
+
+TEST_CASE("reductions: free sum/mean over one dim", "[reduce]") {
+  auto x = cube();
+  CHECK(values(kiln::sum(x, 1)) ==
+        std::vector<double>{5.25, 10.0, 5.0, 1.5, 11.0, -10.0, 4.0, 8.5});
+  CHECK(kiln::sum(x, 1).sizes() == Shape{2, 4});
+  CHECK(kiln::sum(x, -1, true).sizes() == Shape{2, 3, 1});
+  CHECK(values(kiln::mean(x, 2)) == std::vector<double>{0.625, 1.25, 3.5625, 0.625, 1.0, 1.75});
+  CHECK(kiln::mean(x, 2, true).sizes() == Shape{2, 3, 1});
+  // An explicitly empty list still means every dim.
+  CHECK(kiln::sum(x, std::vector<int64_t>{}).item<double>() == 35.25);
+}
+
+TEST_CASE("reductions: var/std take (dim, unbiased, keepdim); an int is never `unbiased`",
+          "[reduce]") {
+  auto x = cube();
+  // Unbiased over dim 1 (PyTorch: x.var(1)); biased = unbiased * 2/3 for 3 elements.
+  const std::vector<double> unbiased = {3.9375,
+                                        22.33333396911621,
+                                        50.33333206176758,
+                                        2.25,
+                                        22.33333396911621,
+                                        22.33333396911621,
+                                        20.33333396911621,
+                                        1.5833333730697632};
+  auto v1 = x.var(1);  // the dim form, not var(unbiased = true) over everything
+  CHECK(v1.sizes() == Shape{2, 4});
+  check_close(values(v1), unbiased);
+  check_close(values(kiln::var(x, 1)), unbiased);
+  check_close(values(x.var(1, false)),
+              {2.625, 14.888888888888891, 33.55555555555556, 1.5, 14.888888888888891,
+               14.888888888888891, 13.555555555555557, 1.0555555555555556});
+  CHECK(x.var(1, true, true).sizes() == Shape{2, 1, 4});
+  CHECK(kiln::var(x, -1, false, true).sizes() == Shape{2, 3, 1});
+  check_close(values(x.var(std::vector<int64_t>{0, 2}, false)),
+              {3.796875, 17.609375, 25.5771484375});
+  // std over dim 2, unbiased (PyTorch: x.std(2)) and biased (sqrt of the biased var).
+  check_close(values(x.std(2)), {2.0564937591552734, 4.991659641265869, 4.593360424041748,
+                                 2.428133726119995, 4.690415859222412, 6.701989650726318});
+  check_close(values(kiln::std(x, 2, false)),
+              {1.7809758560968758, 4.322904116447646, 3.977966660242391, 2.1028254801575903,
+               4.06201920231798, 5.80409338312195});
+  CHECK(x.std(0, true, true).sizes() == Shape{1, 3, 4});
+  // A real bool still means every element.
+  CHECK(x.var(true).dim() == 0);
+  CHECK(x.var(true).item<double>() == Approx(17.12126350402832).epsilon(1e-6));
+  CHECK(x.var(false).item<double>() == Approx(4.050663948059082 * 4.050663948059082).epsilon(1e-6));
+  CHECK(kiln::var(x, false).item<double>() == Approx(x.var(false).item<double>()));
+  CHECK(kiln::std(x, true).item<double>() == Approx(4.137784957885742).epsilon(1e-6));
+  CHECK(x.std(false).dim() == 0);
+}
+
+TEST_CASE("reductions: prod, max, min, all, any over a dim list", "[reduce]") {
+  auto x = cube();
+  // Row 1 holds a 0; rows 0 and 2 are (-3)(-18) and (-14)(-252).
+  CHECK(values(x.prod({0, 2})) == std::vector<double>{54.0, 0.0, 3528.0});
+  CHECK(values(kiln::prod(x, std::vector<int64_t>{0, 2}, true)) ==
+        std::vector<double>{54.0, 0.0, 3528.0});
+  CHECK(kiln::prod(x, std::vector<int64_t>{0, 2}, true).sizes() == Shape{1, 3, 1});
+  CHECK(kiln::tensor({{2, 3}, {4, 5}}).prod(std::vector<int64_t>{0, 1}).item<int64_t>() == 120);
+
+  // max/min over several dims give the values alone, as amax/amin.
+  CHECK(values(x.max({0, 2})) == std::vector<double>{3.0, 6.0, 9.0});
+  CHECK(values(kiln::min(x, std::vector<int64_t>{1, 2})) == std::vector<double>{-6.0, -7.0});
+  CHECK(x.max(std::vector<int64_t>{0, 2}, true).sizes() == Shape{1, 3, 1});
+  CHECK(values(x.min({0, 1})) == values(x.amin({0, 1})));
+  // One dim in braces is still the (values, indices) form, as in libtorch.
+  CHECK(ints(std::get<1>(x.max({1}))) == std::vector<int64_t>{1, 2, 2, 1, 2, 0, 1, 2});
+
+  auto b = kiln::tensor({{{1, 0}, {2, 3}}, {{1, 1}, {1, 1}}});  // [2, 2, 2]
+  CHECK(b.all({1, 2}).dtype() == kiln::kBool);
+  CHECK(b.all({1, 2}).to_vector<int>() == std::vector<int>{0, 1});
+  CHECK(kiln::all(b, {0, 1}, true).sizes() == Shape{1, 1, 2});
+  CHECK(kiln::all(b, {0, 1}, true).to_vector<int>() == std::vector<int>{1, 0});
+  auto z = kiln::tensor({{{0, 0}, {0, 1}}, {{0, 0}, {0, 0}}});
+  CHECK(z.any({1, 2}).to_vector<int>() == std::vector<int>{1, 0});
+  CHECK(kiln::any(z, {0, 1}).to_vector<int>() == std::vector<int>{0, 1});
+}
+
+TEST_CASE("reductions: norm over one dim, logsumexp over everything", "[reduce]") {
+  auto x = cube();
+  check_close(values(x.norm(2.0, 1)),
+              {4.130677910464576, 8.831760866327848, 10.44030650891055, 2.29128784747792,
+               9.219544457292887, 8.831760866327848, 6.782329983125268, 5.220153254455275});
+  CHECK(values(kiln::norm(x, 1.0, 2)) == std::vector<double>{6.5, 17.0, 16.25, 8.5, 14.0, 21.0});
+  CHECK(kiln::norm(x, 1.0, 2, true).sizes() == Shape{2, 3, 1});
+  CHECK(values(kiln::tensor({{3.0, 4.0}, {6.0, 8.0}}).norm(2, 1)) == std::vector<double>{5, 10});
+
+  // PyTorch: logsumexp(x, (0, 1, 2)) -> 9.466412544250488
+  CHECK(x.logsumexp().dim() == 0);
+  CHECK(x.logsumexp().item<double>() == Approx(9.466412544250488).epsilon(1e-6));
+  CHECK(kiln::logsumexp(x).item<double>() == Approx(9.466412544250488).epsilon(1e-6));
+  CHECK(kiln::tensor({{1000.0, 1000.0}, {1000.0, 1000.0}}).logsumexp().item<double>() ==
+        Approx(1000.0 + std::log(4.0)));
+  CHECK(kiln::zeros({0}).logsumexp().item<double>() == -kInf);
+}
+
+// ---------------------------------------------------------------------------------------------
 // softmax, log_softmax, cumsum, sort
 
 TEST_CASE("softmax and log_softmax", "[reduce]") {

@@ -211,6 +211,17 @@ TEST_CASE("views: squeeze and unsqueeze", "[views]") {
   CHECK_THROWS_AS(a.unsqueeze(-5), kiln::IndexError);
 }
 
+TEST_CASE("views: free squeeze(x, dim) is the method's view", "[views]") {
+  auto x = ar(6).view({1, 3, 1, 2});
+  CHECK(kiln::squeeze(x, 2).sizes() == V{1, 3, 2});
+  CHECK(kiln::squeeze(x, 2).strides() == x.squeeze(2).strides());
+  CHECK(kiln::squeeze(x, -4).sizes() == V{3, 1, 2});
+  CHECK(kiln::squeeze(x, 1).sizes() == V{1, 3, 1, 2});  // size 3: unchanged
+  CHECK(kiln::squeeze(x, 2).to_vector<double>() == D{0, 1, 2, 3, 4, 5});
+  CHECK(kiln::squeeze(x, 0).is_same_storage(x));
+  CHECK_THROWS_AS(kiln::squeeze(x, 4), kiln::IndexError);
+}
+
 TEST_CASE("views: flatten", "[views]") {
   auto a = ar(24).view({2, 3, 4});
   auto f = a.flatten(1);

@@ -199,6 +199,12 @@ Tensor where(const Tensor& cond, Scalar a, const Tensor& b) {
   DType dtype = detail::result_type({operand(a), operand(b)});
   return where(cond, full({}, a, TensorOptions(dtype).device(b.device())), b.to(dtype));
 }
+Tensor where(const Tensor& cond, Scalar a, Scalar b) {
+  detail::check_defined("where", cond);
+  DType dtype = detail::result_type({operand(a), operand(b)});
+  TensorOptions options = TensorOptions(dtype).device(cond.device());
+  return where(cond, full({}, a, options), full({}, b, options));
+}
 
 Tensor lt(const Tensor& a, const Tensor& b) { return binary("lt", Op::Lt, a, b, Out::Bool); }
 Tensor le(const Tensor& a, const Tensor& b) { return binary("le", Op::Le, a, b, Out::Bool); }
@@ -249,5 +255,11 @@ Tensor operator>(const Tensor& a, Scalar b) { return gt(a, b); }
 Tensor operator>=(const Tensor& a, Scalar b) { return ge(a, b); }
 Tensor operator==(const Tensor& a, Scalar b) { return eq(a, b); }
 Tensor operator!=(const Tensor& a, Scalar b) { return ne(a, b); }
+Tensor operator<(Scalar a, const Tensor& b) { return binary("lt", Op::Lt, a, b, Out::Bool); }
+Tensor operator<=(Scalar a, const Tensor& b) { return binary("le", Op::Le, a, b, Out::Bool); }
+Tensor operator>(Scalar a, const Tensor& b) { return binary("gt", Op::Gt, a, b, Out::Bool); }
+Tensor operator>=(Scalar a, const Tensor& b) { return binary("ge", Op::Ge, a, b, Out::Bool); }
+Tensor operator==(Scalar a, const Tensor& b) { return binary("eq", Op::Eq, a, b, Out::Bool); }
+Tensor operator!=(Scalar a, const Tensor& b) { return binary("ne", Op::Ne, a, b, Out::Bool); }
 
 }  // namespace kiln

@@ -181,7 +181,7 @@ Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor
       target.copy_(merged.reshape(target.sizes()));
       return *this;
     }
-    target.copy_(where(m.expand(target.sizes()), v.to(target.dtype()), target));
+    target.copy_(kiln::where(m.expand(target.sizes()), v.to(target.dtype()), target));
     return *this;
   }
   if (is_floating(idx.dtype())) {

@@ -79,12 +79,20 @@ Tensor any_over(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim)
 
 }  // namespace
 
-Tensor sum(const Tensor& x) { return sum(x, {}, false); }
+// The all-elements forms pass an empty list (all dims) spelled out: a bare {} would pick the
+// int64_t dim overload.
+Tensor sum(const Tensor& x) { return sum(x, std::vector<int64_t>{}, false); }
+Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
+  return sum(x, std::vector<int64_t>{dim}, keepdim);
+}
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   detail::check_defined("sum", x);
   return reduce("sum", Op::Sum, x, dims, keepdim, accumulate_dtype(x.dtype()));
 }
-Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+Tensor mean(const Tensor& x) { return mean(x, std::vector<int64_t>{}, false); }
+Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
+  return mean(x, std::vector<int64_t>{dim}, keepdim);
+}
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   detail::check_defined("mean", x);
   if (!is_floating(x.dtype())) {
@@ -107,6 +115,9 @@ Tensor prod(const Tensor& x) {
 Tensor prod(const Tensor& x, int64_t dim, bool keepdim) {
   return reduce("prod", Op::Prod, x, {dim}, keepdim, accumulate_dtype(x.dtype()));
 }
+Tensor prod(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return reduce("prod", Op::Prod, x, dims, keepdim, accumulate_dtype(x.dtype()));
+}
 Tensor max(const Tensor& x) { return reduce("max", Op::Max, x, {}, false, x.dtype()); }
 Tensor min(const Tensor& x) { return reduce("min", Op::Min, x, {}, false, x.dtype()); }
 Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
@@ -121,6 +132,12 @@ std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
 std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
   return extreme_with_index("min", Op::Min, x, dim, keepdim);
 }
+Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return reduce("max", Op::Max, x, dims, keepdim, x.dtype());
+}
+Tensor min(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return reduce("min", Op::Min, x, dims, keepdim, x.dtype());
+}
 Tensor argmax(const Tensor& x) { return arg_extreme("argmax", Op::Max, x.reshape({-1}), 0, false); }
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   return arg_extreme("argmax", Op::Max, x, dim, keepdim);
@@ -130,7 +147,10 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
   return arg_extreme("argmin", Op::Min, x, dim, keepdim);
 }
 
-Tensor norm(const Tensor& x, double p) { return norm(x, p, {}, false); }
+Tensor norm(const Tensor& x, double p) { return norm(x, p, std::vector<int64_t>{}, false); }
+Tensor norm(const Tensor& x, double p, int64_t dim, bool keepdim) {
+  return norm(x, p, std::vector<int64_t>{dim}, keepdim);
+}
 Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim) {
   detail::check_defined("norm", x);
   detail::check_floating("norm", x.dtype());
@@ -142,7 +162,10 @@ Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool ke
   return pow(sum(pow(abs(x), p), dims, keepdim), 1.0 / p);
 }
 
-Tensor var(const Tensor& x, bool unbiased) { return var(x, {}, unbiased, false); }
+Tensor var(const Tensor& x) { return var(x, std::vector<int64_t>{}, true, false); }
+Tensor var(const Tensor& x, int64_t dim, bool unbiased, bool keepdim) {
+  return var(x, std::vector<int64_t>{dim}, unbiased, keepdim);
+}
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
   detail::check_defined("var", x);
   detail::check_floating("var", x.dtype());
@@ -156,7 +179,10 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, boo
   double denom = static_cast<double>(count - (unbiased ? 1 : 0));
   return sum(centered * centered, dims, keepdim) / denom;
 }
-Tensor std(const Tensor& x, bool unbiased) { return sqrt(var(x, unbiased)); }
+Tensor std(const Tensor& x) { return sqrt(var(x)); }
+Tensor std(const Tensor& x, int64_t dim, bool unbiased, bool keepdim) {
+  return sqrt(var(x, dim, unbiased, keepdim));
+}
 Tensor std(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
   return sqrt(var(x, dims, unbiased, keepdim));
 }
@@ -184,6 +210,7 @@ Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim
         r.node(), detail::drop_axes(x.sizes(), detail::reduce_axes("logsumexp", dims, x.dim()))));
   return r;
 }
+Tensor logsumexp(const Tensor& x) { return logsumexp(x, std::vector<int64_t>{}, false); }
 Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim) {
   return logsumexp(x, std::vector<int64_t>{dim}, keepdim);
 }
@@ -191,8 +218,14 @@ Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim) {
 // Counted rather than min/max-reduced, so that an empty reduction gives all -> true, any -> false.
 Tensor all(const Tensor& x) { return all_over(x, {}, false); }
 Tensor all(const Tensor& x, int64_t dim, bool keepdim) { return all_over(x, {dim}, keepdim); }
+Tensor all(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return all_over(x, dims, keepdim);
+}
 Tensor any(const Tensor& x) { return any_over(x, {}, false); }
 Tensor any(const Tensor& x, int64_t dim, bool keepdim) { return any_over(x, {dim}, keepdim); }
+Tensor any(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return any_over(x, dims, keepdim);
+}
 
 Tensor softmax(const Tensor& x, int64_t dim) {
   detail::check_defined("softmax", x);

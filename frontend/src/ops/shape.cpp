@@ -14,6 +14,7 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) { return x.per
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) { return x.transpose(dim0, dim1); }
 Tensor t(const Tensor& x) { return x.t(); }
 Tensor squeeze(const Tensor& x) { return x.squeeze(); }
+Tensor squeeze(const Tensor& x, int64_t dim) { return x.squeeze(dim); }
 Tensor unsqueeze(const Tensor& x, int64_t dim) { return x.unsqueeze(dim); }
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   return x.flatten(start_dim, end_dim);

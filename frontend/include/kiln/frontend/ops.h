@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "kiln/frontend/tensor.h"
@@ -47,6 +48,7 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, Scalar b);
 Tensor where(const Tensor& cond, Scalar a, const Tensor& b);
+Tensor where(const Tensor& cond, Scalar a, Scalar b);
 Tensor lt(const Tensor& a, const Tensor& b);
 Tensor le(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
@@ -89,18 +91,31 @@ Tensor operator>(const Tensor& a, Scalar b);
 Tensor operator>=(const Tensor& a, Scalar b);
 Tensor operator==(const Tensor& a, Scalar b);
 Tensor operator!=(const Tensor& a, Scalar b);
+Tensor operator<(Scalar a, const Tensor& b);
+Tensor operator<=(Scalar a, const Tensor& b);
+Tensor operator>(Scalar a, const Tensor& b);
+Tensor operator>=(Scalar a, const Tensor& b);
+Tensor operator==(Scalar a, const Tensor& b);
+Tensor operator!=(Scalar a, const Tensor& b);
 
-// ---- reductions (see the Tensor methods for the dim / keepdim forms) ----
+// ---- reductions: over all elements, one dim, or a list of dims, as the Tensor methods ----
 Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor prod(const Tensor& x);
 Tensor prod(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor prod(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor max(const Tensor& x);
 std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);
+/// Values only, as amax: indices exist for one dim alone.
+Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor min(const Tensor& x);
 std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false);
+/// Values only, as amin.
+Tensor min(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor argmax(const Tensor& x);
@@ -108,19 +123,35 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmin(const Tensor& x);
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor norm(const Tensor& x, double p = 2.0);
+Tensor norm(const Tensor& x, double p, int64_t dim, bool keepdim = false);
 Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim = false);
-Tensor var(const Tensor& x, bool unbiased = true);
+// var/std over all elements take exactly a bool (kiln::var(x, 1) is the dim form), as the
+// methods do; libtorch's argument order: (x, dim, unbiased, keepdim).
+Tensor var(const Tensor& x);
+Tensor var(const Tensor& x, int64_t dim, bool unbiased = true, bool keepdim = false);
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true,
            bool keepdim = false);
-Tensor std(const Tensor& x, bool unbiased = true);
+template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+Tensor var(const Tensor& x, B unbiased) {
+  return var(x, std::vector<int64_t>{}, unbiased);
+}
+Tensor std(const Tensor& x);
+Tensor std(const Tensor& x, int64_t dim, bool unbiased = true, bool keepdim = false);
 Tensor std(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true,
            bool keepdim = false);
+template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+Tensor std(const Tensor& x, B unbiased) {
+  return std(x, std::vector<int64_t>{}, unbiased);
+}
+Tensor logsumexp(const Tensor& x);
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor all(const Tensor& x);
 Tensor all(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor all(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor any(const Tensor& x);
 Tensor any(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor any(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor cumsum(const Tensor& x, int64_t dim);
@@ -132,6 +163,7 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
 Tensor t(const Tensor& x);
 Tensor squeeze(const Tensor& x);
+Tensor squeeze(const Tensor& x, int64_t dim);
 Tensor unsqueeze(const Tensor& x, int64_t dim);
 Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);

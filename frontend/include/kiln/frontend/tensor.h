@@ -147,6 +147,13 @@ class Tensor {
   Tensor eq(Scalar o) const;
   Tensor ne(Scalar o) const;
   Tensor logical_not() const;
+  Tensor logical_and(const Tensor& o) const;
+  Tensor logical_or(const Tensor& o) const;
+  Tensor minimum(const Tensor& o) const;
+  Tensor maximum(const Tensor& o) const;
+  /// self.where(condition, other) is where(condition, self, other), as in libtorch.
+  Tensor where(const Tensor& condition, const Tensor& other) const;
+  Tensor where(const Tensor& condition, Scalar other) const;
   Tensor add(const Tensor& o) const;
   Tensor sub(const Tensor& o) const;
   Tensor mul(const Tensor& o) const;
@@ -165,10 +172,15 @@ class Tensor {
   Tensor mean(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor prod() const;
   Tensor prod(int64_t dim, bool keepdim = false) const;
+  Tensor prod(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor max() const;
   std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;
+  /// The maximum over several dims: values only (amax), as indices exist for one dim alone.
+  Tensor max(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor min() const;
   std::tuple<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
+  /// The minimum over several dims: values only (amin).
+  Tensor min(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor amax(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor amin(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor argmax() const;
@@ -176,17 +188,33 @@ class Tensor {
   Tensor argmin() const;
   Tensor argmin(int64_t dim, bool keepdim = false) const;
   Tensor norm(double p = 2.0) const;
+  Tensor norm(double p, int64_t dim, bool keepdim = false) const;
   Tensor norm(double p, const std::vector<int64_t>& dims, bool keepdim = false) const;
-  Tensor var(bool unbiased = true) const;
+  // var/std over all elements take exactly a bool, so that t.var(1) is the dim form (an int
+  // would otherwise convert to `unbiased`); libtorch's argument order: (dim, unbiased, keepdim).
+  Tensor var() const;
+  template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+  Tensor var(B unbiased) const {
+    return var(std::vector<int64_t>{}, unbiased);
+  }
+  Tensor var(int64_t dim, bool unbiased = true, bool keepdim = false) const;
   Tensor var(const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false) const;
-  Tensor std(bool unbiased = true) const;
+  Tensor std() const;
+  template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+  Tensor std(B unbiased) const {
+    return std(std::vector<int64_t>{}, unbiased);
+  }
+  Tensor std(int64_t dim, bool unbiased = true, bool keepdim = false) const;
   Tensor std(const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false) const;
+  Tensor logsumexp() const;
   Tensor logsumexp(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor logsumexp(int64_t dim, bool keepdim = false) const;
   Tensor all() const;
   Tensor all(int64_t dim, bool keepdim = false) const;
+  Tensor all(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor any() const;
   Tensor any(int64_t dim, bool keepdim = false) const;
+  Tensor any(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor softmax(int64_t dim) const;
   Tensor log_softmax(int64_t dim) const;
   Tensor cumsum(int64_t dim) const;
