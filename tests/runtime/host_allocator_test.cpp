@@ -34,6 +34,26 @@ TEST_CASE("host allocator: size classes", "[allocator]") {
   }
 }
 
+TEST_CASE("host allocator: blocks from 4 MiB on sit on 2 MiB boundaries (huge pages)",
+          "[allocator]") {
+  HostAllocator a;
+  for (size_t bytes : {size_t{4} << 20, (size_t{5} << 20) + 3, size_t{9} << 20}) {
+    auto* p = static_cast<unsigned char*>(a.allocate(bytes));
+    REQUIRE(p != nullptr);
+    INFO(bytes);
+#if defined(__linux__)
+    CHECK(reinterpret_cast<uintptr_t>(p) % (size_t{2} << 20) == 0);
+#endif
+    std::memset(p, 0x5a, bytes);  // every byte of the block is usable
+    CHECK(p[bytes - 1] == 0x5a);
+    a.deallocate(p, bytes);
+  }
+  // Smaller blocks keep the ordinary 64-byte alignment.
+  void* q = a.allocate(1 << 20);
+  CHECK(reinterpret_cast<uintptr_t>(q) % HostAllocator::kAlignment == 0);
+  a.deallocate(q, 1 << 20);
+}
+
 TEST_CASE("host allocator: a freed block is reused for its size class", "[allocator]") {
   HostAllocator a;
   void* p = a.allocate(1000);
