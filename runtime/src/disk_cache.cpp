@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,8 +42,8 @@ static_assert(sizeof(Header) == 32);
 constexpr time_t kStaleTempSeconds = 3600;
 // A process rescans the directory at least this often (other processes add entries too).
 constexpr int kPutsPerScan = 64;
-// The ledger of the directory's total bytes (kUsageFile), kept by every put, is trusted by a
-// process's first put for this long after it was written; older, the directory is scanned.
+// The ledger of the directory's total bytes (kUsageFile), kept by every put, is trusted for
+// this long after it was last written; older, the directory is scanned.
 constexpr const char* kUsageFile = ".usage";
 constexpr time_t kUsageFreshSeconds = 600;
 
@@ -168,35 +169,46 @@ std::vector<EntryInfo> scan_dir(const std::string& dir) {
 
 std::atomic<uint64_t> temp_counter{0};
 
-/// The ledger's total, when the file is there, parses and was written in the last
-/// kUsageFreshSeconds.
-std::optional<uint64_t> read_usage(const std::string& dir) {
-  std::string path = dir + "/" + kUsageFile;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  char text[32] = {};
-  struct stat st {};
-  bool ok = ::fstat(fd, &st) == 0 && ::read(fd, text, sizeof(text) - 1) > 0;
-  ::close(fd);
-  if (!ok || std::time(nullptr) - st.st_mtim.tv_sec > kUsageFreshSeconds) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long total = std::strtoull(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\n') return std::nullopt;
-  return static_cast<uint64_t>(total);
-}
+/// The ledger (kUsageFile), opened and locked (flock, exclusive) until destroyed, so that
+/// processes sharing the directory update it one at a time.
+class Ledger {
+ public:
+  explicit Ledger(const std::string& dir) {
+    fd_ = ::open((dir + "/" + kUsageFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~Ledger() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
 
-/// Replaces the ledger (a temp file renamed over it); failures leave the old one.
-void write_usage(const std::string& dir, uint64_t total) {
-  std::string temp =
-      dir + "/.tmp-usage-" + std::to_string(::getpid()) + "-" + std::to_string(temp_counter++);
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  std::string text = std::to_string(total) + "\n";
-  bool ok = write_all(fd, text.data(), text.size());
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(temp.c_str(), (dir + "/" + kUsageFile).c_str()) != 0) ::unlink(temp.c_str());
-}
+  /// The total it holds, when it parses and was written in the last kUsageFreshSeconds.
+  std::optional<uint64_t> total() const {
+    char text[32] = {};
+    struct stat st {};
+    if (fd_ < 0 || ::fstat(fd_, &st) != 0 || ::pread(fd_, text, sizeof(text) - 1, 0) <= 0)
+      return std::nullopt;
+    if (std::time(nullptr) - st.st_mtim.tv_sec > kUsageFreshSeconds) return std::nullopt;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\n') return std::nullopt;
+    return static_cast<uint64_t>(v);
+  }
+  void set(uint64_t total) {
+    if (fd_ < 0) return;
+    std::string text = std::to_string(total) + "\n";
+    if (::pwrite(fd_, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()))
+      (void)::ftruncate(fd_, static_cast<off_t>(text.size()));
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 }  // namespace
 
@@ -205,9 +217,7 @@ struct DiskCache::Impl {
   bool initialized = false;
   std::atomic<bool> enabled{false};
   std::atomic<bool> warned{false};
-  bool scanned = false;
-  uint64_t estimate = 0;  // bytes in the directory: last scan plus this process's puts since
-  int puts_since_scan = 0;
+  int puts_since_scan = 0;  // puts since this process last scanned the directory
 
   /// Creates the directory on first use; false when the cache is off.
   bool ready(const std::string& dir) {
@@ -366,21 +376,16 @@ void DiskCache::put(const std::string& key, const std::vector<char>& bytes) {
     return;
   }
 
-  // Keep the directory under the bound. The estimate avoids a scan per put (a scan stats every
-  // entry: ~0.3 s for 100k): it starts from the ledger that puts keep in the directory, when
-  // that is fresh, and a scan (which sees other processes' entries too) runs on a first put
-  // without one, when the estimate passes the bound, and every kPutsPerScan puts.
+  // Keep the directory under the bound without a scan per put (a scan stats every entry: ~0.3 s
+  // for 100k): every put adds its bytes to the ledger, under its lock, so that concurrent
+  // processes' puts all count; a scan sets it when it is missing or stale, when it passes the
+  // bound, and every kPutsPerScan puts of this process.
   std::lock_guard<std::mutex> lk(s.mu);
-  if (!s.scanned) {
-    if (auto usage = read_usage(dir_)) {
-      s.estimate = *usage;
-      s.scanned = true;
-    }
-  }
-  s.estimate += file.size();
-  if (s.scanned && s.estimate <= max_bytes_ && ++s.puts_since_scan < kPutsPerScan) {
-    write_usage(dir_, s.estimate);
-    return;
+  Ledger ledger(dir_);
+  std::optional<uint64_t> total_now = ledger.total();
+  if (total_now) {
+    ledger.set(*total_now + file.size());
+    if (*total_now + file.size() <= max_bytes_ && ++s.puts_since_scan < kPutsPerScan) return;
   }
   std::vector<EntryInfo> entries = scan_dir(dir_);
   uint64_t total = 0;
@@ -400,10 +405,8 @@ void DiskCache::put(const std::string& key, const std::vector<char>& bytes) {
       if (::unlink((dir_ + "/" + e.name).c_str()) == 0 || errno == ENOENT) total -= e.size;
     }
   }
-  s.estimate = total;
-  s.scanned = true;
   s.puts_since_scan = 0;
-  write_usage(dir_, total);
+  ledger.set(total);
 }
 
 }  // namespace kiln::runtime

@@ -54,15 +54,6 @@ HostAllocator& HostAllocator::instance() {
   return *a;
 }
 
-size_t HostAllocator::size_class(size_t bytes) {
-  if (bytes <= 4096) return bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
-  if (bytes > (SIZE_MAX >> 2)) return (bytes + 63) / 64 * 64;
-  // 2^k < bytes <= 2^(k+1); four classes per doubling, steps of 2^k / 4 (>= 1 KiB).
-  size_t pow = size_t{1} << (63 - __builtin_clzll(static_cast<unsigned long long>(bytes - 1)));
-  size_t step = pow / 4;
-  return (bytes + step - 1) / step * step;
-}
-
 namespace {
 
 // Blocks from 4 MiB on are placed on 2 MiB boundaries and offered to transparent huge pages:
@@ -75,7 +66,7 @@ constexpr size_t kHugeFrom = size_t{4} << 20, kHugePage = size_t{2} << 20;
 void* allocate_block(size_t cls) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   if (cls >= kHugeFrom) {
-    void* p = std::aligned_alloc(kHugePage, (cls + kHugePage - 1) / kHugePage * kHugePage);
+    void* p = std::aligned_alloc(kHugePage, cls);        // cls: whole huge pages (size_class)
     if (p != nullptr) ::madvise(p, cls, MADV_HUGEPAGE);  // advice only: failure changes nothing
     return p;
   }
@@ -85,7 +76,20 @@ void* allocate_block(size_t cls) {
 
 }  // namespace
 
+size_t HostAllocator::size_class(size_t bytes) {
+  if (bytes <= 4096) return bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
+  if (bytes > (SIZE_MAX >> 2)) return (bytes + 63) / 64 * 64;
+  // 2^k < bytes <= 2^(k+1); four classes per doubling, steps of 2^k / 4 (>= 1 KiB).
+  size_t pow = size_t{1} << (63 - __builtin_clzll(static_cast<unsigned long long>(bytes - 1)));
+  size_t step = pow / 4;
+  size_t cls = (bytes + step - 1) / step * step;
+  // A huge-page block (allocate_block) is whole 2 MiB pages: its class is its real size.
+  if (cls >= kHugeFrom) cls = (cls + kHugePage - 1) / kHugePage * kHugePage;
+  return cls;
+}
+
 void* HostAllocator::allocate(size_t bytes) {
+  if (bytes > (SIZE_MAX >> 2)) return nullptr;  // no such block (and its class would wrap)
   size_t cls = size_class(bytes);
   Impl& s = *impl_;
   {

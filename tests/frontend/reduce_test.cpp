@@ -461,6 +461,22 @@ TEST_CASE("reductions: norm over one dim, logsumexp over everything", "[reduce]"
 // ---------------------------------------------------------------------------------------------
 // softmax, log_softmax, cumsum, sort
 
+TEST_CASE("reductions: a braced list is a list of dims, {} all of them", "[reduce]") {
+  kiln::Tensor x = kiln::arange(24, kiln::kFloat64).reshape({2, 3, 4});
+  double all = x.sum().item<double>();
+  CHECK(x.sum({}).item<double>() == all);
+  CHECK(kiln::sum(x, {}).item<double>() == all);
+  CHECK(x.mean({}).item<double>() == Approx(all / 24));
+  CHECK(kiln::mean(x, {}, true).sizes() == Shape{1, 1, 1});
+  CHECK(x.var({}).item<double>() == Approx(x.var().item<double>()));
+  CHECK(kiln::std(x, {}, false).item<double>() == Approx(x.std(false).item<double>()));
+  CHECK(x.norm(2, {}).item<double>() == Approx(x.norm().item<double>()));
+  CHECK(x.logsumexp({}).item<double>() == Approx(x.logsumexp().item<double>()));
+  // One braced dim is that dim, as the int form.
+  CHECK(values(x.sum({1})) == values(x.sum(1)));
+  CHECK(values(kiln::var(x, {2}, false)) == values(x.var(2, false)));
+}
+
 TEST_CASE("softmax and log_softmax", "[reduce]") {
   auto x = cube();
   auto s = x.softmax(-1);

@@ -266,6 +266,29 @@ TEST_CASE("disk cache: puts keep a ledger of the directory's size, trusted while
   }
 }
 
+TEST_CASE("disk cache: concurrent processes' puts all count in the ledger", "[cache]") {
+  TempDir tmp;
+  const std::vector<char> payload(3000, 'p');
+  { DiskCache(tmp.path.string()).put("first", payload); }  // the ledger now holds one entry
+  auto writer = [&](const char* prefix) {
+    DiskCache cache(tmp.path.string());
+    for (int i = 0; i < 40; ++i) cache.put(prefix + std::to_string(i), payload);
+  };
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    writer("child ");
+    ::_exit(0);
+  }
+  writer("parent ");
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  // Every put added its own bytes under the ledger's lock: none lost to the other process.
+  DiskCache cache(tmp.path.string());
+  CHECK(read_text(tmp.path / ".usage") == std::to_string(cache.total_bytes()) + "\n");
+}
+
 TEST_CASE("disk cache: the directory is created with mode 0700", "[cache]") {
   TempDir tmp;
   fs::path dir = tmp.path / "nested" / "kiln";

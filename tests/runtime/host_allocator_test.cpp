@@ -48,6 +48,11 @@ TEST_CASE("host allocator: blocks from 4 MiB on sit on 2 MiB boundaries (huge pa
     CHECK(p[bytes - 1] == 0x5a);
     a.deallocate(p, bytes);
   }
+  // Such a block's size class is its real size, whole 2 MiB pages.
+  CHECK(HostAllocator::size_class((size_t{4} << 20) + 1) == size_t{6} << 20);
+  CHECK(HostAllocator::size_class(size_t{7} << 20) == size_t{8} << 20);
+  // A request no block can hold is refused, not wrapped around.
+  CHECK(a.allocate(SIZE_MAX - 100) == nullptr);
   // Smaller blocks keep the ordinary 64-byte alignment.
   void* q = a.allocate(1 << 20);
   CHECK(reinterpret_cast<uintptr_t>(q) % HostAllocator::kAlignment == 0);

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "codegen/llvm/emitter.h"
+#include "codegen/llvm/rewrite.h"
 #include "cpu/gemm.h"
 #include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/kir/walk.h"
@@ -208,7 +209,9 @@ namespace kiln::codegen {
 
 int64_t bytes_moved(const kir::Kernel& k) {
   // The lowering counts the epilogue's pass as reading the product back and writing it again.
-  return k.bytes_moved - 2 * llvm_backend::fused_output_bytes(k, k.body);
+  // The emitter fuses on the kernel as rewritten for the CPU (rewrite.h), so it is checked here.
+  kir::Kernel cpu = llvm_backend::rewrite_for_cpu(k);
+  return k.bytes_moved - 2 * llvm_backend::fused_output_bytes(cpu, cpu.body);
 }
 
 }  // namespace kiln::codegen

@@ -56,8 +56,11 @@ void plan_parallel(const kir::Kernel& k, const Stmt& p, PrefetchPlan& plan) {
     for (const auto& inner : c->body) {
       if (inner->kind == StmtKind::For) return;  // deeper nests: not a row kernel
     }
+    // A vector loop only: the calls become one prefetch per vector there, and a serial loop
+    // (a running sum) would keep a call per element.
+    if (c->loop != kir::LoopKind::Vectorizable || c->extent < kMinRow) continue;
     int64_t cost = body_cost(c);
-    if (c->extent >= kMinRow && cost > best) best = cost, host = &c;
+    if (cost > best) best = cost, host = &c;
   }
   if (!host) return;
   int64_t at_id = (*host)->id;

@@ -254,7 +254,7 @@ bool is_flat_row_index(const Expr& e, int64_t p, int64_t c, int64_t extent) {
   return (is_row(a) && is_var(b, c)) || (is_var(a, c) && is_row(b));
 }
 
-/// A Parallel loop over rows whose only statement is a loop over the row, that loop holding
+/// A Parallel loop over rows whose only statement is a vector loop over the row, that loop holding
 /// only stores and using the two variables only as the flat element index row * extent + i
 /// (an elementwise kernel over a contiguous 2-d shape): one Parallel loop over the elements.
 /// LLVM's register allocator cycles the hoisted constants of a long body through moves in
@@ -265,9 +265,9 @@ Stmt collapse_rows(const Stmt& s) {
   if (s->kind == StmtKind::For && s->loop == kir::LoopKind::Parallel && s->body.size() == 1 &&
       s->body[0]->kind == StmtKind::For) {
     const Stmt& c = s->body[0];
-    bool stores =
-        !c->body.empty() && std::all_of(c->body.begin(), c->body.end(),
-                                        [](const Stmt& x) { return x->kind == StmtKind::Store; });
+    bool stores = c->loop == kir::LoopKind::Vectorizable && !c->body.empty() &&
+                  std::all_of(c->body.begin(), c->body.end(),
+                              [](const Stmt& x) { return x->kind == StmtKind::Store; });
     if (stores && c->extent > 1) {
       Expr flat = kir::var(s->id, s->extent * c->extent);
       auto collapse = [&](const Expr& e) {
@@ -283,8 +283,7 @@ Stmt collapse_rows(const Stmt& s) {
           Expr r = collapse(e);
           ok = ok && !any_of(r, [&](const Expr& x) {
                  return x->kind == ExprKind::Var &&
-                        ((x->int_value == s->id && x->bound != flat->bound) ||
-                         x->int_value == c->id);
+                        ((x->int_value == s->id && x.get() != flat.get()) || x->int_value == c->id);
                });
           exprs.push_back(r);
         }

@@ -36,8 +36,9 @@ struct Prefetch {
   kir::Expr index;
   bool write = false;  // for a store (prefetchw: the line is fetched for ownership)
 };
-/// Per loop: what it prefetches, each cache line once (a row kernel's loop through
-/// prefetch_function's vector variants, a flat stream once per 16-element strip).
+/// Per loop: what it prefetches. A row kernel's loop prefetches each cache line once (through
+/// prefetch_function's vector variants); a flat stream, one element per 16-element strip (every
+/// line for f32, every other line for 8-byte types).
 using PrefetchPlan = std::unordered_map<const kir::StmtNode*, std::vector<Prefetch>>;
 
 /// Software prefetches of the next iteration of a Parallel loop (the next row of a softmax, the

@@ -2,6 +2,7 @@
 // Every op records graph nodes and checks shapes and dtypes at once; nothing runs here.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -102,9 +103,16 @@ Tensor operator!=(Scalar a, const Tensor& b);
 Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+// A braced list is a list of dims ({} is all of them), never one dim.
+inline Tensor sum(const Tensor& x, std::initializer_list<int64_t> dims, bool keepdim = false) {
+  return sum(x, std::vector<int64_t>(dims), keepdim);
+}
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+inline Tensor mean(const Tensor& x, std::initializer_list<int64_t> dims, bool keepdim = false) {
+  return mean(x, std::vector<int64_t>(dims), keepdim);
+}
 Tensor prod(const Tensor& x);
 Tensor prod(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor prod(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
@@ -125,12 +133,20 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor norm(const Tensor& x, double p = 2.0);
 Tensor norm(const Tensor& x, double p, int64_t dim, bool keepdim = false);
 Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim = false);
+inline Tensor norm(const Tensor& x, double p, std::initializer_list<int64_t> dims,
+                   bool keepdim = false) {
+  return norm(x, p, std::vector<int64_t>(dims), keepdim);
+}
 // var/std over all elements take exactly a bool (kiln::var(x, 1) is the dim form), as the
 // methods do; libtorch's argument order: (x, dim, unbiased, keepdim).
 Tensor var(const Tensor& x);
 Tensor var(const Tensor& x, int64_t dim, bool unbiased = true, bool keepdim = false);
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true,
            bool keepdim = false);
+inline Tensor var(const Tensor& x, std::initializer_list<int64_t> dims, bool unbiased = true,
+                  bool keepdim = false) {
+  return var(x, std::vector<int64_t>(dims), unbiased, keepdim);
+}
 template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
 Tensor var(const Tensor& x, B unbiased) {
   return var(x, std::vector<int64_t>{}, unbiased);
@@ -139,12 +155,20 @@ Tensor std(const Tensor& x);
 Tensor std(const Tensor& x, int64_t dim, bool unbiased = true, bool keepdim = false);
 Tensor std(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true,
            bool keepdim = false);
+inline Tensor std(const Tensor& x, std::initializer_list<int64_t> dims, bool unbiased = true,
+                  bool keepdim = false) {
+  return std(x, std::vector<int64_t>(dims), unbiased, keepdim);
+}
 template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
 Tensor std(const Tensor& x, B unbiased) {
   return std(x, std::vector<int64_t>{}, unbiased);
 }
 Tensor logsumexp(const Tensor& x);
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+inline Tensor logsumexp(const Tensor& x, std::initializer_list<int64_t> dims,
+                        bool keepdim = false) {
+  return logsumexp(x, std::vector<int64_t>(dims), keepdim);
+}
 Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor all(const Tensor& x);
 Tensor all(const Tensor& x, int64_t dim, bool keepdim = false);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -167,9 +168,17 @@ class Tensor {
   Tensor sum() const;
   Tensor sum(int64_t dim, bool keepdim = false) const;
   Tensor sum(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  // A braced list is a list of dims ({} is all of them), never one dim, for every reduction
+  // with both forms.
+  Tensor sum(std::initializer_list<int64_t> dims, bool keepdim = false) const {
+    return sum(std::vector<int64_t>(dims), keepdim);
+  }
   Tensor mean() const;
   Tensor mean(int64_t dim, bool keepdim = false) const;
   Tensor mean(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor mean(std::initializer_list<int64_t> dims, bool keepdim = false) const {
+    return mean(std::vector<int64_t>(dims), keepdim);
+  }
   Tensor prod() const;
   Tensor prod(int64_t dim, bool keepdim = false) const;
   Tensor prod(const std::vector<int64_t>& dims, bool keepdim = false) const;
@@ -190,6 +199,9 @@ class Tensor {
   Tensor norm(double p = 2.0) const;
   Tensor norm(double p, int64_t dim, bool keepdim = false) const;
   Tensor norm(double p, const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor norm(double p, std::initializer_list<int64_t> dims, bool keepdim = false) const {
+    return norm(p, std::vector<int64_t>(dims), keepdim);
+  }
   // var/std over all elements take exactly a bool, so that t.var(1) is the dim form (an int
   // would otherwise convert to `unbiased`); libtorch's argument order: (dim, unbiased, keepdim).
   Tensor var() const;
@@ -199,6 +211,10 @@ class Tensor {
   }
   Tensor var(int64_t dim, bool unbiased = true, bool keepdim = false) const;
   Tensor var(const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false) const;
+  Tensor var(std::initializer_list<int64_t> dims, bool unbiased = true,
+             bool keepdim = false) const {
+    return var(std::vector<int64_t>(dims), unbiased, keepdim);
+  }
   Tensor std() const;
   template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
   Tensor std(B unbiased) const {
@@ -206,8 +222,15 @@ class Tensor {
   }
   Tensor std(int64_t dim, bool unbiased = true, bool keepdim = false) const;
   Tensor std(const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false) const;
+  Tensor std(std::initializer_list<int64_t> dims, bool unbiased = true,
+             bool keepdim = false) const {
+    return std(std::vector<int64_t>(dims), unbiased, keepdim);
+  }
   Tensor logsumexp() const;
   Tensor logsumexp(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor logsumexp(std::initializer_list<int64_t> dims, bool keepdim = false) const {
+    return logsumexp(std::vector<int64_t>(dims), keepdim);
+  }
   Tensor logsumexp(int64_t dim, bool keepdim = false) const;
   Tensor all() const;
   Tensor all(int64_t dim, bool keepdim = false) const;

@@ -9,8 +9,9 @@
 // rename wins). A get that finds a truncated, corrupt or foreign entry deletes it and misses.
 // The directory's total size is bounded: when a put takes it over the bound, the least recently
 // used entries (oldest mtime; a get touches its entry) are deleted until it is under 7/8 of it.
-// Puts keep a ledger of the total (".usage") so that a process need not scan the directory on
-// its first put; the bound is checked against the ledger and every 64 puts by a scan. A
+// Puts keep a ledger of the total (".usage", each put adding its bytes under flock) so that a
+// process need not scan the directory; a scan sets it when it is missing or older than ten
+// minutes, when it passes the bound, and every 64 puts. A
 // directory that cannot be created or written warns once on stderr and the cache then always
 // misses; nothing here throws.
 #pragma once

@@ -42,11 +42,12 @@ class HostAllocator {
   /// so buffers freed during static destruction are safe.
   static HostAllocator& instance();
 
-  /// The size class `bytes` rounds up to (64 for 0).
+  /// The size class `bytes` rounds up to (64 for 0): multiples of 64 up to 4 KiB, then four
+  /// classes per doubling, and from 4 MiB on whole 2 MiB pages (such blocks use huge pages).
   static size_t size_class(size_t bytes);
 
-  /// A 64-byte aligned block of at least `bytes`, or nullptr when the host is out of memory
-  /// (after releasing the cache and trying again).
+  /// A 64-byte aligned block of at least `bytes` (2 MiB aligned from 4 MiB on), or nullptr when
+  /// the host is out of memory (after releasing the cache and trying again).
   void* allocate(size_t bytes);
   /// Returns a block from allocate(bytes) with the same `bytes`. Null is ignored.
   void deallocate(void* p, size_t bytes);
