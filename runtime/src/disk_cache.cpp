@@ -40,7 +40,8 @@ static_assert(sizeof(Header) == 32);
 
 // Temp files left by a process that died between write and rename are removed after this long.
 constexpr time_t kStaleTempSeconds = 3600;
-// A process rescans the directory at least this often (other processes add entries too).
+// A process rescans the directory at least this often: the ledger drifts where an entry is
+// replaced (its old bytes are still counted) or a process dies between a put and its update.
 constexpr int kPutsPerScan = 64;
 // The ledger of the directory's total bytes (kUsageFile), kept by every put, is trusted for
 // this long after it was last written; older, the directory is scanned.
@@ -384,8 +385,9 @@ void DiskCache::put(const std::string& key, const std::vector<char>& bytes) {
   Ledger ledger(dir_);
   std::optional<uint64_t> total_now = ledger.total();
   if (total_now) {
-    ledger.set(*total_now + file.size());
-    if (*total_now + file.size() <= max_bytes_ && ++s.puts_since_scan < kPutsPerScan) return;
+    uint64_t after = *total_now + file.size();
+    ledger.set(after);
+    if (after <= max_bytes_ && ++s.puts_since_scan < kPutsPerScan) return;
   }
   std::vector<EntryInfo> entries = scan_dir(dir_);
   uint64_t total = 0;

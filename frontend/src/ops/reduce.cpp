@@ -79,8 +79,7 @@ Tensor any_over(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim)
 
 }  // namespace
 
-// The all-elements forms pass an empty list (all dims) spelled out: a bare {} would pick the
-// int64_t dim overload.
+// The all-elements forms pass an empty list of dims (all of them) straight to the vector form.
 Tensor sum(const Tensor& x) { return sum(x, std::vector<int64_t>{}, false); }
 Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
   return sum(x, std::vector<int64_t>{dim}, keepdim);

@@ -272,10 +272,8 @@ void Emitter::loop(int64_t var_id, Value* begin, Value* end, const std::vector<k
     scope_->vars[var_id] = i;
     if (prefetches) {
       for (const Prefetch& f : *prefetches) {
-        DType t = param_dtype(f.param);
-        // Not inbounds: the last rows' targets lie past the buffer (prefetches never fault).
-        Value* addr = b_.CreateGEP(v_.memory_type(t), scope_->params[f.param], expr(f.index));
-        b_.CreateCall(prefetch_function(m_, f.write, static_cast<unsigned>(itemsize(t))), {addr});
+        auto bytes = static_cast<unsigned>(itemsize(param_dtype(f.param)));
+        b_.CreateCall(prefetch_function(m_, f.write, bytes), {prefetch_address(f)});
       }
     }
     for (const auto& s : body) stmt(s);
@@ -286,6 +284,11 @@ void Emitter::loop(int64_t var_id, Value* begin, Value* end, const std::vector<k
     scope_->vars.erase(var_id);
   }
   cache_.clear();
+}
+
+Value* Emitter::prefetch_address(const Prefetch& f) {
+  // Not inbounds: the last rows' targets lie past the buffer (prefetches never fault).
+  return b_.CreateGEP(v_.memory_type(param_dtype(f.param)), scope_->params[f.param], expr(f.index));
 }
 
 void Emitter::prefetched_loop(int64_t var_id, Value* begin, Value* end,
@@ -302,10 +305,8 @@ void Emitter::prefetched_loop(int64_t var_id, Value* begin, Value* end,
     cache_.clear();
     scope_->vars[var_id] = first;
     for (const Prefetch& f : targets) {
-      DType t = param_dtype(f.param);
-      // Not inbounds: the last rows' targets lie past the buffer (prefetches never fault).
-      Value* addr = b_.CreateGEP(v_.memory_type(t), scope_->params[f.param], expr(f.index));
-      b_.CreateCall(prefetch, {addr, b_.getInt32(f.write ? 1 : 0), b_.getInt32(3), b_.getInt32(1)});
+      b_.CreateCall(prefetch, {prefetch_address(f), b_.getInt32(f.write ? 1 : 0), b_.getInt32(3),
+                               b_.getInt32(1)});
     }
     // Counted from 0 so that the vectorizer sees exactly 16 iterations.
     for_range(std::to_string(var_id), b_.getInt64(0), b_.getInt64(kStrip), [&](Value* j) {

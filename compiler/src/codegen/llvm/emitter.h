@@ -72,6 +72,8 @@ class Emitter {
   /// once: a row kernel's loop, which may also accumulate.
   void loop(int64_t var_id, llvm::Value* begin, llvm::Value* end,
             const std::vector<kir::Stmt>& body, const std::vector<Prefetch>* prefetches = nullptr);
+  /// The address of prefetch `f`'s element in the current iteration.
+  llvm::Value* prefetch_address(const Prefetch& f);
   /// loop() strip-mined by 16 with one prefetch per strip of each of `targets`: a flat
   /// elementwise loop (only stores, so strips cost nothing). There the vectorizer would pass
   /// prefetch_function's variants lane 0 of a vector induction variable, a vector add and an

@@ -5,6 +5,7 @@
 // its product is final, while the tile is in L1. The output is then written once instead of
 // written, read back and written again. Kernels of any other shape keep the two passes.
 #include <functional>
+#include <numeric>
 #include <unordered_map>
 
 #include "codegen/llvm/emitter.h"
@@ -196,7 +197,7 @@ bool Emitter::gemm_with_epilogue(const kir::Stmt& call, const kir::Stmt& loop) {
   }
   // The call: the GEMM's constant args, then the epilogue and the kernel's data pointers.
   std::vector<int64_t> all(k_.params.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+  std::iota(all.begin(), all.end(), int64_t{0});
   Value* params = params_array(all, "epilogue.params");
   std::vector<Value*> extra = {b_.CreatePtrToInt(fn, i64), b_.CreatePtrToInt(params, i64)};
   extern_call(call, std::string(variant), extra);

@@ -6,9 +6,7 @@
 #include <functional>
 #include <map>
 #include <set>
-#include <unordered_map>
 
-#include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/kir/walk.h"
 
 namespace kiln::codegen::llvm_backend {
