@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "cpu/gemm.h"
+#include "cpu/externs.h"
 #include "kiln/compiler/codegen/cuda/cuda_codegen.h"
 #include "kiln/compiler/codegen/llvm_codegen.h"
 #include "kiln/compiler/debug.h"

@@ -278,23 +278,6 @@ bool cpu_has_avx512() {
 #endif
 }
 
-const std::vector<ExternSymbol>& extern_symbols() {
-  static const std::vector<ExternSymbol> symbols = {
-      {"kiln_extern_gemm_f32", &kiln_extern_gemm_f32},
-      {"kiln_extern_gemm_f64", &kiln_extern_gemm_f64},
-      {"kiln_extern_gemm_f32_epilogue", &kiln_extern_gemm_f32_epilogue},
-      {"kiln_extern_gemm_f64_epilogue", &kiln_extern_gemm_f64_epilogue},
-  };
-  return symbols;
-}
-
-ExternFn find_extern(std::string_view name) {
-  for (const auto& s : extern_symbols()) {
-    if (name == s.name) return s.fn;
-  }
-  return nullptr;
-}
-
 std::string_view epilogue_variant(std::string_view symbol) {
   if (symbol == "kiln_extern_gemm_f32") return "kiln_extern_gemm_f32_epilogue";
   if (symbol == "kiln_extern_gemm_f64") return "kiln_extern_gemm_f64_epilogue";

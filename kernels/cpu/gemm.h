@@ -15,7 +15,6 @@
 
 #include <cstdint>
 #include <string_view>
-#include <vector>
 
 extern "C" {
 
@@ -51,20 +50,6 @@ void kiln_extern_gemm_f64_epilogue(void* const* params, const int64_t* args);
 }
 
 namespace kiln::kernels {
-
-/// A C function that kernel IR may call through an Extern statement.
-using ExternFn = void (*)(void* const* params, const int64_t* args);
-
-struct ExternSymbol {
-  const char* name;
-  ExternFn fn;
-};
-
-/// Every function Extern statements may name: the JIT defines these symbols, the kernel-IR
-/// evaluator calls them by name.
-const std::vector<ExternSymbol>& extern_symbols();
-/// The function called `name`, or nullptr.
-ExternFn find_extern(std::string_view name);
 
 /// The name of the fused-epilogue variant of GEMM extern `symbol`, or "" when it has none.
 std::string_view epilogue_variant(std::string_view symbol);

@@ -151,7 +151,6 @@ TEST_CASE("cuda: every dtype, cast, integer op and the random ops compile", "[nv
       cast(unary(Op::Exp, cast(leaf({256}, DType::BFloat16), DType::Float32)), DType::BFloat16));
   outs.push_back(random(RandomDist::Uniform, 1, 2, DType::Float16, {512}, Device()));
   outs.push_back(random(RandomDist::Normal, 1, 2, DType::Float32, {512}, Device()));
-  outs.push_back(argsort(leaf({8, 50}), 1, true));
   outs.push_back(flip(pad(leaf({30, 30}), {1, 2, 3, 4}, 0.5), {0}));
   for (const auto& out : outs) render_and_compile({out});
 }

@@ -1,6 +1,7 @@
 // Graphs on a CUDA device lower differently from the CPU: 16-bit matmuls become GEMM Extern
-// steps (cuBLASLt) whose fused epilogue reads the product back widened to f32, and operands
-// cuBLASLt cannot read in place are materialized first. Planned and NVRTC-compiled without a GPU
+// steps (cuBLASLt) whose fused epilogue reads the product back widened to f32, operands
+// cuBLASLt cannot read in place are materialized first, and argsort ranks elements in a kernel
+// where the CPU calls its row sort. Planned and NVRTC-compiled without a GPU
 // (constant and iota inputs need no device memory).
 #include <catch2/catch.hpp>
 
@@ -75,4 +76,12 @@ TEST_CASE("cuda lowering: a long full sum runs as 4096 row blocks and one final 
     if (runtime::nvrtc::available()) REQUIRE(!codegen::cuda::compile_cubin(ck, k.name, 90).empty());
   }
   CHECK(grids == std::vector<int64_t>{4096, 1});
+}
+
+TEST_CASE("cuda lowering: argsort is a kernel that ranks each element, not a library call",
+          "[nvrtc]") {
+  for (DType dt : {DType::Float32, DType::Float16, DType::Int64}) {
+    auto symbols = plan_and_compile(argsort(operand(8, 50, dt), 1, dt == DType::Float16));
+    CHECK(symbols.empty());
+  }
 }

@@ -51,6 +51,19 @@ TEST_CASE("opaque ops run as kernels of their own", "[fuse]") {
   REQUIRE(has_break(s, Op::Cumsum, "own kernel"));
 }
 
+TEST_CASE("argsort on the CPU calls the row sort on a buffer or a view of one", "[fuse]") {
+  auto x = leaf({6, 40});
+  // A transposed view is read in place: one kernel, the library call.
+  Schedule view = schedule({argsort(permute(x, {1, 0}), 1, false)});
+  REQUIRE(view.kernels.size() == 1);
+  CHECK(kir::print(view.kernels[0].kernel).find("extern kiln_extern_argsort(") !=
+        std::string::npos);
+  // A computed input is materialized first, and the break says why.
+  Schedule computed = schedule({argsort(unary(Op::Exp, x), 1, true)});
+  REQUIRE(computed.kernels.size() == 2);
+  CHECK(has_break(computed, Op::Exp, "argsort's input is not a strided view"));
+}
+
 TEST_CASE("a costly node with several consumers is materialized, a cheap one recomputed",
           "[fuse]") {
   auto x = leaf({64});

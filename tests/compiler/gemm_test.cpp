@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 // kiln_kernels is an internal library (its headers are not installed), linked by the compiler.
+#include "../../kernels/cpu/externs.h"
 #include "../../kernels/cpu/gemm.h"
 #include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/kir/kir.h"

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "cpu/gemm.h"
+#include "cpu/externs.h"
 #include "kiln/compiler/kir/walk.h"
 #include "kiln/runtime/buffer.h"
 #include "kiln/runtime/error.h"

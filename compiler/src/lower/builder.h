@@ -74,6 +74,14 @@ class Builder {
   const kir::Stmt& gemm_call() const { return gemm_call_; }
   /// The matmul the GEMM computes (null when none).
   const ir::Node* gemm_node() const { return gemm_node_; }
+  /// Offset and per-dim strides (elements) of `x` as a strided view of one buffer, and that
+  /// buffer's param, for a library call that reads it in place (a GEMM operand, a sorted
+  /// input). Throws FusionBreak when it is not one, naming what to materialize and `reason`.
+  struct StridedView {
+    int64_t param = 0, offset = 0;
+    std::vector<int64_t> strides;
+  };
+  StridedView strided_view(const ir::Node* x, const char* reason);
   /// Emits the accumulator for reduce `r` (if not yet) and returns a reference to it.
   kir::Expr reduce_value(const ir::Node* r);
   /// Statements computing the fused reductions of the current row, in dependency order.
@@ -122,13 +130,6 @@ class Builder {
   bool contains_contraction(const ir::Node* n) const;
   /// Matmul `n` as a GEMM call into the output buffer, or null when it does not qualify.
   kir::Expr gemm_value(const ir::Node* n, const std::vector<kir::Expr>& idx);
-  /// Offset and per-dim strides (elements) of operand `x` as a strided view of one buffer, and
-  /// that buffer's param; throws FusionBreak when it is not one.
-  struct StridedView {
-    int64_t param = 0, offset = 0;
-    std::vector<int64_t> strides;
-  };
-  StridedView strided_view(const ir::Node* x);
 
   /// A fused node strided_view reads as if it were materialized.
   const ir::Node* assumed_buffer_ = nullptr;

@@ -47,12 +47,11 @@ kir::Stmt cumsum(Builder& b, const ir::Node* n, int64_t out) {
                                           kir::cast(kir::acc_ref(acc, dt), n->dtype()))})});
 }
 
-/// Stable argsort by rank: element i of a row goes to position #{j : x_j before x_i}, where
-/// "before" orders NaN last (first when descending) and breaks ties by index. O(n^2) compares
-/// per row, vectorized over j (and parallel over rows): fine for the rows models sort (top-k
-/// over classes, a few thousand elements); a row of 10^5 elements takes ~10^10 compares, for
-/// which a real sort (an Extern on the CPU) is still to be written.
-kir::Stmt argsort(Builder& b, const ir::Node* n, int64_t out) {
+/// Stable argsort on a GPU, by rank: element i of a row goes to position #{j : x_j before x_i},
+/// where "before" orders NaN last (first when descending) and breaks ties by index. O(n^2)
+/// compares per row, but every element's rank is an independent reduction over j, which a GPU
+/// runs in parallel; fine for the rows models sort there (top-k over classes, a few thousand).
+kir::Stmt argsort_by_rank(Builder& b, const ir::Node* n, int64_t out) {
   int64_t axis = n->attrs().ints[0];
   bool descending = n->attrs().ints[1] != 0;
   const ir::Node* x = n->input(0).get();
@@ -84,6 +83,22 @@ kir::Stmt argsort(Builder& b, const ir::Node* n, int64_t out) {
                                kir::loop(j_id, s[axis], LoopKind::Vectorizable,
                                          {kir::accumulate(acc, kir::ReduceOp::Sum, counts)}),
                                kir::store(out, pos, i)})});
+}
+
+/// Argsort on the CPU: a call of the row sort (kernels/cpu/sort.h, O(n log n) per row) that
+/// reads the input in place, so a computed input is materialized first (a FusionBreak).
+kir::Stmt argsort(Builder& b, const ir::Node* n, int64_t out) {
+  if (n->device().is_cuda()) return argsort_by_rank(b, n, out);
+  const ir::Node* x = n->input(0).get();
+  b.next_pass();
+  Builder::StridedView v = b.strided_view(x, "argsort's input is not a strided view of a buffer");
+  const Shape& s = x->shape();
+  // Argument layout: kernels/cpu/sort.h.
+  std::vector<int64_t> args = {static_cast<int64_t>(x->dtype()), n->attrs().ints[1],
+                               n->attrs().ints[0], static_cast<int64_t>(s.size()), v.offset};
+  args.insert(args.end(), s.begin(), s.end());
+  args.insert(args.end(), v.strides.begin(), v.strides.end());
+  return kir::extern_call("kiln_extern_argsort", {v.param, out}, std::move(args));
 }
 
 /// The first pass of scatter and set_strided: copy the base into the output.

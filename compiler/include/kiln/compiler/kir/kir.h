@@ -17,13 +17,14 @@
 //   Accumulate statements in a nested loop, and read by AccRef: AccRef gives the current value
 //   (after the loop: the reduction; inside it, after an Accumulate: the running value, as a
 //   cumulative sum needs).
-// - An Extern statement calls a hand-written C function (kernels/, e.g. the packed GEMM) by
+// - An Extern statement calls a hand-written C function (kernels/: the packed GEMM, the row sort)
+// by
 //   symbol name: `void symbol(void* const* params, const int64_t* args)`, where params[i] is
 //   the data pointer (element 0) of kernel parameter `params[i]` and args points at the
 //   statement's constant int64 arguments (nullptr when there are none). The callee reads its
 //   parameters and writes only output parameters; statements after it see its writes. The
-//   known symbols and their argument layouts are listed in kernels/cpu/gemm.h
-//   (kiln::kernels::extern_symbols); the LLVM JIT resolves them as absolute symbols and the
+//   known symbols are listed in kernels/cpu/externs.h (kiln::kernels::extern_symbols), their
+//   argument layouts in each one's header; the LLVM JIT resolves them as absolute symbols and the
 //   evaluator calls them directly.
 // - Philox may have a 16-bit float dtype: the value is then exact in that dtype (uniform uses
 //   its mantissa bits); a consumer widens it with a Cast like a Load.

@@ -1,0 +1,110 @@
+// sort and argsort on the CPU, where they call the row sort (kernels/cpu/sort.h: O(n log n) per
+// row) with the input read in place, against the reference interpreter: rows long enough that
+// a quadratic sort would not finish, every dtype, many ties (the sort is stable in both
+// directions), NaN, infinities and signed zeros, transposed and sliced views, a computed input,
+// and the 0-d and empty cases.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <kiln/kiln.h>
+
+#include "kiln/compiler/interpreter.h"
+
+namespace {
+
+/// x.sort(dim, descending) compiled equals the interpreter's, indices and values (NaN == NaN).
+void check_sort(const kiln::Tensor& x, int64_t dim, bool descending) {
+  CAPTURE(x.sizes(), dim, descending, kiln::short_name(x.dtype()));
+  auto [values, indices] = x.sort(dim, descending);
+  auto want = kiln::ir::interpret({indices.node(), values.node()});
+  auto got_i = indices.to_vector<int64_t>();
+  auto got_v = values.to_vector<double>();
+  REQUIRE(static_cast<int64_t>(got_i.size()) == want[0]->numel());
+  int64_t wrong = 0;
+  for (size_t k = 0; k < got_i.size(); ++k) {
+    double w = want[1]->get(static_cast<int64_t>(k));
+    bool same_value = got_v[k] == w || (std::isnan(got_v[k]) && std::isnan(w));
+    if (got_i[k] != want[0]->get_int(static_cast<int64_t>(k)) || !same_value) {
+      if (wrong++ == 0) {
+        UNSCOPED_INFO("first difference at "
+                      << k << ": index " << got_i[k] << " value " << got_v[k] << ", want index "
+                      << want[0]->get_int(static_cast<int64_t>(k)) << " value " << w);
+      }
+    }
+  }
+  CHECK(wrong == 0);
+}
+
+}  // namespace
+
+TEST_CASE("sort: a row of 300000 floats, ascending and descending", "[sort]") {
+  // By rank (n^2 compares) this row alone would take minutes.
+  kiln::manual_seed(7);
+  auto x = kiln::randn({300000});
+  x.eval();
+  for (bool descending : {false, true}) check_sort(x, 0, descending);
+  auto [v, i] = x.sort();
+  auto sorted = v.to_vector<double>();
+  CHECK(std::is_sorted(sorted.begin(), sorted.end()));
+}
+
+TEST_CASE("sort: every dtype, with many ties, over both dims", "[sort]") {
+  kiln::manual_seed(11);
+  // Values from a small range: most rows hold each value many times.
+  auto small = kiln::randint(-4, 5, {37, 1500});
+  for (kiln::DType dt : {kiln::kFloat32, kiln::kFloat64, kiln::kFloat16, kiln::kBFloat16,
+                         kiln::kInt32, kiln::kInt64, kiln::kUInt8, kiln::kBool}) {
+    auto x = (dt == kiln::kUInt8 ? small + 4 : small).to(dt);
+    x.eval();
+    for (int64_t dim : {0, 1}) {
+      for (bool descending : {false, true}) check_sort(x, dim, descending);
+    }
+  }
+}
+
+TEST_CASE("sort: NaN, infinities and signed zeros", "[sort]") {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> row = {0.0, -0.0, nan, -inf, 1.0, inf, -nan, -0.0, -1.0, 0.0, nan, -inf};
+  for (kiln::DType dt : {kiln::kFloat32, kiln::kFloat64, kiln::kFloat16, kiln::kBFloat16}) {
+    auto x = kiln::from_vector(row, {3, 4}).to(dt);
+    x.eval();
+    for (int64_t dim : {0, 1}) {
+      for (bool descending : {false, true}) check_sort(x, dim, descending);
+    }
+    for (bool descending : {false, true}) check_sort(x.reshape({12}), 0, descending);
+  }
+  // PyTorch: tensor([0., -0., nan, -inf, 1., inf, -0.]).sort(stable=True) puts the zeros in
+  // index order and NaN last.
+  auto z = kiln::from_vector(std::vector<double>{0.0, -0.0, nan, -inf, 1.0, inf, -0.0}, {7});
+  auto [v, i] = z.sort();
+  CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{3, 0, 1, 6, 4, 5, 2});
+}
+
+TEST_CASE("sort: views are sorted in place, a computed input first materialized", "[sort]") {
+  kiln::manual_seed(3);
+  auto x = kiln::randn({64, 257, 3});
+  x.eval();
+  for (bool descending : {false, true}) {
+    check_sort(x, 1, descending);                                    // strided rows
+    check_sort(x.transpose(0, 2), 2, descending);                    // a permuted view
+    check_sort(x.slice(1, 3, 250, 4).flip({0}), 0, descending);      // sliced, negative
+    check_sort(x.select(2, 1).expand({5, 64, 257}), 2, descending);  // broadcast rows
+    check_sort((x * 2.0 + 1.0).reshape({64, 771}), 1, descending);   // computed (exactly)
+  }
+}
+
+TEST_CASE("sort: a 0-d tensor, empty rows and rows of one", "[sort]") {
+  auto scalar = kiln::scalar_tensor(2.5);
+  auto [v, i] = scalar.sort();
+  CHECK(i.dim() == 0);
+  CHECK(i.item<int64_t>() == 0);
+  CHECK(v.item<double>() == 2.5);
+  check_sort(kiln::zeros({4, 0}), 1, false);
+  check_sort(kiln::zeros({0, 4}), 1, true);
+  check_sort(kiln::arange(5.0).reshape({5, 1}), 1, false);
+}
