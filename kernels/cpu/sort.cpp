@@ -33,6 +33,36 @@ uint64_t key_of(int64_t v) { return static_cast<uint64_t>(v) ^ (uint64_t{1} << 6
 uint32_t half_key(uint16_t bits) { return key_of(half_bits_to_float(bits)); }
 uint32_t bfloat16_key(uint16_t bits) { return key_of(bfloat16_bits_to_float(bits)); }
 
+/// Sorts words by their high 32 bits, stably (LSD radix sort, four passes of 8 bits; a pass
+/// whose digit is the same in every word is skipped). `scratch` is resized to match.
+void radix_sort_high_words(std::vector<uint64_t>& words, std::vector<uint64_t>& scratch) {
+  const size_t n = words.size();
+  scratch.resize(n);
+  uint32_t counts[4][256] = {};
+  for (uint64_t w : words) {
+    ++counts[0][(w >> 32) & 0xff];
+    ++counts[1][(w >> 40) & 0xff];
+    ++counts[2][(w >> 48) & 0xff];
+    ++counts[3][w >> 56];
+  }
+  if (n == 0) return;
+  uint64_t* src = words.data();
+  uint64_t* dst = scratch.data();
+  for (int p = 0; p < 4; ++p) {
+    const int shift = 32 + 8 * p;
+    if (counts[p][(src[0] >> shift) & 0xff] == n) continue;
+    uint32_t next[256];
+    uint32_t at = 0;
+    for (int d = 0; d < 256; ++d) {
+      next[d] = at;
+      at += counts[p][d];
+    }
+    for (size_t i = 0; i < n; ++i) dst[next[(src[i] >> shift) & 0xff]++] = src[i];
+    std::swap(src, dst);
+  }
+  if (src != words.data()) std::copy(src, src + n, words.data());
+}
+
 /// The rows kiln_extern_argsort sorts (argument layout: sort.h).
 struct Rows {
   const void* x = nullptr;
@@ -71,6 +101,9 @@ struct Rows {
   }
 };
 
+/// Rows from this length on sort their 32-bit keys by radix.
+constexpr int64_t kRadixFrom = 256;
+
 /// Sorts rows [r0, r1) of x, stored as S, keyed by KeyOf.
 template <typename S, auto KeyOf>
 void sort_rows(const Rows& rows, int64_t r0, int64_t r1) {
@@ -82,14 +115,20 @@ void sort_rows(const Rows& rows, int64_t r0, int64_t r1) {
   if constexpr (sizeof(Key) == 4) {
     // (key, index) packed into one word: its integer order is the stable order.
     if (n <= int64_t{std::numeric_limits<uint32_t>::max()}) {
-      thread_local std::vector<uint64_t> packed;
+      thread_local std::vector<uint64_t> packed, scratch;
       packed.resize(static_cast<size_t>(n));
       for (int64_t r = r0; r < r1; ++r) {
         rows.locate(r, x_at, x_step, out_at, out_step);
         for (int64_t j = 0; j < n; ++j)
           packed[j] = uint64_t{static_cast<Key>(KeyOf(x[x_at + j * x_step]) ^ flip)} << 32 |
                       static_cast<uint64_t>(j);
-        std::sort(packed.begin(), packed.end());
+        // Radix passes are linear; a short row sorts faster by comparisons. The words are made
+        // in index order and the radix sort is stable, so only the keys need sorting.
+        if (n >= kRadixFrom) {
+          radix_sort_high_words(packed, scratch);
+        } else {
+          std::sort(packed.begin(), packed.end());
+        }
         for (int64_t j = 0; j < n; ++j)
           rows.out[out_at + j * out_step] = static_cast<int64_t>(packed[j] & 0xffffffffu);
       }

@@ -18,7 +18,8 @@ the script sets no TF32 flag (mixing PyTorch's old and new TF32 APIs breaks torc
 reports on stderr if the default was changed.
 
 Sizes (--scale multiplies 1-D lengths and row counts by SCALE, each matmul dim by cbrt(SCALE)):
-  cpu:  copy/elementwise_chain/sum 2^24 f32; softmax/layernorm [4096,1024] f32; matmul 1024^3 f32
+  cpu:  copy/elementwise_chain/sum 2^24 f32; softmax/layernorm/sort [4096,1024] f32 (sort: the
+        sorted values along dim 1); matmul 1024^3 f32
   cuda: copy/elementwise_chain/sum 2^26 f32; softmax/layernorm [8192,4096] f32 and bf16;
         matmul 4096^3 f32 and bf16
 If torch cannot be imported this prints one line saying so and exits 0.
@@ -31,7 +32,8 @@ import statistics
 import sys
 import time
 
-NAMES = ["copy", "elementwise_chain", "softmax", "layernorm", "sum", "matmul", "small_step"]
+NAMES = ["copy", "elementwise_chain", "softmax", "layernorm", "sum", "sort", "matmul",
+         "small_step"]
 
 
 def note(msg):
@@ -88,6 +90,10 @@ def make_workloads(torch, device, scale, only):
             layernorm)
     add("sum", shape_str([n]), torch.float32, (n + 1) * f32, 0,
         lambda: [torch.rand(n, device=device)], lambda x: x.sum())
+    if not cuda:
+        add("sort", shape_str([rows, cols]), torch.float32, 2 * rows * cols * f32, 0,
+            lambda: [torch.rand(rows, cols, device=device)],
+            lambda x: torch.sort(x, 1).values)
     for dt in dtypes:
         es = torch.tensor([], dtype=dt).element_size()
         add("matmul", shape_str([mm, mm]) + "@" + shape_str([mm, mm]), dt,

@@ -217,6 +217,33 @@ Workload sum_wl(const std::string& dev, int64_t n, uint64_t seed) {
   return w;
 }
 
+/// Sorting rows, the values (argsort and a gather): a library call on the CPU.
+Workload sort_wl(const std::string& dev, int64_t rows, int64_t cols, uint64_t seed) {
+  Workload w;
+  w.name = "sort";
+  w.shape = shape_str({rows, cols});
+  w.bytes = 2.0 * static_cast<double>(rows * cols) * 4.0;
+  w.make_inputs = [=] {
+    kiln::manual_seed(seed);
+    Tensor x = kiln::rand({rows, cols}, opts(dev, kiln::kFloat32));
+    x.eval();
+    return std::vector<Tensor>{x};
+  };
+  w.build = [](const std::vector<Tensor>& in) { return std::get<0>(in[0].sort(1)); };
+  w.validate = [=](const std::vector<Tensor>& in, const Tensor& out) {
+    check_shape("sort", out, {rows, cols});
+    auto x = in[0].to_vector<double>();
+    auto y = out.to_vector<double>();
+    for (int64_t r : sample(rows, 16)) {
+      std::vector<double> want(x.begin() + r * cols, x.begin() + (r + 1) * cols);
+      std::sort(want.begin(), want.end());
+      for (int64_t c = 0; c < cols; ++c)
+        check_close("sort", r * cols + c, y[r * cols + c], want[c], {0, 0});
+    }
+  };
+  return w;
+}
+
 Workload matmul_wl(const std::string& dev, int64_t m, int64_t k, int64_t n, kiln::DType dt,
                    uint64_t seed) {
   Workload w;
@@ -296,9 +323,9 @@ Workload small_step_wl(const std::string& dev, uint64_t seed) {
 
 const std::vector<std::string>& workload_names() {
   static const std::vector<std::string> names = {
-      "copy",       "elementwise_chain", "softmax",        "layernorm", "sum",       "matmul",
-      "small_step", "mlp_step",          "mlp_step_eager", "mlp_train", "cnn_train", "loader",
-      "warm_start"};
+      "copy",   "elementwise_chain", "softmax",  "layernorm",      "sum",       "sort",
+      "matmul", "small_step",        "mlp_step", "mlp_step_eager", "mlp_train", "cnn_train",
+      "loader", "warm_start"};
   return names;
 }
 
@@ -325,6 +352,8 @@ std::vector<Workload> make_workloads(const std::string& device, double scale, ui
     if (wanted("layernorm")) out.push_back(layernorm_wl(device, rows, cols, dt, seed));
   }
   if (wanted("sum")) out.push_back(sum_wl(device, n, seed));
+  // On a GPU argsort ranks each element (O(n^2) per row): no workload there yet.
+  if (wanted("sort") && !cuda) out.push_back(sort_wl(device, rows, cols, seed));
   for (auto dt : dtypes) {
     if (wanted("matmul")) out.push_back(matmul_wl(device, mm, mm, mm, dt, seed));
   }
