@@ -68,14 +68,21 @@ NodeRef first_extreme_vjp(const NodeRef& n, const NodeRef& g) {
     pos = pos ? binary(Op::Add, pos, term) : term;
     stride *= xs[*a];
   }
-  NodeRef nan_row = expand(binary(Op::Ne, n, n), xs);
-  NodeRef rank = where(nan_row, binary(Op::Sub, index(count - 1), pos), pos);
+  NodeRef nan_row = binary(Op::Ne, n, n);
+  NodeRef rank = where(expand(nan_row, xs), binary(Op::Sub, index(count - 1), pos), pos);
   NodeRef hit = binary(Op::Or, binary(Op::Eq, x, expand(n, xs)), binary(Op::Ne, x, x));
   if (x->op() == Op::Unfold) {
     if (NodeRef inside = unfold_inside(*x)) hit = binary(Op::And, hit, inside);
   }
-  NodeRef chosen = expand(reduce(Op::Min, where(hit, rank, index(count)), axes), xs);
-  return where(binary(Op::Eq, rank, chosen), expand(g, xs), full_like(0.0, x));
+  NodeRef chosen = reduce(Op::Min, where(hit, rank, index(count)), axes);
+  // The chosen rank turned back into a position once per row, so that the element test reads
+  // `pos` (iotas, cheap to recompute in both kernels) rather than `rank`, whose NaN test reaches
+  // back through the pooled value to its producers and so would be materialized: for the CNN's
+  // pooling an i32 tensor of the input's size written, then gathered.
+  const Shape& rs = chosen->shape();
+  NodeRef last = constant_int(count - 1, it, rs, dev);
+  NodeRef chosen_pos = where(nan_row, binary(Op::Sub, last, chosen), chosen);
+  return where(binary(Op::Eq, pos, expand(chosen_pos, xs)), expand(g, xs), full_like(0.0, x));
 }
 
 /// prod: g * prod(others), exact with zeros: one zero gets the product of the rest, and with two
