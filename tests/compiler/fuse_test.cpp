@@ -96,7 +96,7 @@ TEST_CASE("a costly node with several consumers is materialized, a cheap one rec
   Schedule s1 = schedule({binary(Op::Add, cheap, unary(Op::Sin, cheap))});
   REQUIRE(s1.kernels.size() == 1);
   NodeRef costly = x;
-  for (int i = 0; i < 3; ++i) costly = unary(i % 2 ? Op::Sin : Op::Cos, costly);
+  for (int i = 0; i < 40; ++i) costly = unary(i % 2 ? Op::Sin : Op::Cos, costly);
   Schedule s2 = schedule({binary(Op::Add, costly, unary(Op::Exp, costly))});
   REQUIRE(s2.kernels.size() == 2);
   REQUIRE(has_break(s2, Op::Sin, "several consumers"));
