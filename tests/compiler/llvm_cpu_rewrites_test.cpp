@@ -15,6 +15,7 @@
 
 #include "compiler/llvm_test_util.h"
 #include "kiln/compiler/autograd.h"
+#include "kiln/compiler/interpreter.h"
 #include "kiln/compiler/schedule.h"
 #include "kiln/runtime/thread_pool.h"
 
@@ -308,6 +309,42 @@ TEST_CASE("llvm: a contiguous 2-d elementwise nest runs as one flat loop", "[llv
       double want = 1 / (1 + std::exp(-a.get(j))) + b.get(broadcast ? j % cols : j);
       wrong += !near(out.get(j), want, 1e-5, 1e-6);
     }
+    CHECK(wrong == 0);
+  }
+}
+
+TEST_CASE("llvm: windows read past the input's edge load under their bounds test", "[llvm]") {
+  // A padded 3x3 unfold (im2col) and a fold (col2im) of a buffer: each read outside the input is
+  // a select of the fill, with its load at a clamped index so that it stays in bounds. The
+  // emitter evaluates the load only where the bounds test holds, without the clamp, so its
+  // index stays affine: contiguous vector loads (masked, or in loops LLVM unswitches on the
+  // test), where the clamped index made gathers.
+  using namespace kiln::ir;
+  const Window w{3, 3, 1, 1, 1, 1, 1, 1};
+  const int64_t h = 15, wd = 19;
+  auto buffer = [](int64_t n, Buf& mirror) {
+    auto b = std::make_shared<runtime::Buffer>(DType::Float32, n);
+    for (int64_t i = 0; i < n; ++i) {
+      b->set(i, std::sin(0.37 * static_cast<double>(i)));
+      mirror.set(static_cast<size_t>(i), b->get(i));
+    }
+    return b;
+  };
+  Buf x_in(DType::Float32, 2 * 3 * h * wd), g_in(DType::Float32, 2 * 3 * 9 * h * wd);
+  auto x = load(buffer(2 * 3 * h * wd, x_in), {2, 3, h, wd});
+  auto g = load(buffer(2 * 3 * 9 * h * wd, g_in), {2, 3, 3, 3, h, wd});
+  for (auto [out, in] : {std::pair{unfold(x, w, h, wd, 0.0), &x_in}, {fold(g, w, h, wd), &g_in}}) {
+    Schedule s = schedule({out});
+    REQUIRE(s.kernels.size() == 1);
+    std::string ir = codegen::llvm_ir(s.kernels[0].kernel, true);
+    INFO(ir);
+    CHECK(count(ir, "llvm.masked.gather") == 0);
+    CHECK(count(ir, "load <16 x float>") + count(ir, "llvm.masked.load.v16f32") > 0);
+    auto want = interpret({out})[0];
+    Buf res(DType::Float32, static_cast<size_t>(out->numel()));
+    run(s.kernels[0].kernel, {in, &res});
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < out->numel(); ++i) wrong += !near(res.get(i), want->get(i), 1e-5, 1e-6);
     CHECK(wrong == 0);
   }
 }

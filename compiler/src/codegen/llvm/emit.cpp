@@ -352,8 +352,13 @@ Value* Emitter::expr_uncached(const kir::Expr& e) {
     case kir::ExprKind::Binary:
       return v_.binary(e->binop, expr(e->operands[0]), expr(e->operands[1]), e->operands[0]->dtype,
                        e->operands[1]->kind == kir::ExprKind::IntImm);
-    case kir::ExprKind::Select:
-      return b_.CreateSelect(expr(e->operands[0]), expr(e->operands[1]), expr(e->operands[2]));
+    case kir::ExprKind::Select: {
+      Value* cond = expr(e->operands[0]);
+      Value* other = expr(e->operands[2]);
+      if (kir::Expr value = unclamped_under(e->operands[0], e->operands[1]))
+        return guarded(cond, value, other);
+      return b_.CreateSelect(cond, expr(e->operands[1]), other);
+    }
     case kir::ExprKind::Cast:
       return v_.convert(expr(e->operands[0]), e->operands[0]->dtype, e->dtype);
     case kir::ExprKind::AccRef: {
@@ -366,6 +371,28 @@ Value* Emitter::expr_uncached(const kir::Expr& e) {
                        e->operands.size() > 1 ? expr(e->operands[1]) : nullptr);
   }
   return nullptr;
+}
+
+/// cond ? value : other, evaluating `value` only where cond holds (its loads may then read out
+/// of bounds elsewhere): a branch around it, which the vectorizer turns into masked loads.
+/// Values computed inside the branch are forgotten after it (they do not dominate what follows).
+Value* Emitter::guarded(Value* cond, const kir::Expr& value, Value* other) {
+  llvm::Function* f = b_.GetInsertBlock()->getParent();
+  auto* then = llvm::BasicBlock::Create(b_.getContext(), "guarded", f);
+  auto* done = llvm::BasicBlock::Create(b_.getContext(), "guarded.end", f);
+  llvm::BasicBlock* skip_from = b_.GetInsertBlock();
+  b_.CreateCondBr(cond, then, done);
+  b_.SetInsertPoint(then);
+  auto outside = cache_;
+  Value* v = expr(value);
+  llvm::BasicBlock* then_end = b_.GetInsertBlock();
+  b_.CreateBr(done);
+  cache_ = std::move(outside);
+  b_.SetInsertPoint(done);
+  llvm::PHINode* phi = b_.CreatePHI(v->getType(), 2);
+  phi->addIncoming(v, then_end);
+  phi->addIncoming(other, skip_from);
+  return phi;
 }
 
 std::unique_ptr<llvm::Module> emit_module(const kir::Kernel& k, llvm::LLVMContext& ctx,

@@ -84,6 +84,7 @@ class Emitter {
   llvm::AllocaInst* acc_slot(int64_t id, DType t);
   llvm::Value* expr(const kir::Expr& e);
   llvm::Value* expr_uncached(const kir::Expr& e);
+  llvm::Value* guarded(llvm::Value* cond, const kir::Expr& value, llvm::Value* other);
 
   // ---- parallel.cpp -----------------------------------------------------------------------
   /// A Parallel loop may be outlined when it updates no accumulator declared outside it.

@@ -1,7 +1,7 @@
 // Internal interface of the LLVM backend, shared by its parts: emit.cpp (kir -> LLVM IR),
 // math.cpp (vectorizable transcendentals as always-inline IR functions), math_avx512.cpp (their
-// AVX-512 vector variants) and target.cpp (host TargetMachine, O3 pipeline, object emission). Only
-// the backend's .cpp files include this.
+// AVX-512 vector variants), guarded_select.cpp (loads under a bounds test) and target.cpp (host
+// TargetMachine, O3 pipeline, object emission). Only the backend's .cpp files include this.
 #pragma once
 
 #include <memory>
@@ -58,6 +58,12 @@ llvm::Value* emit_horner(llvm::IRBuilder<>& b, llvm::Value* x, llvm::ArrayRef<do
 
 /// Integer power with the interpreter's rules (negative exponents give 0 unless |base| is 1).
 llvm::Value* emit_ipow(llvm::IRBuilder<>& b, llvm::Value* base, llvm::Value* exp);
+
+/// For select(cond, value, other): `value` with the index clamps of its loads that `cond` makes
+/// idle removed (min(e, n - 1) where cond has e < n, max(e, 0) where it has e >= 0), or null
+/// when it has none or computes a transcendental (guarded_select.cpp). Valid only where `value` is evaluated under `cond`:
+/// the emitter then branches around it, and the vectorizer turns the branch into masked loads.
+kir::Expr unclamped_under(const kir::Expr& cond, const kir::Expr& value);
 
 /// The kernel as an unoptimized module for `tm`'s triple and data layout.
 std::unique_ptr<llvm::Module> emit_module(const kir::Kernel& k, llvm::LLVMContext& ctx,
