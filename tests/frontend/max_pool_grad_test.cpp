@@ -11,6 +11,7 @@
 #include <kiln/kiln.h>
 
 #include "frontend/gradcheck.h"
+#include "kiln/compiler/interpreter.h"
 
 using kiln::Tensor;
 namespace F = kiln::nn::functional;
@@ -99,4 +100,22 @@ TEST_CASE("max_pool2d: finite differences where no window ties", "[nn][grad]") {
       {leaf({2, 1, 5, 6}, 22)});
   gradcheck([](const std::vector<Tensor>& v) { return F::max_pool2d(v[0], 2, 1); },
             {leaf({3, 4, 5}, 23)});
+}
+
+TEST_CASE("max_pool2d: the CNN's compiled gradient equals the interpreter's", "[nn][grad]") {
+  // 2x2 pooling of relu(x * 1.5 + 0.5) over 26 x 26 maps (rows of 13 windows, the main job's
+  // first pooling): the compiled kernels walk rows with masked tails and interleaved pairs.
+  kiln::manual_seed(17);
+  Tensor x = kiln::randn({3, 5, 26, 26}).requires_grad_();
+  Tensor weights = kiln::randn({3, 5, 13, 13});
+  (F::max_pool2d(kiln::relu(x * 1.5 + 0.5), 2) * weights).sum().backward();
+  Tensor g = x.grad();
+  CHECK(g.node()->op() != kiln::ir::Op::Load);  // still lazy: the interpreter recomputes it
+  auto want = kiln::ir::interpret({g.node()})[0];
+  auto got = g.to_vector<double>();
+  REQUIRE(static_cast<int64_t>(got.size()) == want->numel());
+  int64_t wrong = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    wrong += std::fabs(got[i] - want->get(static_cast<int64_t>(i))) > 1e-5;
+  CHECK(wrong == 0);
 }

@@ -85,16 +85,45 @@ TEST_CASE("sort: NaN, infinities and signed zeros", "[sort]") {
   CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{3, 0, 1, 6, 4, 5, 2});
 }
 
+TEST_CASE("sort: many rows over the thread pool, short and radix-sorted", "[sort]") {
+  kiln::manual_seed(5);
+  // Enough rows that every thread sorts a share: 20000 rows of 300 (radix), 100000 of 8.
+  for (auto shape : {std::vector<int64_t>{20000, 300}, std::vector<int64_t>{100000, 8}}) {
+    auto x = kiln::randint(-50, 50, shape).to(kiln::kFloat32);
+    x.eval();
+    for (bool descending : {false, true}) check_sort(x, 1, descending);
+  }
+}
+
+TEST_CASE("sort: NaN, infinities and signed zeros in rows sorted by radix", "[sort]") {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> special = {0.0, -0.0, nan, -inf, inf, -nan, 1.5, -1.5};
+  std::vector<double> row;
+  for (int i = 0; i < 1000; ++i)
+    row.push_back(i % 3 == 0 ? special[static_cast<size_t>(i / 3) % special.size()]
+                             : std::sin(0.1 * i) * 4);
+  for (kiln::DType dt : {kiln::kFloat32, kiln::kFloat16, kiln::kBFloat16, kiln::kFloat64}) {
+    auto x = kiln::from_vector(row, {2, 500}).to(dt);
+    x.eval();
+    for (bool descending : {false, true}) {
+      check_sort(x, 1, descending);
+      check_sort(x.flip({1}), 1, descending);  // a negative stride along the row
+    }
+  }
+}
+
 TEST_CASE("sort: views are sorted in place, a computed input first materialized", "[sort]") {
   kiln::manual_seed(3);
   auto x = kiln::randn({64, 257, 3});
   x.eval();
   for (bool descending : {false, true}) {
-    check_sort(x, 1, descending);                                    // strided rows
-    check_sort(x.transpose(0, 2), 2, descending);                    // a permuted view
-    check_sort(x.slice(1, 3, 250, 4).flip({0}), 0, descending);      // sliced, negative
-    check_sort(x.select(2, 1).expand({5, 64, 257}), 2, descending);  // broadcast rows
-    check_sort((x * 2.0 + 1.0).reshape({64, 771}), 1, descending);   // computed (exactly)
+    check_sort(x, 1, descending);                                      // strided rows
+    check_sort(x.transpose(0, 2), 2, descending);                      // a permuted view
+    check_sort(x.slice(1, 3, 250, 4).flip({0}), 0, descending);        // sliced, negative
+    check_sort(x.select(2, 1).expand({5, 64, 257}), 2, descending);    // broadcast rows
+    check_sort(x.slice(1, 0, 1).expand({64, 300, 3}), 1, descending);  // stride 0 along it
+    check_sort((x * 2.0 + 1.0).reshape({64, 771}), 1, descending);     // computed (exactly)
   }
 }
 

@@ -73,6 +73,11 @@ kir::Expr unclamped_under(const kir::Expr& cond, const kir::Expr& value) {
   // A transcendental in a branch keeps the loop from vectorizing at all (a padded fold of
   // tanh(im2col) ran scalar): computed at the clamped index and discarded, it costs less.
   if (kir::any_of(value, [](const Expr& x) { return is_transcendental(x); })) return nullptr;
+  // x86 masks loads of 32- and 64-bit elements only (8- and 16-bit ones need AVX512-BW): a
+  // predicated narrow load would keep the loop scalar, where the clamped one vectorizes.
+  bool narrow = kir::any_of(
+      value, [](const Expr& x) { return x->kind == ExprKind::Load && itemsize(x->dtype) < 4; });
+  if (narrow) return nullptr;
   Bounds b;
   collect(cond, b);
   if (b.non_negative.empty() && b.below.empty()) return nullptr;

@@ -61,7 +61,8 @@ llvm::Value* emit_ipow(llvm::IRBuilder<>& b, llvm::Value* base, llvm::Value* exp
 
 /// For select(cond, value, other): `value` with the index clamps of its loads that `cond` makes
 /// idle removed (min(e, n - 1) where cond has e < n, max(e, 0) where it has e >= 0), or null
-/// when it has none or computes a transcendental (guarded_select.cpp). Valid only where `value` is evaluated under `cond`:
+/// when it has none, computes a transcendental or loads elements narrower than 32 bits
+/// (guarded_select.cpp). Valid only where `value` is evaluated under `cond`:
 /// the emitter then branches around it, and the vectorizer turns the branch into masked loads.
 kir::Expr unclamped_under(const kir::Expr& cond, const kir::Expr& value);
 

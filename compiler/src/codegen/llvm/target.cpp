@@ -44,7 +44,8 @@ const HostInfo& host_info() {
     // whose tail is folded into masks (a row of 13) as interleaved vector accesses: wide loads
     // and shuffles instead of gathers and scatters. Off by default on x86; the CNN's pooling
     // backward kernels ran 3.5x faster with it (7.9 -> 2.2 ms and 5.4 -> 1.8 ms, one core),
-    // cnn_train 35.0 -> 28.8 ms a step, nothing else changed (kiln-bench, two rounds).
+    // cnn_train 35.0 -> 28.8 ms a step, nothing else changed (kiln-bench, two rounds). LLVM's
+    // options are global: this holds for every user of libLLVM in the process.
     set_llvm_option("enable-masked-interleaved-mem-accesses", "true");
     HostInfo h;
     h.triple = llvm::sys::getProcessTriple();
