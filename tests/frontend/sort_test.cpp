@@ -2,10 +2,11 @@
 // row) with the input read in place, against the reference interpreter: rows long enough that
 // a quadratic sort would not finish, every dtype, many ties (the sort is stable in both
 // directions), NaN, infinities and signed zeros, transposed and sliced views, a computed input,
-// and the 0-d and empty cases.
+// and the 0-d and empty cases; argsort and topk (the k largest or smallest, their gradient).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -136,4 +137,46 @@ TEST_CASE("sort: a 0-d tensor, empty rows and rows of one", "[sort]") {
   check_sort(kiln::zeros({4, 0}), 1, false);
   check_sort(kiln::zeros({0, 4}), 1, true);
   check_sort(kiln::arange(5.0).reshape({5, 1}), 1, false);
+}
+
+TEST_CASE("argsort and topk: sort's indices, the k largest or smallest", "[sort]") {
+  auto x = kiln::tensor({{3.0, 1.0, 2.0, 1.0, 5.0}, {0.5, -1.0, 0.5, 7.0, -2.0}});
+  auto [sv, si] = x.sort(1, true);
+  CHECK(x.argsort(1, true).to_vector<int64_t>() == si.to_vector<int64_t>());
+  CHECK(kiln::argsort(x).to_vector<int64_t>() ==
+        std::vector<int64_t>{1, 3, 2, 0, 4, 4, 1, 0, 2, 3});
+  // PyTorch: x.topk(2) -> values [[5, 3], [7, 0.5]], indices [[4, 0], [3, 0]]; ties (the two
+  // 0.5s) come in index order here.
+  auto [v, i] = x.topk(2);
+  CHECK(v.sizes() == std::vector<int64_t>{2, 2});
+  CHECK(v.to_vector<double>() == std::vector<double>{5, 3, 7, 0.5});
+  CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{4, 0, 3, 0});
+  auto [lv, li] = kiln::topk(x, 3, -1, /*largest=*/false);
+  CHECK(lv.to_vector<double>() == std::vector<double>{1, 1, 2, -2, -1, 0.5});
+  CHECK(li.to_vector<int64_t>() == std::vector<int64_t>{1, 3, 2, 4, 1, 0});
+  auto [cv, ci] = x.topk(1, 0);  // along dim 0
+  CHECK(cv.to_vector<double>() == std::vector<double>{3, 1, 2, 7, 5});
+  CHECK(ci.to_vector<int64_t>() == std::vector<int64_t>{0, 0, 0, 1, 0});
+  auto [ev, ei] = x.topk(0);
+  CHECK(ev.sizes() == std::vector<int64_t>{2, 0});
+  CHECK(ei.numel() == 0);
+  REQUIRE_THROWS_AS(x.topk(6), kiln::IndexError);
+  REQUIRE_THROWS_AS(x.topk(-1), kiln::IndexError);
+  REQUIRE_THROWS_AS(x.topk(1, 2), kiln::Error);
+  // A long row: the 5 largest of 100000.
+  kiln::manual_seed(9);
+  auto r = kiln::randn({100000});
+  auto [rv, ri] = r.topk(5);
+  auto all = r.to_vector<double>();
+  std::sort(all.begin(), all.end(), std::greater<>());
+  CHECK(rv.to_vector<double>() == std::vector<double>(all.begin(), all.begin() + 5));
+  for (int64_t j = 0; j < 5; ++j)
+    CHECK(r[ri[j].item<int64_t>()].item<double>() == rv[j].item<double>());
+}
+
+TEST_CASE("topk: the gradient goes to the selected elements", "[sort]") {
+  auto x = kiln::tensor({4.0, -1.0, 9.0, 2.0, 7.0}).requires_grad_();
+  auto [v, i] = x.topk(2);
+  (v * kiln::tensor({10.0, 100.0})).sum().backward();
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{0, 0, 10, 0, 100});
 }

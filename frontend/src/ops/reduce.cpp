@@ -1,5 +1,6 @@
 // Reductions and the row-wise composites built from them: sum, mean, prod, max/min (with
-// indices), argmax/argmin, norm, var, std, logsumexp, all/any, softmax, log_softmax, cumsum, sort.
+// indices), argmax/argmin, norm, var, std, logsumexp, all/any, softmax, log_softmax, cumsum, sort,
+// argsort, topk.
 #include <limits>
 
 #include "kiln/compiler/marks.h"
@@ -255,6 +256,33 @@ std::tuple<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending) {
   int64_t d = wrap_dim("sort", dim, x.dim());
   auto idx = ir::argsort(x.node(), d, descending);
   return {Tensor::from_node(ir::gather(x.node(), idx, d)), Tensor::from_node(idx)};
+}
+
+Tensor argsort(const Tensor& x, int64_t dim, bool descending) {
+  detail::check_defined("argsort", x);
+  if (x.dim() == 0) return zeros({}, TensorOptions(kInt64).device(x.device()));
+  int64_t d = wrap_dim("argsort", dim, x.dim());
+  return Tensor::from_node(ir::argsort(x.node(), d, descending));
+}
+
+std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool largest,
+                                bool sorted) {
+  (void)sorted;  // the k values always come sorted (PyTorch allows any order when false)
+  detail::check_defined("topk", x);
+  int64_t size = x.dim() == 0 ? 1 : x.size(wrap_dim("topk", dim, x.dim()));
+  if (k < 0 || k > size) {
+    throw IndexError("[topk] k = " + std::to_string(k) +
+                     " is out of range for a dimension of size " + std::to_string(size) +
+                     " (shape " + shape_str(x.sizes()) + ")");
+  }
+  if (x.dim() == 0) {
+    if (k == 1) return {x.clone(), zeros({}, TensorOptions(kInt64).device(x.device()))};
+    return {zeros({0}, TensorOptions(x.dtype()).device(x.device())),
+            zeros({0}, TensorOptions(kInt64).device(x.device()))};
+  }
+  int64_t d = wrap_dim("topk", dim, x.dim());
+  Tensor idx = Tensor::from_node(ir::argsort(x.node(), d, largest)).slice(d, 0, k);
+  return {Tensor::from_node(ir::gather(x.node(), idx.node(), d)), idx};
 }
 
 }  // namespace kiln

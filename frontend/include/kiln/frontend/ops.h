@@ -180,6 +180,12 @@ Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor cumsum(const Tensor& x, int64_t dim);
 std::tuple<Tensor, Tensor> sort(const Tensor& x, int64_t dim = -1, bool descending = false);
+/// The indices of sort (stable: equal values keep their order; NaN sorts as the largest).
+Tensor argsort(const Tensor& x, int64_t dim = -1, bool descending = false);
+/// The k largest (or smallest) values along dim and their indices, sorted (ties in index
+/// order); k in [0, size(dim)].
+std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim = -1, bool largest = true,
+                                bool sorted = true);
 
 // ---- shapes, joins and gathers ----
 Tensor reshape(const Tensor& x, std::vector<int64_t> shape);

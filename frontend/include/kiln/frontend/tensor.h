@@ -242,6 +242,9 @@ class Tensor {
   Tensor log_softmax(int64_t dim) const;
   Tensor cumsum(int64_t dim) const;
   std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false) const;
+  Tensor argsort(int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true,
+                                  bool sorted = true) const;
 
   // ---- shapes and views ----
   Tensor view(std::vector<int64_t> shape) const;
