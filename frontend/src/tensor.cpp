@@ -1,6 +1,7 @@
 // Tensor handles: metadata, node derivation through views, value reads and in-place writes.
 #include "kiln/frontend/tensor.h"
 
+#include <exception>
 #include <ostream>
 
 #include "autograd/leaves.h"
@@ -27,11 +28,31 @@ Tensor Tensor::from_node(ir::NodeRef node) {
   int64_t depth = node->depth();
   impl->storage->node = ir::reshape(std::move(node), {numel_of(impl->sizes)});
   Tensor t(std::move(impl));
-  if (depth > detail::kMaxPendingDepth) t.eval();
+  if (depth > detail::kMaxPendingDepth) detail::realize_deep(t);
   return t;
 }
 
 namespace detail {
+
+namespace {
+thread_local RealizeDeepTogether* innermost_batch = nullptr;
+}  // namespace
+
+RealizeDeepTogether::RealizeDeepTogether() : outer_(innermost_batch) { innermost_batch = this; }
+
+RealizeDeepTogether::~RealizeDeepTogether() noexcept(false) {
+  innermost_batch = outer_;
+  // Not while unwinding: the error that ended the scope is the one to report.
+  if (!waiting_.empty() && std::uncaught_exceptions() == 0) realize(waiting_);
+}
+
+void realize_deep(const Tensor& t) {
+  if (innermost_batch) {
+    innermost_batch->waiting_.push_back(t);
+  } else {
+    t.eval();
+  }
+}
 
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset) {
   auto impl = std::make_shared<TensorImpl>();
@@ -161,7 +182,7 @@ void Tensor::write(const ir::NodeRef& value) {
       whole ? ir::reshape(v, {total}) : ir::set_strided(st.node, v, impl_->strides, impl_->offset);
   ++st.version;
   if (detail::Trace* trace = detail::current_trace()) trace->written.push_back(*this);
-  if (st.node->depth() > detail::kMaxPendingDepth) eval();
+  if (st.node->depth() > detail::kMaxPendingDepth) detail::realize_deep(*this);
 }
 
 const Tensor& Tensor::eval() const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "kiln/compiler/node.h"
 #include "kiln/frontend/tensor.h"
@@ -39,6 +40,26 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
 /// Graphs past this depth are realized as soon as a tensor reads them, so that a loop that
 /// never reads a value keeps memory and compile time bounded.
 inline constexpr int64_t kMaxPendingDepth = 2048;
+
+/// Realizes `t`, whose graph is past kMaxPendingDepth: now, or with the others at the end of
+/// the innermost live RealizeDeepTogether.
+void realize_deep(const Tensor& t);
+
+/// While alive, tensors past kMaxPendingDepth wait and are realized together, in one program,
+/// when it ends: backward's gradients of a deep network, one per parameter, would otherwise
+/// each run a program over the shared part of the gradient graph (quadratic in the depth).
+class RealizeDeepTogether {
+ public:
+  RealizeDeepTogether();
+  ~RealizeDeepTogether() noexcept(false);
+  RealizeDeepTogether(const RealizeDeepTogether&) = delete;
+  RealizeDeepTogether& operator=(const RealizeDeepTogether&) = delete;
+
+ private:
+  std::vector<Tensor> waiting_;
+  RealizeDeepTogether* outer_;
+  friend void realize_deep(const Tensor& t);
+};
 
 /// Realizes the storages of these tensors in one program (the interpreter for now).
 void realize(const std::vector<Tensor>& tensors);

@@ -131,43 +131,93 @@ Schedule schedule(const std::vector<NodeRef>& outputs, const InPlaceRequests& in
       recompute.insert(out.get());
   }
   // Lower every kernel; a break found while lowering materializes that node (or stops
-  // recomputing it) and starts over. Each round changes one node, so this ends.
+  // recomputing it) and walks again. Each round changes one node, so this ends.
+  //
+  // A kernel's lowering depends only on which of the nodes it fuses are read as buffers, and
+  // that set only grows. So after a break only the kernels that fused the broken node are
+  // lowered again, and the walk resumes at the first kernel that changed (or the broken node's
+  // own, new one): the kernels before it and the checks they passed stay as they were.
+  // Starting every round from scratch made scheduling quadratic in the graph's depth (2.2 s for
+  // a 128-layer residual MLP's forward and backward, 0.08 s so).
+  struct Lowered {
+    lower::LoweredKernel kernel;
+    std::unordered_set<const Node*> members;  // kernel_members: the nodes it fuses
+  };
+  std::unordered_map<const Node*, Lowered> lowered;
+  std::unordered_map<const Node*, size_t> position;
+  for (size_t i = 0; i < order.size(); ++i) position.emplace(order[i], i);
+  std::unordered_set<const Node*> read = materialized;
+  for (const Node* n : recompute) read.erase(n);
+  std::vector<const Node*> roots;  // the kernels so far, in order
+  std::unordered_map<const Node*, int> reduce_users;
+  size_t start = 0;
   for (;;) {
-    s.kernels.clear();
-    std::unordered_set<const Node*> read = materialized;
-    for (const Node* n : recompute) read.erase(n);
     const Node* broken = nullptr;
     std::string reason;
-    std::unordered_map<const Node*, int> reduce_users;
-    for (const Node* n : order) {
+    size_t at = order.size();
+    for (size_t i = start; i < order.size() && !broken; ++i) {
+      const Node* n = order[i];
       if (!materialized.count(n)) continue;
-      try {
-        s.kernels.push_back(lower::lower_kernel(n, read));
-      } catch (const lower::FusionBreak& b) {
-        broken = b.node;
-        reason = b.reason;
-        break;
+      at = i;
+      auto it = lowered.find(n);
+      if (it == lowered.end()) {
+        try {
+          lower::LoweredKernel k = lower::lower_kernel(n, read);
+          std::vector<const Node*> members = kernel_members(k);
+          it = lowered
+                   .emplace(n, Lowered{std::move(k), std::unordered_set<const Node*>(
+                                                         members.begin(), members.end())})
+                   .first;
+        } catch (const lower::FusionBreak& b) {
+          broken = b.node;
+          reason = b.reason;
+          break;
+        }
       }
-      for (const Node* r : s.kernels.back().fused_reduces) {
+      roots.push_back(n);
+      const lower::LoweredKernel& k = it->second.kernel;
+      for (const Node* r : k.fused_reduces) {
         if (r != n && ++reduce_users[r] > 1) {
           broken = r;
           reason = "reduction used by several kernels";
         }
       }
-      if (!broken && s.kernels.back().inputs.size() > kMaxKernelInputs) {
-        broken = split_point(s.kernels.back());
-        reason = "kernel would read " + std::to_string(s.kernels.back().inputs.size()) +
-                 " buffers (at most " + std::to_string(kMaxKernelInputs) + ")";
+      if (!broken && k.inputs.size() > kMaxKernelInputs) {
+        broken = split_point(k);
+        reason = "kernel would read " + std::to_string(k.inputs.size()) + " buffers (at most " +
+                 std::to_string(kMaxKernelInputs) + ")";
       }
-      if (broken) break;
     }
     if (!broken) break;
+    // The kernels that fused the broken node lower differently now that it is read as a buffer.
+    size_t resume = std::min(at, position.at(broken));
+    for (auto it = lowered.begin(); it != lowered.end();) {
+      if (!it->second.members.count(broken)) {
+        ++it;
+        continue;
+      }
+      resume = std::min(resume, position.at(it->first));
+      it = lowered.erase(it);
+    }
+    roots.erase(std::remove_if(roots.begin(), roots.end(),
+                               [&](const Node* n) { return position.at(n) >= resume; }),
+                roots.end());
+    reduce_users.clear();
+    for (const Node* n : roots) {
+      for (const Node* r : lowered.at(n).kernel.fused_reduces) {
+        if (r != n) ++reduce_users[r];
+      }
+    }
+    start = resume;
+    read.insert(broken);
     if (recompute.erase(broken)) continue;
     KILN_CHECK(!materialized.count(broken),
                std::string("fusion break on a node already materialized: ") +
                    op_name(broken->op()) + shape_str(broken->shape()) + ": " + reason);
     materialize(broken, reason);
   }
+  s.kernels.clear();
+  for (const Node* n : roots) s.kernels.push_back(std::move(lowered.at(n).kernel));
   size_t before = s.kernels.size();
   s.kernels = merge_kernels(std::move(s.kernels), in_place);
   if (debug_level() >= 5) {

@@ -128,7 +128,10 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   std::vector<ir::NodeRef> g = gradients("grad", outputs, grad_outputs, inputs, create_graph);
   AutoGradMode mode(create_graph);
   std::vector<Tensor> out;
-  for (const auto& n : g) out.push_back(Tensor::from_node(n));
+  {
+    detail::RealizeDeepTogether together;
+    for (const auto& n : g) out.push_back(Tensor::from_node(n));
+  }
   return out;
 }
 
@@ -153,7 +156,10 @@ void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& gra
       targets.push_back(h);
   }
   std::vector<ir::NodeRef> g = gradients("backward", tensors, grad_tensors, targets, create_graph);
-  for (size_t k = 0; k < targets.size(); ++k) accumulate(*targets[k].impl(), g[k], create_graph);
+  {
+    detail::RealizeDeepTogether together;
+    for (size_t k = 0; k < targets.size(); ++k) accumulate(*targets[k].impl(), g[k], create_graph);
+  }
   // A small output (a loss) is read after the step, if at all: computed with the step's program,
   // it costs one more store, and it no longer keeps the step from updating in place.
   for (const Tensor& t : tensors) {
