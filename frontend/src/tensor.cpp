@@ -1,6 +1,7 @@
 // Tensor handles: metadata, node derivation through views, value reads and in-place writes.
 #include "kiln/frontend/tensor.h"
 
+#include <algorithm>
 #include <exception>
 #include <ostream>
 
@@ -38,17 +39,35 @@ namespace {
 thread_local RealizeDeepTogether* innermost_batch = nullptr;
 }  // namespace
 
-RealizeDeepTogether::RealizeDeepTogether() : outer_(innermost_batch) { innermost_batch = this; }
+RealizeDeepTogether::RealizeDeepTogether()
+    : outer_(innermost_batch), exceptions_(std::uncaught_exceptions()) {
+  innermost_batch = this;
+}
 
 RealizeDeepTogether::~RealizeDeepTogether() noexcept(false) {
   innermost_batch = outer_;
-  // Not while unwinding: the error that ended the scope is the one to report.
-  if (!waiting_.empty() && std::uncaught_exceptions() == 0) realize(waiting_);
+  // Not while unwinding: the error that ended the scope is the one to report (the graphs stay
+  // pending and are realized when next read).
+  if (std::uncaught_exceptions() > exceptions_) return;
+  std::vector<std::vector<Tensor>> by_device;  // a program runs on one device
+  for (const auto& w : waiting_) {
+    std::shared_ptr<TensorImpl> impl = w.lock();
+    if (!impl) continue;
+    Tensor t(std::move(impl));
+    auto same = [&](const std::vector<Tensor>& g) { return g[0].device() == t.device(); };
+    auto it = std::find_if(by_device.begin(), by_device.end(), same);
+    if (it == by_device.end()) {
+      by_device.push_back({t});
+    } else {
+      it->push_back(t);
+    }
+  }
+  for (const auto& group : by_device) realize(group);
 }
 
 void realize_deep(const Tensor& t) {
   if (innermost_batch) {
-    innermost_batch->waiting_.push_back(t);
+    innermost_batch->waiting_.push_back(t.impl());
   } else {
     t.eval();
   }

@@ -45,9 +45,10 @@ inline constexpr int64_t kMaxPendingDepth = 2048;
 /// the innermost live RealizeDeepTogether.
 void realize_deep(const Tensor& t);
 
-/// While alive, tensors past kMaxPendingDepth wait and are realized together, in one program,
-/// when it ends: backward's gradients of a deep network, one per parameter, would otherwise
-/// each run a program over the shared part of the gradient graph (quadratic in the depth).
+/// While alive, tensors past kMaxPendingDepth wait and are realized together when it ends, in
+/// one program per device: backward's gradients of a deep network, one per parameter, would
+/// otherwise each run a program over the shared part of the gradient graph (quadratic in the
+/// depth). Tensors dropped before the end (temporaries) are not realized.
 class RealizeDeepTogether {
  public:
   RealizeDeepTogether();
@@ -56,8 +57,9 @@ class RealizeDeepTogether {
   RealizeDeepTogether& operator=(const RealizeDeepTogether&) = delete;
 
  private:
-  std::vector<Tensor> waiting_;
+  std::vector<std::weak_ptr<TensorImpl>> waiting_;
   RealizeDeepTogether* outer_;
+  int exceptions_;  // std::uncaught_exceptions() when it began
   friend void realize_deep(const Tensor& t);
 };
 
