@@ -191,23 +191,20 @@ Schedule schedule(const std::vector<NodeRef>& outputs, const InPlaceRequests& in
     if (!broken) break;
     // The kernels that fused the broken node lower differently now that it is read as a buffer.
     size_t resume = std::min(at, position.at(broken));
-    for (auto it = lowered.begin(); it != lowered.end();) {
-      if (!it->second.members.count(broken)) {
-        ++it;
-        continue;
-      }
-      resume = std::min(resume, position.at(it->first));
-      it = lowered.erase(it);
+    std::vector<const Node*> stale;
+    for (const auto& [root, l] : lowered) {
+      if (!l.members.count(broken)) continue;
+      resume = std::min(resume, position.at(root));
+      stale.push_back(root);
     }
-    roots.erase(std::remove_if(roots.begin(), roots.end(),
-                               [&](const Node* n) { return position.at(n) >= resume; }),
-                roots.end());
-    reduce_users.clear();
-    for (const Node* n : roots) {
-      for (const Node* r : lowered.at(n).kernel.fused_reduces) {
-        if (r != n) ++reduce_users[r];
+    // The walk resumes there: the kernels from there on (a suffix, in order) no longer count.
+    while (!roots.empty() && position.at(roots.back()) >= resume) {
+      for (const Node* r : lowered.at(roots.back()).kernel.fused_reduces) {
+        if (r != roots.back()) --reduce_users[r];
       }
+      roots.pop_back();
     }
+    for (const Node* root : stale) lowered.erase(root);
     start = resume;
     read.insert(broken);
     if (recompute.erase(broken)) continue;
