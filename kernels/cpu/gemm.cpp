@@ -75,15 +75,18 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64
     return;
   }
   MicroFn<T> micro = micro_kernel<T>();
-  int64_t kc_max = std::min(Tl::KC, k), nc_max = std::min(Tl::NC, n), mc_max = std::min(Tl::MC, m);
+  // An inner dim a little over one block (a 3x3 convolution's 288) runs as one block: a short
+  // second block would reload and store every C tile for few products.
+  const int64_t kc_step = k <= Tl::KC * 3 / 2 ? k : Tl::KC;
+  int64_t kc_max = std::min(kc_step, k), nc_max = std::min(Tl::NC, n), mc_max = std::min(Tl::MC, m);
   T* bp = scratch<T>(1, kc_max * ((nc_max + NR - 1) / NR * NR));
   T* ap = scratch<T>(0, kc_max * ((mc_max + MR - 1) / MR * MR));
   alignas(64) T edge[MR * NR];
   for (int64_t jc = 0; jc < n; jc += Tl::NC) {
     int64_t nc = std::min(Tl::NC, n - jc);
-    for (int64_t pc = 0; pc < k; pc += Tl::KC) {
-      int64_t kc = std::min(Tl::KC, k - pc);
-      bool acc = pc > 0, last = pc + Tl::KC >= k;
+    for (int64_t pc = 0; pc < k; pc += kc_step) {
+      int64_t kc = std::min(kc_step, k - pc);
+      bool acc = pc > 0, last = pc + kc_step >= k;
       pack_b(kc, nc, b + pc * brs + jc * bcs, brs, bcs, bp);
       for (int64_t ic = 0; ic < m; ic += Tl::MC) {
         int64_t mc = std::min(Tl::MC, m - ic);

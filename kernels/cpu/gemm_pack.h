@@ -82,7 +82,10 @@ int64_t transpose_panel(const T* src, int64_t stride, int64_t count, int64_t kc,
       int64_t p = 0;
       auto store = static_cast<__mmask16>((1u << count) - 1);
       for (; p + 16 <= kc; p += 16) {
-        for (int64_t i = 0; i < count; ++i) rows[i] = src + i * stride + p;
+        for (int64_t i = 0; i < count; ++i) {
+          rows[i] = src + i * stride + p;
+          _mm_prefetch(reinterpret_cast<const char*>(rows[i] + count * stride), _MM_HINT_T1);
+        }
         transpose16(rows, static_cast<int>(count), out + p * ld, ld, store);
       }
       return p;

@@ -1,12 +1,15 @@
 // Graphs on a CUDA device lower differently from the CPU: 16-bit matmuls become GEMM Extern
 // steps (cuBLASLt) whose fused epilogue reads the product back widened to f32, operands
-// cuBLASLt cannot read in place are materialized first, and argsort ranks elements in a kernel
-// where the CPU calls its row sort. Planned and NVRTC-compiled without a GPU
-// (constant and iota inputs need no device memory).
+// cuBLASLt cannot read in place are materialized first, and argsort runs as kernels (ranks for
+// short rows, a bitonic network for long ones) where the CPU calls its row sort. Planned and
+// NVRTC-compiled without a GPU (constant and iota inputs need no device memory).
 #include <catch2/catch.hpp>
 
 #include "kiln/compiler/codegen/cuda/cuda_codegen.h"
+#include "kiln/compiler/interpreter.h"
+#include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/program.h"
+#include "kiln/runtime/buffer.h"
 #include "kiln/runtime/nvrtc.h"
 
 namespace {
@@ -83,5 +86,87 @@ TEST_CASE("cuda lowering: argsort is a kernel that ranks each element, not a lib
   for (DType dt : {DType::Float32, DType::Float16, DType::Int64}) {
     auto symbols = plan_and_compile(argsort(operand(8, 50, dt), 1, dt == DType::Float16));
     CHECK(symbols.empty());
+  }
+}
+
+namespace {
+
+/// Runs a program planned for the GPU on the host, each kernel through the kernel-IR evaluator
+/// (its inputs computed in the kernels, so it binds none); returns the first output.
+std::vector<double> evaluate_on_host(const Program& program) {
+  std::vector<std::vector<char>> memory(program.slots.size());
+  for (size_t i = 0; i < program.slots.size(); ++i) {
+    REQUIRE(program.slots[i].kind != Program::SlotKind::Input);
+    memory[i].resize(
+        static_cast<size_t>(program.slots[i].numel * itemsize(program.slots[i].dtype)));
+  }
+  for (const auto& launch : program.launches) {
+    std::vector<void*> args;
+    for (size_t slot : launch.slots) args.push_back(memory[slot].data());
+    kir::evaluate(program.kernels[launch.kernel], args);
+  }
+  for (size_t i = 0; i < program.slots.size(); ++i) {
+    const auto& slot = program.slots[i];
+    if (slot.kind != Program::SlotKind::Output || slot.index != 0) continue;
+    std::vector<double> out(static_cast<size_t>(slot.numel));
+    for (int64_t j = 0; j < slot.numel; ++j)
+      out[static_cast<size_t>(j)] = runtime::read_element(memory[i].data(), slot.dtype, j);
+    return out;
+  }
+  FAIL("the program has no output 0");
+  return {};
+}
+
+/// [rows, cols] pseudo-random values in 23 levels (many ties), NaN where (i * cols + j) % 41 == 5
+/// (floating dtypes), computed on the device.
+NodeRef tied_values(int64_t rows, int64_t cols, DType dt) {
+  Shape s{rows, cols};
+  auto c = [&](double v) { return constant(v, DType::Float32, s, kGpu); };
+  NodeRef flat = binary(Op::Add, binary(Op::Mul, iota(0, DType::Float32, s, kGpu), c(double(cols))),
+                        iota(1, DType::Float32, s, kGpu));
+  NodeRef noise = binary(Op::Mul, unary(Op::Sin, binary(Op::Mul, flat, c(12.9898))), c(43758.5453));
+  NodeRef level =
+      unary(Op::Floor, binary(Op::Mul, binary(Op::Sub, noise, unary(Op::Floor, noise)), c(23.0)));
+  NodeRef v = binary(Op::Sub, level, c(11.0));
+  if (is_floating(dt)) {
+    NodeRef k = binary(Op::Sub, flat,
+                       binary(Op::Mul, unary(Op::Floor, binary(Op::Div, flat, c(41.0))), c(41.0)));
+    NodeRef nan = binary(Op::Div, c(0.0), c(0.0));
+    v = where(binary(Op::Eq, k, c(5.0)), nan, v);
+  }
+  return cast(v, dt);
+}
+
+}  // namespace
+
+TEST_CASE("cuda lowering: a long row sorts by a bitonic network equal to the interpreter",
+          "[nvrtc]") {
+  // Evaluated on the host from the kernels the GPU would run (the renderer's NVRTC compile is
+  // checked for one of them: a 3000-long row has 78 stages).
+  struct Case {
+    int64_t rows, cols, axis;
+    DType dt;
+    bool descending;
+  };
+  for (Case c : {Case{3, 300, 1, DType::Float32, false}, Case{2, 1000, 1, DType::Float32, true},
+                 Case{700, 2, 0, DType::Float16, false}, Case{1, 3000, 1, DType::Int64, true},
+                 Case{1, 2049, 1, DType::Float64, false}, Case{1, 512, 1, DType::BFloat16, true}}) {
+    CAPTURE(c.rows, c.cols, c.axis, torch_name(c.dt), c.descending);
+    NodeRef sorted = argsort(tied_values(c.rows, c.cols, c.dt), c.axis, c.descending);
+    auto program = plan_program({sorted});
+    REQUIRE(program->kernels.size() == 1);
+    auto ck = codegen::cuda::render(program->kernels[0]);
+    int64_t len = c.axis == 1 ? c.cols : c.rows, levels = 0;
+    while ((int64_t{1} << levels) < len) ++levels;
+    CHECK(ck.steps.size() == static_cast<size_t>(1 + levels * (levels + 1) / 2));
+    if (c.cols == 3000 && runtime::nvrtc::available())
+      REQUIRE(!codegen::cuda::compile_cubin(ck, program->kernels[0].name, 90).empty());
+    auto got = evaluate_on_host(*program);
+    auto want = interpret({sorted})[0];
+    REQUIRE(static_cast<int64_t>(got.size()) == want->numel());
+    for (size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      REQUIRE(got[i] == want->get(static_cast<int64_t>(i)));
+    }
   }
 }

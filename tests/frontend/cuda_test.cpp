@@ -223,7 +223,6 @@ TEST_CASE("cuda: reductions and row kernels equal the reference interpreter", "[
       CAPTURE(rows, cols);
       auto in = inputs(dt, rows, cols);
       for (const auto& op : reduce_ops()) {
-        if (op.name == "sort(1)" && cols > 1000) continue;  // the sort kernel is quadratic
         // A running sum over 70000 f32 elements drifts from the double reference by about
         // sqrt(n) roundings of the partial sums' size. A 16-bit product's factors (x * 0.1 + 1)
         // are rounded to 16 bits by the interpreter, one op at a time, but kept in f32 by the

@@ -1,5 +1,7 @@
 #include "lower/opaque.h"
 
+#include <algorithm>
+
 #include "kiln/runtime/error.h"
 
 namespace kiln::lower {
@@ -47,10 +49,20 @@ kir::Stmt cumsum(Builder& b, const ir::Node* n, int64_t out) {
                                           kir::cast(kir::acc_ref(acc, dt), n->dtype()))})});
 }
 
-/// Stable argsort on a GPU, by rank: element i of a row goes to position #{j : x_j before x_i},
-/// where "before" orders NaN last (first when descending) and breaks ties by index. O(n^2)
-/// compares per row, but every element's rank is an independent reduction over j, which a GPU
-/// runs in parallel; fine for the rows models sort there (top-k over classes, a few thousand).
+/// p goes before q in a sort: p < q (p > q when descending), NaN after every number (before,
+/// when descending), as PyTorch orders them; ties are left to the caller.
+Expr sorts_before(const Expr& p, const Expr& q, bool descending) {
+  auto isnan = [](const Expr& v) { return kir::binary(kir::BinOp::Ne, v, v); };
+  auto lt = [&](const Expr& a, const Expr& c) {  // a < c with NaN largest
+    if (!is_floating(a->dtype)) return kir::binary(kir::BinOp::Lt, a, c);
+    return kir::select(isnan(c), kir::unary(Op::Not, isnan(a)), kir::binary(kir::BinOp::Lt, a, c));
+  };
+  return descending ? lt(q, p) : lt(p, q);
+}
+
+/// Stable argsort on a GPU for short rows, by rank: element i of a row goes to position
+/// #{j : x_j before x_i, or equal with j < i}. O(n^2) compares per row, but every element's rank
+/// is an independent reduction over j, which a GPU runs in parallel in one launch.
 kir::Stmt argsort_by_rank(Builder& b, const ir::Node* n, int64_t out) {
   int64_t axis = n->attrs().ints[0];
   bool descending = n->attrs().ints[1] != 0;
@@ -63,18 +75,10 @@ kir::Stmt argsort_by_rank(Builder& b, const ir::Node* n, int64_t out) {
   Expr j = b.new_var(s[axis], &j_id);
   Expr xi = b.value(x, row_index(s, axis, row, i));
   Expr xj = b.value(x, row_index(s, axis, row, j));
-  auto isnan = [](const Expr& v) { return kir::binary(kir::BinOp::Ne, v, v); };
-  auto lt = [&](const Expr& p, const Expr& q) {  // p < q with NaN largest
-    if (!is_floating(p->dtype)) return kir::binary(kir::BinOp::Lt, p, q);
-    return kir::select(isnan(q), kir::unary(Op::Not, isnan(p)), kir::binary(kir::BinOp::Lt, p, q));
-  };
-  Expr before = descending ? lt(xi, xj) : lt(xj, xi);
-  Expr tie = kir::binary(kir::BinOp::And, kir::unary(Op::Not, descending ? lt(xj, xi) : lt(xi, xj)),
+  Expr before = sorts_before(xj, xi, descending);
+  Expr tie = kir::binary(kir::BinOp::And, kir::unary(Op::Not, sorts_before(xi, xj, descending)),
                          kir::binary(kir::BinOp::Lt, j, i));
-  Expr counts =
-      kir::cast(kir::binary(kir::BinOp::Or, before,
-                            kir::binary(kir::BinOp::And, tie, kir::unary(Op::Not, before))),
-                DType::Int64);
+  Expr counts = kir::cast(kir::binary(kir::BinOp::Or, before, tie), DType::Int64);
   int64_t acc = b.new_acc();
   Expr pos = flatten_index(row_index(s, axis, row, kir::acc_ref(acc, DType::Int64)), s);
   return kir::loop(row_id, rows, LoopKind::Parallel,
@@ -85,10 +89,84 @@ kir::Stmt argsort_by_rank(Builder& b, const ir::Node* n, int64_t out) {
                                kir::store(out, pos, i)})});
 }
 
+/// Rows up to this long sort by rank on a GPU (one launch); longer ones by the bitonic network.
+constexpr int64_t kRankSortMax = 256;
+
+/// One compare-exchange stage of argsort_bitonic over every row: the pairs (lo, hi) of
+/// positions `span` apart (lo in the lower half of its 2*span block), or, for a merge's first
+/// stage (`mirror`), lo and its mirror in its 2*span block. Only pairs with lo inside the row are
+/// visited; a pair whose hi is past the row's end (a pad) reads and writes lo alone, unchanged.
+kir::Stmt bitonic_stage(Builder& b, const ir::Node* n, int64_t out, int64_t span, bool mirror) {
+  int64_t axis = n->attrs().ints[0];
+  bool descending = n->attrs().ints[1] != 0;
+  const Shape& s = n->shape();
+  int64_t len = s[axis], rows = numel_of(without_axis(s, axis));
+  int64_t pairs = len / (2 * span) * span + std::min(len % (2 * span), span);  // lo < len
+  int64_t t_id = 0, once_id = 0;
+  Expr t = b.new_var(rows * pairs, &t_id);
+  b.new_var(1, &once_id);
+  Expr row = kir::div(t, kir::int_imm(pairs)), q = kir::mod(t, kir::int_imm(pairs));
+  Expr block = kir::mul(kir::div(q, kir::int_imm(span)), kir::int_imm(2 * span));
+  Expr r = kir::mod(q, kir::int_imm(span));
+  Expr lo = kir::add(block, r);
+  Expr hi =
+      mirror ? kir::add(block, kir::add(kir::int_imm(2 * span - 1), kir::mul(r, kir::int_imm(-1))))
+             : kir::add(lo, kir::int_imm(span));
+  hi = kir::select(kir::binary(kir::BinOp::Lt, hi, kir::int_imm(len)), hi, lo);
+  Expr at_lo = flatten_index(row_index(s, axis, row, lo), s);
+  Expr at_hi = flatten_index(row_index(s, axis, row, hi), s);
+  // The two positions' indices, read once (a store to lo must not change what hi's store
+  // sees), and whether they swap, decided once (the values are gathered through them).
+  int64_t a_acc = b.new_acc(), c_acc = b.new_acc(), swap_acc = b.new_acc();
+  Expr a = kir::acc_ref(a_acc, DType::Int64), c = kir::acc_ref(c_acc, DType::Int64);
+  const ir::Node* x = n->input(0).get();
+  Expr va = b.value(x, row_index(s, axis, row, a));
+  Expr vc = b.value(x, row_index(s, axis, row, c));
+  // (value, index) is a total order, so the network's result is the stable sort.
+  Expr swap = kir::binary(
+      kir::BinOp::Or, sorts_before(vc, va, descending),
+      kir::binary(kir::BinOp::And, kir::unary(Op::Not, sorts_before(va, vc, descending)),
+                  kir::binary(kir::BinOp::Lt, c, a)));
+  Expr swapped = kir::binary(kir::BinOp::Ne, kir::acc_ref(swap_acc, DType::Int64), kir::int_imm(0));
+  return kir::loop(
+      t_id, rows * pairs, LoopKind::Parallel,
+      {kir::loop(once_id, 1, LoopKind::Serial,
+                 {kir::accumulator(a_acc, DType::Int64, kir::load(out, DType::Int64, at_lo)),
+                  kir::accumulator(c_acc, DType::Int64, kir::load(out, DType::Int64, at_hi)),
+                  kir::accumulator(swap_acc, DType::Int64, kir::cast(swap, DType::Int64)),
+                  kir::store(out, at_lo, kir::select(swapped, c, a)),
+                  kir::store(out, at_hi, kir::select(swapped, a, c))})});
+}
+
+/// Stable argsort on a GPU for long rows: a bitonic sorting network over each row's indices,
+/// O(n log^2 n) compares, one launch per stage (log2(N) * (log2(N) + 1) / 2 stages for rows
+/// padded to N, a power of two). Every comparator puts the element that goes first at the lower
+/// position (a merge starts by comparing mirrored positions instead of alternating directions),
+/// so the virtual pads past the row's end, which go after everything, never move: comparators
+/// reaching them are skipped. Each stage reads the values through the indices placed so far.
+kir::Stmt argsort_bitonic(Builder& b, const ir::Node* n, int64_t out) {
+  int64_t axis = n->attrs().ints[0];
+  const Shape& s = n->shape();
+  int64_t t_id = 0;
+  Expr t = b.new_var(numel_of(s), &t_id);
+  std::vector<kir::Stmt> stages = {kir::loop(t_id, numel_of(s), LoopKind::Parallel,
+                                             {kir::store(out, t, unflatten_index(t, s)[axis])})};
+  for (int64_t merged = 2; merged / 2 < s[axis]; merged *= 2) {
+    for (int64_t span = merged / 2; span >= 1; span /= 2) {
+      b.next_pass();
+      stages.push_back(bitonic_stage(b, n, out, span, span == merged / 2));
+    }
+  }
+  return kir::block(std::move(stages));
+}
+
 /// Argsort on the CPU: a call of the row sort (kernels/cpu/sort.h, O(n log n) per row) that
 /// reads the input in place, so a computed input is materialized first (a FusionBreak).
 kir::Stmt argsort(Builder& b, const ir::Node* n, int64_t out) {
-  if (n->device().is_cuda()) return argsort_by_rank(b, n, out);
+  if (n->device().is_cuda()) {
+    int64_t len = n->shape()[n->attrs().ints[0]];
+    return len <= kRankSortMax ? argsort_by_rank(b, n, out) : argsort_bitonic(b, n, out);
+  }
   const ir::Node* x = n->input(0).get();
   b.next_pass();
   Builder::StridedView v = b.strided_view(x, "argsort's input is not a strided view of a buffer");
