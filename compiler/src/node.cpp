@@ -51,13 +51,20 @@ class InternTable {
                          const std::vector<NodeRef>& inputs, DType dtype, const Shape& shape,
                          const Attrs& attrs, Device device, uint64_t hash) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto range = table_.equal_range(hash);
-    for (auto it = range.first; it != range.second; ++it) {
+    // Entries of dead nodes with this hash are dropped on the way: a graph built again each
+    // step (same structure, new nodes) would otherwise leave one more per step to walk past.
+    auto [it, end] = table_.equal_range(hash);
+    while (it != end) {
       NodeRef n = it->second.lock();
-      if (n && n->op() == op && n->dtype() == dtype && n->shape() == shape &&
-          n->device() == device && n->attrs() == attrs && same_inputs(n->inputs(), inputs)) {
+      if (!n) {
+        it = table_.erase(it);
+        continue;
+      }
+      if (n->op() == op && n->dtype() == dtype && n->shape() == shape && n->device() == device &&
+          n->attrs() == attrs && same_inputs(n->inputs(), inputs)) {
         return n;
       }
+      ++it;
     }
     table_.emplace(hash, fresh);
     if (table_.size() > 2 * purge_mark_ + 1024) purge();

@@ -81,6 +81,12 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
   impl->offset = offset;
   impl->leaf_id = base.impl()->leaf_id;
   impl->detached = base.impl()->detached;
+  // As in PyTorch, a view made without grad mode does not require grad; writes through it still
+  // reach its base's storage.
+  if (!GradMode::is_enabled()) {
+    impl->leaf_id = 0;
+    impl->detached = true;
+  }
   return Tensor(std::move(impl));
 }
 

@@ -471,3 +471,33 @@ TEST_CASE("API.md: inspecting", "[api]") {
   CHECK(std::filesystem::file_size(path) > 0);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("libtorch's spellings beyond API.md's snippets", "[api]") {
+  // One integer where libtorch takes an IntArrayRef; a braced list stays a list ({} is none).
+  kiln::Tensor x = kiln::arange(6, kiln::kFloat32);
+  CHECK(x.view({2, 3}).view(-1).sizes() == std::vector<int64_t>{6});
+  CHECK(x.reshape(-1).sizes() == std::vector<int64_t>{6});
+  CHECK(kiln::zeros(5).sizes() == std::vector<int64_t>{5});
+  CHECK(kiln::zeros({}).dim() == 0);
+  CHECK(kiln::ones(3, kiln::kFloat64).dtype() == kiln::kFloat64);
+  CHECK(values(kiln::full(2, 1.5)) == std::vector<float>{1.5f, 1.5f});
+  CHECK(kiln::rand(4).numel() == 4);
+  CHECK(values(x.flip(0)) == std::vector<float>{5, 4, 3, 2, 1, 0});
+  CHECK(values(kiln::ones({1}).expand(3)) == std::vector<float>{1, 1, 1});
+  CHECK(kiln::ones({2}).repeat(2).numel() == 4);
+  // Reductions with a braced list of dims ({} is all of them).
+  kiln::Tensor m = x.view({2, 3}) + 1.0;
+  CHECK(m.prod({}).item<double>() == 720.0);
+  CHECK(values(m.prod({1})) == std::vector<float>{6, 120});
+  CHECK(values(kiln::prod(m, {0})) == std::vector<float>{4, 10, 18});
+  CHECK((m > 1.0).all({}).item<bool>() == false);
+  CHECK((m > 1.0).any({}).item<bool>() == true);
+  CHECK(kiln::all(m > 0.0, {0, 1}).item<bool>());
+  CHECK(kiln::any(m > 5.0, {1}).to_vector<bool>() == std::vector<bool>{false, true});
+  // named_modules on a const module; libtorch's option names.
+  const kiln::nn::Sequential seq(kiln::nn::Linear(2, 2), kiln::nn::BatchNorm1d(
+                                                             kiln::nn::BatchNorm1dOptions(2)));
+  CHECK(seq->named_modules().size() == 3);
+  kiln::nn::BatchNorm2d bn(kiln::nn::BatchNorm2dOptions(4).eps(1e-3));
+  CHECK(bn->options.eps() == 1e-3);
+}

@@ -96,6 +96,26 @@ TEST_CASE("autograd: a result made under NoGradGuard is a constant", "[autograd]
   check_values(a.grad(), {2, 4});  // c's dependence on a is not differentiated
 }
 
+TEST_CASE("autograd: a view made under NoGradGuard is a constant that writes its base",
+          "[autograd]") {
+  Tensor a = kiln::tensor({1.0, 2.0, 3.0, 4.0}).requires_grad_();
+  Tensor flat, row, t;
+  {
+    kiln::NoGradGuard guard;
+    flat = a.view({2, 2});
+    row = flat[0];
+    t = flat.t();
+    row.mul_(10.0);  // the base's storage changes
+  }
+  CHECK_FALSE(flat.requires_grad());
+  CHECK_FALSE(row.requires_grad());
+  CHECK_FALSE(t.requires_grad());
+  check_values(a, {10, 20, 3, 4});
+  (t.reshape({4}) * a).sum().backward();
+  check_values(a.grad(), {10, 3, 20, 4});  // t is not differentiated
+  CHECK(a.view({4}).requires_grad());   // with grad mode on, views follow their base again
+}
+
 TEST_CASE("autograd: leaves with equal values stay distinct", "[autograd]") {
   Tensor a = kiln::zeros({3}).requires_grad_();
   Tensor b = kiln::zeros({3}).requires_grad_();

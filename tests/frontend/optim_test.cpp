@@ -2,6 +2,7 @@
 // against the documented update equations (worked in double by plain loops below), the
 // zero_grad rules, one program per step, no recompilation when the learning rate or step count
 // changes, and an MLP classifier trained on a synthetic 2-D task.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <numbers>
@@ -76,9 +77,11 @@ RefStep ref_sgd(double momentum, double dampening, double wd, bool nesterov) {
   };
 }
 
-RefStep ref_adam(double b1, double b2, double eps, double wd, bool decoupled) {
+RefStep ref_adam(double b1, double b2, double eps, double wd, bool decoupled,
+                 bool amsgrad = false) {
   auto m = std::make_shared<std::vector<double>>(2, 0.0);
   auto v = std::make_shared<std::vector<double>>(2, 0.0);
+  auto vmax = std::make_shared<std::vector<double>>(2, 0.0);
   return [=](std::vector<double>& p, std::vector<double> g, double lr, int t) {
     for (int i = 0; i < 2; ++i) {
       if (decoupled) {
@@ -88,8 +91,10 @@ RefStep ref_adam(double b1, double b2, double eps, double wd, bool decoupled) {
       }
       (*m)[i] = (*m)[i] + (1 - b1) * (g[i] - (*m)[i]);
       (*v)[i] = b2 * (*v)[i] + (1 - b2) * g[i] * g[i];
+      (*vmax)[i] = std::max((*vmax)[i], (*v)[i]);
+      double second = amsgrad ? (*vmax)[i] : (*v)[i];
       double bc1 = 1 - std::pow(b1, t), bc2 = 1 - std::pow(b2, t);
-      p[i] -= lr / bc1 * (*m)[i] / (std::sqrt((*v)[i]) / std::sqrt(bc2) + eps);
+      p[i] -= lr / bc1 * (*m)[i] / (std::sqrt(second) / std::sqrt(bc2) + eps);
     }
   };
 }
@@ -157,6 +162,36 @@ TEST_CASE("optim: Adam and AdamW trajectories", "[optim]") {
     optim::AdamW opt({p}, optim::AdamWOptions(0.05).weight_decay(0.3));
     check_trajectory(opt, p, ref_adam(0.9, 0.999, 1e-8, 0.3, true));
   }
+  SECTION("Adam and AdamW with amsgrad") {
+    // A large first gradient then small ones: v decays below its maximum, which then rules.
+    Tensor p = param();
+    optim::Adam opt({p}, optim::AdamOptions(0.2).betas({0.5, 0.6}).amsgrad(true));
+    check_trajectory(opt, p, ref_adam(0.5, 0.6, 1e-8, 0, false, true));
+    Tensor q = param();
+    optim::AdamW optw({q}, optim::AdamWOptions(0.2).betas({0.5, 0.6}).amsgrad(true));
+    check_trajectory(optw, q, ref_adam(0.5, 0.6, 1e-8, 1e-2, true, true));
+    CHECK(opt.state_tensors(0).size() == 4);  // exp_avg, exp_avg_sq, max_exp_avg_sq, step
+  }
+}
+
+TEST_CASE("optim: libtorch's forms: a bare learning rate, frozen parameters", "[optim]") {
+  // Options convert from a learning rate, as libtorch's do.
+  Tensor p = param();
+  optim::SGD sgd({p}, 0.1);
+  check_trajectory(sgd, p, ref_sgd(0, 0, 0, false));
+  Tensor q = param();
+  optim::Adam adam({q}, 0.05);
+  check_trajectory(adam, q, ref_adam(0.9, 0.999, 1e-8, 0, false));
+  // A parameter that does not require grad (a frozen layer) is accepted and left alone.
+  Tensor trained = param();
+  Tensor frozen = kiln::from_vector(kStart, {2}, kiln::kFloat64);
+  optim::SGD opt({trained, frozen}, optim::SGDOptions(0.1));
+  loss_of(trained + frozen).backward();
+  opt.step();
+  CHECK(frozen.to_vector<double>() == kStart);
+  CHECK(trained.to_vector<double>() != kStart);
+  // A non-leaf still cannot be optimized.
+  CHECK_THROWS_AS(optim::SGD({param() * 2.0}, 0.1), kiln::ValueError);
 }
 
 TEST_CASE("optim: RMSprop trajectories", "[optim]") {

@@ -105,12 +105,13 @@ OrderedDict<Tensor> Module::named_buffers(bool recurse) const {
 }
 
 OrderedDict<std::shared_ptr<Module>> Module::named_modules(const std::string& prefix,
-                                                           bool include_self) {
+                                                           bool include_self) const {
   OrderedDict<std::shared_ptr<Module>> out;
   if (include_self) {
-    std::shared_ptr<Module> self = weak_from_this().lock();
+    auto* mutable_this = const_cast<Module*>(this);
+    std::shared_ptr<Module> self = mutable_this->weak_from_this().lock();
     // A module not owned by a shared_ptr (one on the stack) is listed without ownership.
-    if (self == nullptr) self = std::shared_ptr<Module>(std::shared_ptr<Module>(), this);
+    if (self == nullptr) self = std::shared_ptr<Module>(std::shared_ptr<Module>(), mutable_this);
     out.insert(prefix, self);
   }
   for (const auto& [child_name, child] : children_) {
@@ -120,7 +121,7 @@ OrderedDict<std::shared_ptr<Module>> Module::named_modules(const std::string& pr
   return out;
 }
 
-std::vector<std::shared_ptr<Module>> Module::modules(bool include_self) {
+std::vector<std::shared_ptr<Module>> Module::modules(bool include_self) const {
   return named_modules("", include_self).values();
 }
 

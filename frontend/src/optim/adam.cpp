@@ -7,12 +7,13 @@
 namespace kiln::optim {
 
 AdamBase::AdamBase(std::vector<Tensor> params, double lr, std::tuple<double, double> betas,
-                   double eps, double weight_decay, bool decoupled)
+                   double eps, double weight_decay, bool amsgrad, bool decoupled)
     : Optimizer(std::move(params), lr),
       beta1_(std::get<0>(betas)),
       beta2_(std::get<1>(betas)),
       eps_(eps),
       weight_decay_(weight_decay),
+      amsgrad_(amsgrad),
       decoupled_(decoupled) {
   if (beta1_ < 0 || beta1_ >= 1 || beta2_ < 0 || beta2_ >= 1) {
     throw ValueError("[Adam] invalid beta parameters: (" + std::to_string(beta1_) + ", " +
@@ -28,6 +29,7 @@ std::vector<Tensor> AdamBase::update(size_t i, const Tensor& grad) {
     s.exp_avg = zeros_like(p);
     s.exp_avg_sq = zeros_like(p);
     s.step = zeros({}, TensorOptions(kFloat64).device(p.device()));
+    if (amsgrad_) s.max_exp_avg_sq = zeros_like(p);
   }
   Tensor g = grad;
   if (weight_decay_ != 0) {
@@ -45,19 +47,22 @@ std::vector<Tensor> AdamBase::update(size_t i, const Tensor& grad) {
   Tensor bias_correction1 = 1.0 - pow(beta1_, s.step);
   Tensor bias_correction2_sqrt = sqrt(1.0 - pow(beta2_, s.step));
   Tensor step_size = lr_tensor(p.device()) / bias_correction1;
-  Tensor denom = sqrt(s.exp_avg_sq) / bias_correction2_sqrt + eps_;
+  Tensor second = s.exp_avg_sq;
+  if (amsgrad_) second = s.max_exp_avg_sq.copy_(maximum(s.max_exp_avg_sq, s.exp_avg_sq));
+  Tensor denom = sqrt(second) / bias_correction2_sqrt + eps_;
   p.sub_(s.exp_avg / denom * step_size);
+  if (amsgrad_) return {s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq, s.step};
   return {s.exp_avg, s.exp_avg_sq, s.step};
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options)
     : AdamBase(std::move(params), options.lr(), options.betas(), options.eps(),
-               options.weight_decay(), false),
+               options.weight_decay(), options.amsgrad(), false),
       options_(options) {}
 
 AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
     : AdamBase(std::move(params), options.lr(), options.betas(), options.eps(),
-               options.weight_decay(), true),
+               options.weight_decay(), options.amsgrad(), true),
       options_(options) {}
 
 }  // namespace kiln::optim

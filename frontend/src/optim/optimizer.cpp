@@ -9,10 +9,11 @@ namespace kiln::optim {
 
 Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
   if (lr < 0) throw ValueError("[optim] invalid learning rate: " + std::to_string(lr));
+  // As in PyTorch, a parameter that does not require grad (a frozen layer) is accepted: it never
+  // gets a gradient, and step() skips it.
   for (const Tensor& p : params_) {
-    if (!p.defined() || !p.requires_grad() || !p.is_leaf()) {
-      throw ValueError("[optim] can't optimize a tensor that is not a leaf requiring grad");
-    }
+    if (!p.defined()) throw ValueError("[optim] can't optimize an undefined tensor");
+    if (!p.is_leaf()) throw ValueError("[optim] can't optimize a non-leaf tensor");
   }
 }
 

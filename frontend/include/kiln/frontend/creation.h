@@ -123,9 +123,25 @@ Tensor from_vector(const std::vector<T>& values, const TensorOptions& options = 
 }
 
 Tensor zeros(const std::vector<int64_t>& shape, const TensorOptions& options = {});
+template <typename I, detail::IfSizeInt<I> = 0>
+Tensor zeros(I size, const TensorOptions& options = {}) {
+  return zeros(std::vector<int64_t>{static_cast<int64_t>(size)}, options);
+}
 Tensor ones(const std::vector<int64_t>& shape, const TensorOptions& options = {});
+template <typename I, detail::IfSizeInt<I> = 0>
+Tensor ones(I size, const TensorOptions& options = {}) {
+  return ones(std::vector<int64_t>{static_cast<int64_t>(size)}, options);
+}
 Tensor full(const std::vector<int64_t>& shape, Scalar value, const TensorOptions& options = {});
+template <typename I, detail::IfSizeInt<I> = 0>
+Tensor full(I size, Scalar value, const TensorOptions& options = {}) {
+  return full(std::vector<int64_t>{static_cast<int64_t>(size)}, value, options);
+}
 Tensor empty(const std::vector<int64_t>& shape, const TensorOptions& options = {});
+template <typename I, detail::IfSizeInt<I> = 0>
+Tensor empty(I size, const TensorOptions& options = {}) {
+  return empty(std::vector<int64_t>{static_cast<int64_t>(size)}, options);
+}
 Tensor eye(int64_t n, const TensorOptions& options = {});
 Tensor eye(int64_t n, int64_t m, const TensorOptions& options = {});
 Tensor zeros_like(const Tensor& t, const TensorOptions& options = {});
@@ -142,7 +158,15 @@ Tensor linspace(double start, double end, int64_t steps, const TensorOptions& op
 /// Seeds the generator; the same seed gives the same numbers on every device.
 void manual_seed(uint64_t seed);
 Tensor rand(const std::vector<int64_t>& shape, const TensorOptions& options = {});
+template <typename I, detail::IfSizeInt<I> = 0>
+Tensor rand(I size, const TensorOptions& options = {}) {
+  return rand(std::vector<int64_t>{static_cast<int64_t>(size)}, options);
+}
 Tensor randn(const std::vector<int64_t>& shape, const TensorOptions& options = {});
+template <typename I, detail::IfSizeInt<I> = 0>
+Tensor randn(I size, const TensorOptions& options = {}) {
+  return randn(std::vector<int64_t>{static_cast<int64_t>(size)}, options);
+}
 Tensor randint(int64_t low, int64_t high, const std::vector<int64_t>& shape,
                const TensorOptions& options = {});
 Tensor randint(int64_t high, const std::vector<int64_t>& shape, const TensorOptions& options = {});

@@ -103,7 +103,8 @@ Tensor operator!=(Scalar a, const Tensor& b);
 Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
-// A braced list is a list of dims ({} is all of them), never one dim.
+// A braced list is a list of dims ({} is all of them), never one dim (but for max and min, whose
+// one-dim form returns (values, indices) as libtorch's).
 inline Tensor sum(const Tensor& x, std::initializer_list<int64_t> dims, bool keepdim = false) {
   return sum(x, std::vector<int64_t>(dims), keepdim);
 }
@@ -116,6 +117,9 @@ inline Tensor mean(const Tensor& x, std::initializer_list<int64_t> dims, bool ke
 Tensor prod(const Tensor& x);
 Tensor prod(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor prod(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+inline Tensor prod(const Tensor& x, std::initializer_list<int64_t> dims, bool keepdim = false) {
+  return prod(x, std::vector<int64_t>(dims), keepdim);
+}
 Tensor max(const Tensor& x);
 std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);
 /// Values only, as amax: indices exist for one dim alone.
@@ -173,9 +177,15 @@ Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor all(const Tensor& x);
 Tensor all(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor all(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+inline Tensor all(const Tensor& x, std::initializer_list<int64_t> dims, bool keepdim = false) {
+  return all(x, std::vector<int64_t>(dims), keepdim);
+}
 Tensor any(const Tensor& x);
 Tensor any(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor any(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+inline Tensor any(const Tensor& x, std::initializer_list<int64_t> dims, bool keepdim = false) {
+  return any(x, std::vector<int64_t>(dims), keepdim);
+}
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor cumsum(const Tensor& x, int64_t dim);

@@ -26,7 +26,11 @@ class TensorIndex;
 
 namespace detail {
 struct TensorImpl;
-}
+/// An integer a size or dim list may be given as alone (libtorch's IntArrayRef takes one integer
+/// as a one-element list): `x.view(-1)`, `zeros(5)`. A braced list, `{}` included, is a list.
+template <typename I>
+using IfSizeInt = std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int>;
+}  // namespace detail
 
 class Tensor {
  public:
@@ -169,7 +173,7 @@ class Tensor {
   Tensor sum(int64_t dim, bool keepdim = false) const;
   Tensor sum(const std::vector<int64_t>& dims, bool keepdim = false) const;
   // A braced list is a list of dims ({} is all of them), never one dim, for every reduction
-  // with both forms.
+  // with both forms but max and min, whose one-dim form returns (values, indices) as libtorch's.
   Tensor sum(std::initializer_list<int64_t> dims, bool keepdim = false) const {
     return sum(std::vector<int64_t>(dims), keepdim);
   }
@@ -182,6 +186,9 @@ class Tensor {
   Tensor prod() const;
   Tensor prod(int64_t dim, bool keepdim = false) const;
   Tensor prod(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor prod(std::initializer_list<int64_t> dims, bool keepdim = false) const {
+    return prod(std::vector<int64_t>(dims), keepdim);
+  }
   Tensor max() const;
   std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;
   /// The maximum over several dims: values only (amax), as indices exist for one dim alone.
@@ -235,9 +242,15 @@ class Tensor {
   Tensor all() const;
   Tensor all(int64_t dim, bool keepdim = false) const;
   Tensor all(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor all(std::initializer_list<int64_t> dims, bool keepdim = false) const {
+    return all(std::vector<int64_t>(dims), keepdim);
+  }
   Tensor any() const;
   Tensor any(int64_t dim, bool keepdim = false) const;
   Tensor any(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor any(std::initializer_list<int64_t> dims, bool keepdim = false) const {
+    return any(std::vector<int64_t>(dims), keepdim);
+  }
   Tensor softmax(int64_t dim) const;
   Tensor log_softmax(int64_t dim) const;
   Tensor cumsum(int64_t dim) const;
@@ -248,11 +261,23 @@ class Tensor {
 
   // ---- shapes and views ----
   Tensor view(std::vector<int64_t> shape) const;
+  template <typename I, detail::IfSizeInt<I> = 0>
+  Tensor view(I size) const {
+    return view(std::vector<int64_t>{static_cast<int64_t>(size)});
+  }
   Tensor reshape(std::vector<int64_t> shape) const;
+  template <typename I, detail::IfSizeInt<I> = 0>
+  Tensor reshape(I size) const {
+    return reshape(std::vector<int64_t>{static_cast<int64_t>(size)});
+  }
   Tensor permute(const std::vector<int64_t>& dims) const;
   Tensor transpose(int64_t dim0, int64_t dim1) const;
   Tensor t() const;
   Tensor expand(const std::vector<int64_t>& sizes) const;
+  template <typename I, detail::IfSizeInt<I> = 0>
+  Tensor expand(I size) const {
+    return expand(std::vector<int64_t>{static_cast<int64_t>(size)});
+  }
   Tensor expand_as(const Tensor& other) const;
   Tensor squeeze() const;
   Tensor squeeze(int64_t dim) const;
@@ -266,7 +291,15 @@ class Tensor {
   std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
   std::vector<Tensor> split(const std::vector<int64_t>& split_sizes, int64_t dim = 0) const;
   Tensor flip(const std::vector<int64_t>& dims) const;
+  template <typename I, detail::IfSizeInt<I> = 0>
+  Tensor flip(I size) const {
+    return flip(std::vector<int64_t>{static_cast<int64_t>(size)});
+  }
   Tensor repeat(const std::vector<int64_t>& repeats) const;
+  template <typename I, detail::IfSizeInt<I> = 0>
+  Tensor repeat(I size) const {
+    return repeat(std::vector<int64_t>{static_cast<int64_t>(size)});
+  }
   Tensor gather(int64_t dim, const Tensor& index) const;
   Tensor index_select(int64_t dim, const Tensor& index) const;
   Tensor matmul(const Tensor& other) const;

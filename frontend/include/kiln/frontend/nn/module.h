@@ -76,9 +76,10 @@ class Module : public std::enable_shared_from_this<Module> {
   std::vector<Tensor> buffers(bool recurse = true) const;
   OrderedDict<Tensor> named_buffers(bool recurse = true) const;
   /// This module ("") and every descendant, depth-first: "layer1", "layer1.0", ...
+  /// Const, as libtorch's: the handles it returns may modify the modules.
   OrderedDict<std::shared_ptr<Module>> named_modules(const std::string& prefix = "",
-                                                     bool include_self = true);
-  std::vector<std::shared_ptr<Module>> modules(bool include_self = true);
+                                                     bool include_self = true) const;
+  std::vector<std::shared_ptr<Module>> modules(bool include_self = true) const;
   std::vector<std::shared_ptr<Module>> children() const;
   OrderedDict<std::shared_ptr<Module>> named_children() const;
 

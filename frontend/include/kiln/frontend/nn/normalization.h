@@ -24,6 +24,9 @@ struct BatchNormOptions {
   KILN_OPTION(BatchNormOptions, bool, affine, true)
   KILN_OPTION(BatchNormOptions, bool, track_running_stats, true)
 };
+/// libtorch's names for the same options.
+using BatchNorm1dOptions = BatchNormOptions;
+using BatchNorm2dOptions = BatchNormOptions;
 
 /// What BatchNorm1d and BatchNorm2d share; `rank` is the number of spatial dims (1 or 2).
 class BatchNormImplBase : public Module {

@@ -8,7 +8,7 @@
 namespace kiln::optim {
 
 struct RMSpropOptions {
-  explicit RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
+  RMSpropOptions(double lr = 1e-2) : lr_(lr) {}  // implicit, as libtorch's
   KILN_OPTION(RMSpropOptions, double, lr, 1e-2)
   KILN_OPTION(RMSpropOptions, double, alpha, 0.99)
   KILN_OPTION(RMSpropOptions, double, eps, 1e-8)

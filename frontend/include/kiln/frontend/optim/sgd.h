@@ -8,7 +8,7 @@
 namespace kiln::optim {
 
 struct SGDOptions {
-  explicit SGDOptions(double lr) : lr_(lr) {}
+  SGDOptions(double lr) : lr_(lr) {}  // implicit, as libtorch's: SGD(params, 0.01)
   KILN_OPTION(SGDOptions, double, lr, 0.0)
   KILN_OPTION(SGDOptions, double, momentum, 0.0)
   KILN_OPTION(SGDOptions, double, dampening, 0.0)
