@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/gemm_dot.h"
 #include "cpu/gemm_micro.h"
 #include "cpu/gemm_pack.h"
 #include "kiln/runtime/thread_pool.h"
@@ -188,6 +189,13 @@ void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t ab
           const Epilogue& epilogue = {}) {
   if (batch <= 0 || m <= 0 || n <= 0) return;
   constexpr int64_t MR = Tile<T>::MR, NR = Tile<T>::NR, KC = Tile<T>::KC;
+  if constexpr (sizeof(T) == 4) {
+    if (batch == 1 && gemm_dot_suits(m, n, k, acs, brs)) {
+      gemm_dot_f32(m, n, k, a, ars, b, bcs, c);
+      epilogue(0, m, 0, n);
+      return;
+    }
+  }
   // A product narrower than one micro-tile (a convolution's weight gradient [32, 9]) would
   // waste most of every NR-wide tile: computed transposed (C^T = B^T A^T) it fills them, and
   // the small result is transposed back.

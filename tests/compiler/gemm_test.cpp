@@ -1,6 +1,6 @@
 // The packed GEMM (kernels/cpu/gemm.h) against a naive triple loop in double, over odd,
-// tall, skinny, empty, transposed, negatively strided, batched and broadcast shapes and the
-// inner-dim split of weight-gradient shapes; and the
+// tall, skinny, empty, transposed, negatively strided, batched and broadcast shapes, the
+// inner-dim split of weight-gradient shapes and the dot-product path (gemm_dot.h); and the
 // kernel IR's Extern statement that calls it (printer, verifier, evaluator, LLVM JIT).
 #include <cmath>
 #include <random>
@@ -118,6 +118,14 @@ std::vector<Case> cases() {
   narrow.a_trans = true;
   narrow.batch = 2;
   cs.push_back(narrow);
+  // Both operands contiguous along a long inner dim and one side of C small (kernels/cpu/
+  // gemm_dot.h): 4 x 4 blocks at the edges, a last chunk and vector of the inner dim cut short,
+  // one to eight slices.
+  for (Case d : {Case{1, 5, 7, 1500}, Case{1, 16, 100, 5003}, Case{1, 3, 2, 40000},
+                 Case{1, 100, 12, 1100}, Case{1, 13, 13, 1024}}) {
+    d.b_trans = true;
+    cs.push_back(d);
+  }
   return cs;
 }
 
