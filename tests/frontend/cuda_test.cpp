@@ -336,6 +336,13 @@ TEST_CASE("cuda: transfers round-trip every dtype and keep views", "[cuda]") {
   std::string text = fmt::format("{}", v);
   REQUIRE(text.find("device='cuda:0'") != std::string::npos);
   REQUIRE_THROWS_AS(v + kiln::ones({2, 2}), kiln::DeviceError);
+  // copy_ crosses devices (and dtypes), into a view too.
+  Tensor host = kiln::zeros({2, 2}, kiln::kFloat64);
+  host.copy_(v);
+  REQUIRE(host.to_vector<double>() == std::vector<double>{1, 2, 3, 4});
+  Tensor dev = kiln::zeros({2, 2}, kiln::TensorOptions().device(kGpu));
+  dev[1].copy_(kiln::tensor({7.0, 8.0}));
+  REQUIRE(dev.cpu().to_vector<float>() == std::vector<float>{0, 0, 7, 8});
 }
 
 TEST_CASE("cuda: softmax of a realized tensor is one kernel launch", "[cuda]") {

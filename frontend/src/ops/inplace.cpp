@@ -54,8 +54,11 @@ Tensor& assign(const char* op, Tensor& self, const Tensor& value) {
 
 Tensor& Tensor::copy_(const Tensor& src) {
   detail::check_defined("copy_", src);
-  // copy_ converts any dtype, unlike the arithmetic in-place ops.
-  return assign("copy_", *this, src.to(dtype()));
+  detail::check_defined("copy_", *this);
+  // copy_ converts any dtype and copies across devices (as PyTorch's), unlike the arithmetic
+  // in-place ops; a copy from another device is eager (Tensor::to).
+  Tensor value = src.device() == device() ? src : src.to(device());
+  return assign("copy_", *this, value.to(dtype()));
 }
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
   return assign("add_", *this, alpha.to_double() == 1.0 ? *this + other : *this + other * alpha);
