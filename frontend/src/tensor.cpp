@@ -81,9 +81,11 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
   impl->offset = offset;
   impl->leaf_id = base.impl()->leaf_id;
   impl->detached = base.impl()->detached;
+  impl->no_grad_view_of = base.impl()->no_grad_view_of;
   // As in PyTorch, a view made without grad mode does not require grad; writes through it still
-  // reach its base's storage.
+  // reach its base's storage (but not with grad mode on: detail::check_inplace).
   if (!GradMode::is_enabled()) {
+    if (impl->leaf_id != 0) impl->no_grad_view_of = impl->leaf_id;
     impl->leaf_id = 0;
     impl->detached = true;
   }

@@ -30,6 +30,9 @@ struct TensorImpl {
   uint64_t leaf_id = 0;
   /// Made by detach(): reads its storage through ir::stop_gradient.
   bool detached = false;
+  /// A view made without grad mode of a leaf that requires grad: that leaf's id (an in-place
+  /// write through it with grad mode on throws, as in PyTorch); 0 otherwise.
+  uint64_t no_grad_view_of = 0;
   bool retains_grad = false;
   Tensor grad;
 };

@@ -2,7 +2,7 @@
 // one batch entry):
 //
 //   for jc in 0..n step NC                      B block: KC x NC, packed, lives in L2
-//     for pc in 0..k step KC
+//     for pc in 0..k step KC                    (one block when k <= 1.5 KC)
 //       pack B[pc.., jc..] into NR-column micro-panels
 //       for ic in 0..m step MC
 //         pack A[ic.., pc..] into MR-row micro-panels

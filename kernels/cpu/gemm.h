@@ -9,8 +9,11 @@
 // Algorithm (the BLIS/GotoBLAS structure): B is packed in KC x NC blocks (kept in L2), A in
 // MC x KC blocks of MR-row micro-panels; an MR x NR micro-kernel (AVX-512 FMA: 14x32 for f32,
 // 14x16 for f64, chosen at run time with __builtin_cpu_supports; a portable loop elsewhere)
-// keeps the C tile in registers over KC steps. Edge tiles are zero-padded in the packed panels.
-// The work is split over kiln's thread pool (kiln_parallel_for) by batch, rows or columns.
+// keeps the C tile in registers over KC steps (one block when k <= 1.5 KC). Edge tiles are
+// zero-padded in the packed panels. The work is split over kiln's thread pool
+// (kiln_parallel_for) by batch, rows or columns, or by slices of a long inner dim. An f32
+// product with one side of C at most 16 wide over a long inner dim that both operands store
+// contiguously (a convolution's weight gradient) runs as vector dot products instead (gemm_dot.h).
 #pragma once
 
 #include <cstdint>

@@ -142,8 +142,11 @@ void gemm_dot_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t ars, 
                   int64_t bcs, float* c) {
   if (m <= 0 || n <= 0) return;
   int64_t chunks = (k + kChunk - 1) / kChunk;
-  int64_t slices = std::clamp<int64_t>(chunks / 2, 1, kMaxSlices);
-  DotJob job{m, n, k, a, ars, b, bcs, slices, (chunks + slices - 1) / slices * kChunk, nullptr};
+  // Slices of whole chunks, none empty (17 chunks: 6 slices of 3, not 8 with two empty).
+  int64_t per = (chunks + kMaxSlices - 1) / kMaxSlices;
+  per = std::max(per, int64_t{2});
+  int64_t slices = (chunks + per - 1) / per;
+  DotJob job{m, n, k, a, ars, b, bcs, slices, per * kChunk, nullptr};
   if (slices == 1) {
     job.partial = c;
     run_slice(job, 0);

@@ -122,7 +122,7 @@ std::vector<Case> cases() {
   // gemm_dot.h): 4 x 4 blocks at the edges, a last chunk and vector of the inner dim cut short,
   // one to eight slices.
   for (Case d : {Case{1, 5, 7, 1500}, Case{1, 16, 100, 5003}, Case{1, 3, 2, 40000},
-                 Case{1, 100, 12, 1100}, Case{1, 13, 13, 1024}}) {
+                 Case{1, 100, 12, 1100}, Case{1, 13, 13, 1024}, Case{1, 6, 3, 17 * 512}}) {
     d.b_trans = true;
     cs.push_back(d);
   }

@@ -477,6 +477,8 @@ TEST_CASE("libtorch's spellings beyond API.md's snippets", "[api]") {
   kiln::Tensor x = kiln::arange(6, kiln::kFloat32);
   CHECK(x.view({2, 3}).view(-1).sizes() == std::vector<int64_t>{6});
   CHECK(x.reshape(-1).sizes() == std::vector<int64_t>{6});
+  CHECK(kiln::reshape(x.view({3, 2}), -1).sizes() == std::vector<int64_t>{6});
+  CHECK(values(kiln::flip(x, 0))[0] == 5.0f);
   CHECK(kiln::zeros(5).sizes() == std::vector<int64_t>{5});
   CHECK(kiln::zeros({}).dim() == 0);
   CHECK(kiln::ones(3, kiln::kFloat64).dtype() == kiln::kFloat64);
@@ -495,8 +497,8 @@ TEST_CASE("libtorch's spellings beyond API.md's snippets", "[api]") {
   CHECK(kiln::all(m > 0.0, {0, 1}).item<bool>());
   CHECK(kiln::any(m > 5.0, {1}).to_vector<bool>() == std::vector<bool>{false, true});
   // named_modules on a const module; libtorch's option names.
-  const kiln::nn::Sequential seq(kiln::nn::Linear(2, 2), kiln::nn::BatchNorm1d(
-                                                             kiln::nn::BatchNorm1dOptions(2)));
+  const kiln::nn::Sequential seq(kiln::nn::Linear(2, 2),
+                                 kiln::nn::BatchNorm1d(kiln::nn::BatchNorm1dOptions(2)));
   CHECK(seq->named_modules().size() == 3);
   kiln::nn::BatchNorm2d bn(kiln::nn::BatchNorm2dOptions(4).eps(1e-3));
   CHECK(bn->options.eps() == 1e-3);

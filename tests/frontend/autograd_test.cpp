@@ -113,7 +113,18 @@ TEST_CASE("autograd: a view made under NoGradGuard is a constant that writes its
   check_values(a, {10, 20, 3, 4});
   (t.reshape({4}) * a).sum().backward();
   check_values(a.grad(), {10, 3, 20, 4});  // t is not differentiated
-  CHECK(a.view({4}).requires_grad());   // with grad mode on, views follow their base again
+  CHECK(a.view({4}).requires_grad());      // with grad mode on, views follow their base again
+  // As PyTorch: such a view may not be written in place once grad mode is back on.
+  CHECK_THROWS_WITH(row.add_(1.0), Contains("made in no_grad mode"));
+  CHECK_THROWS_WITH(t[0].zero_(), Contains("made in no_grad mode"));
+  kiln::Tensor plain = kiln::tensor({1.0, 2.0});
+  kiln::Tensor view;
+  {
+    kiln::NoGradGuard guard;
+    view = plain.view({2});
+  }
+  view.add_(1.0);  // a view of a tensor that does not require grad stays writable
+  check_values(plain, {2, 3});
 }
 
 TEST_CASE("autograd: leaves with equal values stay distinct", "[autograd]") {

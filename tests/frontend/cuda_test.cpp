@@ -343,6 +343,14 @@ TEST_CASE("cuda: transfers round-trip every dtype and keep views", "[cuda]") {
   Tensor dev = kiln::zeros({2, 2}, kiln::TensorOptions().device(kGpu));
   dev[1].copy_(kiln::tensor({7.0, 8.0}));
   REQUIRE(dev.cpu().to_vector<float>() == std::vector<float>{0, 0, 7, 8});
+  // Gradients do not cross devices: copying a tensor that requires grad says so.
+  Tensor w = kiln::ones({2, 2}, kiln::TensorOptions().device(kGpu)).requires_grad_();
+  REQUIRE_THROWS_WITH(host.copy_(w), Catch::Contains("gradients do not flow between devices"));
+  {
+    kiln::NoGradGuard guard;
+    host.copy_(w);
+  }
+  REQUIRE(host.to_vector<double>() == std::vector<double>{1, 1, 1, 1});
 }
 
 TEST_CASE("cuda: softmax of a realized tensor is one kernel launch", "[cuda]") {

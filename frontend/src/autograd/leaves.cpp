@@ -59,7 +59,13 @@ std::vector<std::shared_ptr<TensorImpl>> retained_tensors() {
 }
 
 void check_inplace(const char* op, const Tensor& t) {
-  if (!GradMode::is_enabled() || !t.defined() || t.impl()->leaf_id == 0) return;
+  if (!GradMode::is_enabled() || !t.defined()) return;
+  uint64_t base = t.impl()->no_grad_view_of;
+  if (base != 0 && find_leaf(base)) {
+    throw Error(std::string("[") + op + "] a view of a leaf Variable that requires grad, made " +
+                "in no_grad mode, is being modified in-place with grad mode enabled.");
+  }
+  if (t.impl()->leaf_id == 0) return;
   if (!find_leaf(t.impl()->leaf_id)) return;
   throw Error(std::string("[") + op + "] " +
               (t.impl()->requires_grad ? "a leaf Variable" : "a view of a leaf Variable") +

@@ -1,6 +1,7 @@
 // In-place ops. Each computes the new value functionally and writes it into the tensor's
 // region of its storage, so the base and every other view see it.
 #include "autograd/leaves.h"
+#include "kiln/frontend/autograd.h"
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
@@ -55,9 +56,16 @@ Tensor& assign(const char* op, Tensor& self, const Tensor& value) {
 Tensor& Tensor::copy_(const Tensor& src) {
   detail::check_defined("copy_", src);
   detail::check_defined("copy_", *this);
-  // copy_ converts any dtype and copies across devices (as PyTorch's), unlike the arithmetic
-  // in-place ops; a copy from another device is eager (Tensor::to).
-  Tensor value = src.device() == device() ? src : src.to(device());
+  // copy_ converts any dtype and copies across devices, unlike the arithmetic in-place ops; a
+  // copy from another device is eager (Tensor::to), and gradients do not cross devices.
+  Tensor value = src;
+  if (src.device() != device()) {
+    if (GradMode::is_enabled() && src.requires_grad()) {
+      throw Error("[copy_] gradients do not flow between devices: copy from " + src.device().str() +
+                  " a tensor that does not require grad (src.detach()), or " + "under NoGradGuard");
+    }
+    value = src.detach().to(device());
+  }
   return assign("copy_", *this, value.to(dtype()));
 }
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {

@@ -199,6 +199,10 @@ std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim = -1, bo
 
 // ---- shapes, joins and gathers ----
 Tensor reshape(const Tensor& x, std::vector<int64_t> shape);
+template <typename I, detail::IfSizeInt<I> = 0>
+Tensor reshape(const Tensor& x, I size) {
+  return reshape(x, std::vector<int64_t>{static_cast<int64_t>(size)});
+}
 Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
 Tensor t(const Tensor& x);
@@ -208,6 +212,10 @@ Tensor unsqueeze(const Tensor& x, int64_t dim);
 Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
 Tensor flip(const Tensor& x, const std::vector<int64_t>& dims);
+template <typename I, detail::IfSizeInt<I> = 0>
+Tensor flip(const Tensor& x, I size) {
+  return flip(x, std::vector<int64_t>{static_cast<int64_t>(size)});
+}
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 /// Constant padding with PyTorch's F.pad layout: pairs from the last dim backwards.

@@ -26,7 +26,7 @@ struct AdamOptions {
 };
 
 struct AdamWOptions {
-  AdamWOptions(double lr = 1e-3) : lr_(lr) {}  // implicit, as libtorch's: Adam(params, 1e-3)
+  AdamWOptions(double lr = 1e-3) : lr_(lr) {}  // implicit, as libtorch's: AdamW(params, 1e-3)
   using Betas = std::tuple<double, double>;
   KILN_OPTION(AdamWOptions, double, lr, 1e-3)
   KILN_OPTION(AdamWOptions, Betas, betas, Betas(0.9, 0.999))

@@ -44,7 +44,8 @@ class Optimizer {
   /// tensors keep their identity and take a new buffer).
   void set_lr(double lr);
   const std::vector<Tensor>& parameters() const { return params_; }
-  /// The state tensors parameter i's last update wrote (Adam: exp_avg, exp_avg_sq, step; SGD:
+  /// The state tensors parameter i's last update wrote (Adam: exp_avg, exp_avg_sq, then
+  /// max_exp_avg_sq with amsgrad, then step; SGD:
   /// the momentum buffer; RMSprop: square_avg, then grad_avg and the momentum buffer when
   /// used); empty before its first step. Steps update them in place: they keep their identity,
   /// and their buffers whenever nothing else reads the old values (see kiln::storage_address).
