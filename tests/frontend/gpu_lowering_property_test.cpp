@@ -1,11 +1,11 @@
 // The GPU lowering, checked for values without a GPU: random graphs (random_graph.h) built on
 // the CPU are moved to a CUDA device node by node (their buffers become inputs), planned as a
-// GPU program (split long reductions, row kernels, the GPU argsort, GEMM steps with their
-// materialized operands), and every kernel run on the host by the kernel-IR evaluator, the
+// GPU program (row kernels, GEMM steps with their materialized operands, the GPU's rules for
+// what to fuse), and every kernel run on the host by the kernel-IR evaluator, the
 // inputs bound to the CPU buffers. The results must equal the reference interpreter's on the
-// CPU graph. What this cannot check is the CUDA rendering itself (NVRTC compiles it in the
-// [nvrtc] tests; [cuda] tests run it on a GPU). KILN_TEST_SEED=<seed> (KILN_TEST_LARGE_SEED for
-// the larger family) replays one graph.
+// CPU graph. What this cannot check is the CUDA rendering's values: under $KILN_NVRTC_CHECK
+// (ctest's nvrtc entries) NVRTC compiles these kernels, and [cuda] tests run kernels on a GPU.
+// KILN_TEST_SEED=<seed> (KILN_TEST_LARGE_SEED for the larger family) replays one graph.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -17,6 +17,7 @@
 #include <kiln/kiln.h>
 
 #include "frontend/large_random_graph.h"
+#include "kiln/compiler/codegen/cuda/cuda_codegen.h"
 #include "kiln/compiler/graph.h"
 #include "kiln/compiler/interpreter.h"
 #include "kiln/compiler/kir/eval.h"
@@ -97,6 +98,8 @@ bool check(const std::vector<NodeRef>& outputs, double float_tol) {
   auto want = kiln::ir::interpret(outputs);
   GpuGraph g = to_gpu(outputs);
   auto program = kiln::ir::plan_program(g.outputs);
+  // Under $KILN_NVRTC_CHECK (the nvrtc ctest entry) the GPU kernels also compile with NVRTC.
+  kiln::codegen::cuda::nvrtc_check(program->kernels);
   for (const auto& k : program->kernels) {
     std::string text = kiln::kir::print(k);
     if (text.find("kiln_extern_gemm_f16") != std::string::npos ||
