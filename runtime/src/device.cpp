@@ -1,6 +1,7 @@
 #include "kiln/runtime/device.h"
 
 #include <charconv>
+#include <ostream>
 
 #include "kiln/runtime/error.h"
 
@@ -32,5 +33,7 @@ Device::Device(const std::string& name) : type_(DeviceType::CPU), index_(0) {
 std::string Device::str() const {
   return type_ == DeviceType::CPU ? "cpu" : "cuda:" + std::to_string(index_);
 }
+
+std::ostream& operator<<(std::ostream& os, const Device& d) { return os << d.str(); }
 
 }  // namespace kiln

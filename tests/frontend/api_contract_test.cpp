@@ -502,4 +502,9 @@ TEST_CASE("libtorch's spellings beyond API.md's snippets", "[api]") {
   CHECK(seq->named_modules().size() == 3);
   kiln::nn::BatchNorm2d bn(kiln::nn::BatchNorm2dOptions(4).eps(1e-3));
   CHECK(bn->options.eps() == 1e-3);
+  // A loader's options from a batch size; a device printed as libtorch prints it.
+  CHECK(kiln::data::DataLoaderOptions(64).batch_size() == 64);
+  std::ostringstream os;
+  os << kiln::Device(kiln::kCPU) << " " << kiln::Device(kiln::kCUDA, 1);
+  CHECK(os.str() == "cpu cuda:1");
 }

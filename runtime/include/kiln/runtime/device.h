@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 
 namespace kiln {
@@ -35,5 +36,8 @@ class Device {
   DeviceType type_;
   int index_;
 };
+
+/// Writes str(): "cpu" or "cuda:N", as libtorch prints a device.
+std::ostream& operator<<(std::ostream& os, const Device& d);
 
 }  // namespace kiln

@@ -29,6 +29,9 @@ namespace kiln::data {
 /// Options in libtorch's style: `DataLoaderOptions().batch_size(128).shuffle(true)`.
 class DataLoaderOptions {
  public:
+  DataLoaderOptions() = default;
+  /// libtorch's shorthand: `DataLoaderOptions(64)` is `DataLoaderOptions().batch_size(64)`.
+  DataLoaderOptions(size_t batch_size) : batch_size_(batch_size) {}  // NOLINT: implicit as libtorch
 #define KILN_LOADER_OPTION(type, name, initial) \
  public:                                        \
   DataLoaderOptions& name(type value) {         \
