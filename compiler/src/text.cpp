@@ -184,7 +184,7 @@ class LineReader {
     return v;
   }
 
-  /// A scalar as scalar_str prints it.
+  /// A scalar as the printer writes it (scalar_str, text_print.cpp).
   double scalar() {
     skip_spaces();
     std::string_view tok = token_at(pos_);

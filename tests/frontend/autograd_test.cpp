@@ -125,6 +125,16 @@ TEST_CASE("autograd: a view made under NoGradGuard is a constant that writes its
   }
   view.add_(1.0);  // a view of a tensor that does not require grad stays writable
   check_values(plain, {2, 3});
+  // detach() makes a writable tensor in any mode, of a leaf or of such a view.
+  kiln::Tensor d1, d2;
+  {
+    kiln::NoGradGuard guard;
+    d1 = a.detach();
+    d2 = row.detach();
+  }
+  d1.add_(1.0);
+  d2[0].zero_();
+  check_values(a, {0, 21, 4, 5});
 }
 
 TEST_CASE("autograd: leaves with equal values stay distinct", "[autograd]") {

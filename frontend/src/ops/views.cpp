@@ -324,6 +324,7 @@ Tensor Tensor::detach() const {
   d.impl()->requires_grad = false;
   d.impl()->leaf_id = 0;
   d.impl()->detached = true;
+  d.impl()->no_grad_view_of = 0;  // a detached tensor is writable in any mode, as in PyTorch
   return d;
 }
 
