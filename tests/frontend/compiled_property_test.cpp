@@ -31,13 +31,11 @@ void compare(uint64_t seed) {
 
 void compare_large(uint64_t seed) {
   INFO("large seed " << seed);
-  kiln::manual_seed(seed);
-  kiln_test::LargeGen g(seed, kiln::Device(kiln::kCPU));
-  std::vector<kiln::Tensor> outs = kiln_test::large_random_graph(g);
+  kiln_test::SeededLargeGraph graph = kiln_test::seeded_large_graph(seed);
+  const kiln_test::LargeGen& g = graph.gen;
+  std::vector<kiln::Tensor>& outs = graph.outputs;
   CAPTURE(seed, g.log);
-  std::vector<kiln::ir::NodeRef> nodes;
-  for (const auto& t : outs) nodes.push_back(t.node());
-  auto expected = kiln::ir::interpret(nodes);
+  auto expected = kiln::ir::interpret(graph.nodes);
   kiln::eval(outs);
   for (size_t i = 0; i < outs.size(); ++i) {
     CAPTURE(i);

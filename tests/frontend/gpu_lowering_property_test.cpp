@@ -149,13 +149,9 @@ Outcome compare(uint64_t seed) {
 
 Outcome compare_large(uint64_t seed) {
   INFO("large seed " << seed);
-  kiln::manual_seed(seed);
-  kiln_test::LargeGen gen(seed, kiln::Device(kiln::kCPU));
-  std::vector<kiln::Tensor> outs = kiln_test::large_random_graph(gen);
-  CAPTURE(seed, gen.log);
-  std::vector<NodeRef> nodes;
-  for (const auto& t : outs) nodes.push_back(t.node());
-  return check(kiln::ir::strip_marks(nodes), gen.float_tolerance());
+  kiln_test::SeededLargeGraph graph = kiln_test::seeded_large_graph(seed);
+  CAPTURE(seed, graph.gen.log);
+  return check(kiln::ir::strip_marks(graph.nodes), graph.gen.float_tolerance());
 }
 
 }  // namespace

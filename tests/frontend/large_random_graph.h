@@ -521,4 +521,20 @@ inline std::vector<Tensor> large_random_graph(LargeGen& g) {
   return out;
 }
 
+/// The larger graph of `seed` on the CPU (kiln::manual_seed(seed) first, so its random leaves
+/// are the seed's), its generator (log, tolerance) and the nodes of its results.
+struct SeededLargeGraph {
+  LargeGen gen;
+  std::vector<Tensor> outputs;
+  std::vector<kiln::ir::NodeRef> nodes;
+};
+
+inline SeededLargeGraph seeded_large_graph(uint64_t seed) {
+  kiln::manual_seed(seed);
+  SeededLargeGraph r{LargeGen(seed, kiln::Device(kiln::kCPU)), {}, {}};
+  r.outputs = large_random_graph(r.gen);
+  for (const auto& t : r.outputs) r.nodes.push_back(t.node());
+  return r;
+}
+
 }  // namespace kiln_test
