@@ -14,8 +14,7 @@ namespace kiln::kernels {
 
 /// True when gemm_dot_f32 runs C = A * B (m x n, inner dim k; A[i, p] at p * a_col_stride,
 /// B[p, j] at p * b_row_stride) faster than the packed GEMM on this CPU.
-bool gemm_dot_suits(int64_t m, int64_t n, int64_t k, int64_t a_col_stride,
-                    int64_t b_row_stride);
+bool gemm_dot_suits(int64_t m, int64_t n, int64_t k, int64_t a_col_stride, int64_t b_row_stride);
 
 /// C (m x n, contiguous) = A * B with A[i, p] = a[i * ars + p] and B[p, j] = b[j * bcs + p].
 /// The inner dim is cut into slices of a count fixed by k (the result does not depend on the
