@@ -14,7 +14,6 @@
 #include "cpu/gemm.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -23,6 +22,7 @@
 #include "cpu/gemm_dot.h"
 #include "cpu/gemm_micro.h"
 #include "cpu/gemm_pack.h"
+#include "cpu/tasks.h"
 #include "kiln/runtime/thread_pool.h"
 
 namespace kiln::kernels {
@@ -123,12 +123,10 @@ struct Job {
   const T* b;
   int64_t bbs, brs, bcs;
   T* c;
-  int64_t mparts, nparts;        // each batch entry is split into mparts x nparts tasks
-  int64_t kparts, kchunk;        // or into kparts slices of the inner dim, kchunk long,
-  T* partial;                    // each into its own [batch, m, n] slice of `partial`
-  Epilogue epilogue;             // applied where the product is final (not to k slices)
-  std::atomic<int64_t> next{0};  // the next task to take (tasks are taken dynamically, so a
-                                 // core slowed by other work takes fewer)
+  int64_t mparts, nparts;  // each batch entry is split into mparts x nparts tasks
+  int64_t kparts, kchunk;  // or into kparts slices of the inner dim, kchunk long,
+  T* partial;              // each into its own [batch, m, n] slice of `partial`
+  Epilogue epilogue;       // applied where the product is final (not to k slices)
   int64_t tasks() const { return batch * kparts * mparts * nparts; }
 };
 
@@ -155,31 +153,16 @@ void run_task(const Job<T>& j, int64_t t) {
                  c + bi * j.m * j.n + m0 * j.n + n0, j.n, epilogue);
 }
 
-template <typename T>
-void run_tasks(void* ctx, int64_t, int64_t) {
-  Job<T>& j = *static_cast<Job<T>*>(ctx);
-  for (int64_t t = j.next.fetch_add(1); t < j.tasks(); t = j.next.fetch_add(1)) run_task(j, t);
-}
-
-/// Runs the job's tasks (on the pool when `threads` > 1), then sums the inner-dim slices'
-/// partial products in slice order: the result depends on the shape only, never on the
-/// thread count.
+/// Runs the job's tasks (on the pool when `threads` > 1; for_each_task), then sums the
+/// inner-dim slices' partial products in slice order: the result depends on the shape only,
+/// never on the thread count.
 template <typename T>
 void run_job(Job<T>& job, int64_t threads) {
   std::vector<T> partial(job.kparts > 1 ? job.kparts * job.batch * job.m * job.n : 0);
   job.partial = partial.data();
-  if (threads <= 1) {
-    for (int64_t t = 0; t < job.tasks(); ++t) run_task(job, t);
-  } else {
-    kiln_parallel_for(&run_tasks<T>, &job, threads, 1);
-  }
+  for_each_task(job.tasks(), threads, [&](int64_t t) { run_task(job, t); });
   if (job.kparts <= 1) return;
-  int64_t size = job.batch * job.m * job.n;
-  std::copy(partial.begin(), partial.begin() + size, job.c);
-  for (int64_t kp = 1; kp < job.kparts; ++kp) {
-    const T* p = partial.data() + kp * size;
-    for (int64_t i = 0; i < size; ++i) job.c[i] += p[i];
-  }
+  sum_in_order(partial.data(), job.kparts, job.batch * job.m * job.n, job.c);
   job.epilogue(0, job.batch * job.m, 0, job.n);
 }
 

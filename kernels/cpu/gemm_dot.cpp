@@ -8,11 +8,10 @@
 #include "cpu/gemm_dot.h"
 
 #include <algorithm>
-#include <atomic>
 #include <vector>
 
 #include "cpu/gemm_pack.h"
-#include "kiln/runtime/thread_pool.h"
+#include "cpu/tasks.h"
 
 namespace kiln::kernels {
 
@@ -95,7 +94,6 @@ struct DotJob {
   int64_t bcs;
   int64_t slices, slice_len;
   float* partial;  // [slices, m, n]
-  std::atomic<int64_t> next{0};
 };
 
 /// Slice s of the inner dim into partial[s] (overwritten).
@@ -125,11 +123,6 @@ void run_slice(const DotJob& j, int64_t s) {
 #endif
 }
 
-void run_slices(void* ctx, int64_t, int64_t) {
-  DotJob& j = *static_cast<DotJob*>(ctx);
-  for (int64_t s = j.next.fetch_add(1); s < j.slices; s = j.next.fetch_add(1)) run_slice(j, s);
-}
-
 }  // namespace
 
 bool gemm_dot_suits(int64_t m, int64_t n, int64_t k, int64_t a_col_stride, int64_t b_row_stride) {
@@ -155,18 +148,9 @@ void gemm_dot_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t ars, 
   // Each slice writes its own partial product; they are added in slice order.
   std::vector<float> all(static_cast<size_t>(slices * m * n));
   job.partial = all.data();
-  int64_t threads = runtime::ThreadPool::instance().num_threads();
-  if (threads > 1) {
-    kiln_parallel_for(&run_slices, &job, std::min(threads, slices), 1);
-  } else {
-    for (int64_t s = 0; s < slices; ++s) run_slice(job, s);
-  }
-  int64_t size = m * n;
-  std::copy(all.begin(), all.begin() + size, c);
-  for (int64_t s = 1; s < slices; ++s) {
-    const float* p = all.data() + s * size;
-    for (int64_t i = 0; i < size; ++i) c[i] += p[i];
-  }
+  for_each_task(slices, runtime::ThreadPool::instance().num_threads(),
+                [&](int64_t s) { run_slice(job, s); });
+  sum_in_order(all.data(), slices, m * n, c);
 }
 
 }  // namespace kiln::kernels
