@@ -5,9 +5,9 @@
 // NVRTC-compiled without a GPU (constant and iota inputs need no device memory).
 #include <catch2/catch.hpp>
 
+#include "host_program.h"
 #include "kiln/compiler/codegen/cuda/cuda_codegen.h"
 #include "kiln/compiler/interpreter.h"
-#include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/program.h"
 #include "kiln/runtime/buffer.h"
 #include "kiln/runtime/nvrtc.h"
@@ -91,32 +91,6 @@ TEST_CASE("cuda lowering: argsort is a kernel that ranks each element, not a lib
 
 namespace {
 
-/// Runs a program planned for the GPU on the host, each kernel through the kernel-IR evaluator
-/// (its inputs computed in the kernels, so it binds none); returns the first output.
-std::vector<double> evaluate_on_host(const Program& program) {
-  std::vector<std::vector<char>> memory(program.slots.size());
-  for (size_t i = 0; i < program.slots.size(); ++i) {
-    REQUIRE(program.slots[i].kind != Program::SlotKind::Input);
-    memory[i].resize(
-        static_cast<size_t>(program.slots[i].numel * itemsize(program.slots[i].dtype)));
-  }
-  for (const auto& launch : program.launches) {
-    std::vector<void*> args;
-    for (size_t slot : launch.slots) args.push_back(memory[slot].data());
-    kir::evaluate(program.kernels[launch.kernel], args);
-  }
-  for (size_t i = 0; i < program.slots.size(); ++i) {
-    const auto& slot = program.slots[i];
-    if (slot.kind != Program::SlotKind::Output || slot.index != 0) continue;
-    std::vector<double> out(static_cast<size_t>(slot.numel));
-    for (int64_t j = 0; j < slot.numel; ++j)
-      out[static_cast<size_t>(j)] = runtime::read_element(memory[i].data(), slot.dtype, j);
-    return out;
-  }
-  FAIL("the program has no output 0");
-  return {};
-}
-
 /// [rows, cols] pseudo-random values in 23 levels (many ties), NaN where (i * cols + j) % 41 == 5
 /// (floating dtypes), computed on the device.
 NodeRef tied_values(int64_t rows, int64_t cols, DType dt) {
@@ -161,7 +135,7 @@ TEST_CASE("cuda lowering: a long row sorts by a bitonic network equal to the int
     CHECK(ck.steps.size() == static_cast<size_t>(1 + levels * (levels + 1) / 2));
     if (c.cols == 3000 && runtime::nvrtc::available())
       REQUIRE(!codegen::cuda::compile_cubin(ck, program->kernels[0].name, 90).empty());
-    auto got = evaluate_on_host(*program);
+    auto got = kiln_test::run_on_host(*program, {}).at(0);
     auto want = interpret({sorted})[0];
     REQUIRE(static_cast<int64_t>(got.size()) == want->numel());
     for (size_t i = 0; i < got.size(); ++i) {

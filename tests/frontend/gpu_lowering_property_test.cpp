@@ -19,10 +19,10 @@
 #include <kiln/kiln.h>
 
 #include "frontend/large_random_graph.h"
+#include "host_program.h"
 #include "kiln/compiler/codegen/cuda/cuda_codegen.h"
 #include "kiln/compiler/graph.h"
 #include "kiln/compiler/interpreter.h"
-#include "kiln/compiler/kir/eval.h"
 #include "kiln/compiler/marks.h"
 #include "kiln/compiler/program.h"
 
@@ -56,99 +56,6 @@ GpuGraph to_gpu(const std::vector<NodeRef>& outputs) {
   return g;
 }
 
-/// cuBLASLt's 16-bit GEMM as the GPU program calls it (argument layout: kernels/cpu/gemm.h),
-/// on the host: 16-bit operands, f32 accumulation, the product rounded to the output's dtype.
-void gemm_16_bit(const kiln::kir::Kernel& k, const kiln::kir::Stmt& call,
-                 const std::vector<void*>& data) {
-  const auto& a = call->int_args;
-  int64_t batch = a[0], m = a[1], n = a[2], depth = a[3];
-  const auto& p = call->params;
-  kiln::DType at = k.params[p[0]].dtype, bt = k.params[p[1]].dtype, ct = k.params[p[2]].dtype;
-  for (int64_t bi = 0; bi < batch; ++bi) {
-    for (int64_t i = 0; i < m; ++i) {
-      for (int64_t j = 0; j < n; ++j) {
-        float sum = 0;
-        for (int64_t q = 0; q < depth; ++q) {
-          double x =
-              kiln::runtime::read_element(data[p[0]], at, a[4] + bi * a[5] + i * a[6] + q * a[7]);
-          double y =
-              kiln::runtime::read_element(data[p[1]], bt, a[8] + bi * a[9] + q * a[10] + j * a[11]);
-          sum += static_cast<float>(x) * static_cast<float>(y);
-        }
-        kiln::runtime::write_element(data[p[2]], ct, (bi * m + i) * n + j, sum);
-      }
-    }
-  }
-}
-
-/// Runs one kernel on the host: the kernel-IR evaluator, with cuBLASLt's 16-bit GEMM steps
-/// (which have no host function) run by gemm_16_bit in their place.
-void run_kernel(const kiln::kir::Kernel& k, const std::vector<void*>& data) {
-  std::vector<kiln::kir::Stmt> rest;
-  const auto& top = k.body->kind == kiln::kir::StmtKind::Block
-                        ? k.body->body
-                        : std::vector<kiln::kir::Stmt>{k.body};
-  bool replaced = false;
-  for (const auto& st : top) {
-    bool half = st->kind == kiln::kir::StmtKind::Extern &&
-                (st->symbol == "kiln_extern_gemm_f16" || st->symbol == "kiln_extern_gemm_bf16");
-    if (!half) {
-      rest.push_back(st);
-      continue;
-    }
-    REQUIRE(rest.empty());  // the GEMM step comes first; its epilogue reads its product
-    gemm_16_bit(k, st, data);
-    replaced = true;
-  }
-  if (!replaced) return kiln::kir::evaluate(k, data);
-  kiln::kir::Kernel without = k;
-  without.body = kiln::kir::block(std::move(rest));
-  kiln::kir::evaluate(without, data);
-}
-
-/// Runs `program` (planned for `g`) on the host; returns each output's values as doubles.
-/// Temporaries live in the plan's shared allocations (Program::temp_bytes), so the GPU memory
-/// plan's reuse is checked too.
-std::vector<std::vector<double>> evaluate_on_host(const Program& program, const GpuGraph& g) {
-  kiln::ir::GraphSignature sig = kiln::ir::signature(g.outputs);
-  std::vector<std::vector<char>> temps;
-  for (int64_t bytes : program.temp_bytes) temps.emplace_back(static_cast<size_t>(bytes));
-  std::vector<std::vector<char>> memory(program.slots.size());
-  std::vector<void*> address(program.slots.size());
-  for (size_t i = 0; i < program.slots.size(); ++i) {
-    const Program::Slot& s = program.slots[i];
-    auto bytes = static_cast<size_t>(s.numel * kiln::itemsize(s.dtype));
-    if (s.kind == Program::SlotKind::Input) {
-      address[i] = g.buffers.at(sig.loads.at(static_cast<size_t>(s.index)))->data();
-    } else if (s.kind == Program::SlotKind::Temp) {
-      auto& block = temps.at(static_cast<size_t>(s.index));
-      REQUIRE(block.size() >= bytes);
-      address[i] = block.data();
-    } else {
-      memory[i].resize(bytes);
-      address[i] = memory[i].data();
-    }
-  }
-  for (const auto& launch : program.launches) {
-    std::vector<void*> args;
-    for (size_t slot : launch.slots) args.push_back(address[slot]);
-    run_kernel(program.kernels[launch.kernel], args);
-  }
-  std::vector<std::vector<double>> out(program.num_outputs);
-  for (size_t i = 0; i < program.slots.size(); ++i) {
-    const Program::Slot& s = program.slots[i];
-    if (s.kind != Program::SlotKind::Output) continue;
-    auto& values = out[static_cast<size_t>(s.index)];
-    for (int64_t j = 0; j < s.numel; ++j)
-      values.push_back(kiln::runtime::read_element(address[i], s.dtype, j));
-  }
-  for (size_t o = 0; o < out.size(); ++o) {
-    if (program.output_copy_of[o] >= 0)
-      out[o] = out[static_cast<size_t>(program.output_copy_of[o])];
-  }
-  return out;
-}
-
 enum class Outcome { Checked, NothingToRun };
 
 /// Plans `graph` (a CPU graph, marks stripped) for the GPU, runs it on the host and compares
@@ -165,7 +72,10 @@ Outcome check(const std::vector<NodeRef>& graph, double float_tol) {
   auto program = kiln::ir::plan_program(g.outputs);
   // Under $KILN_NVRTC_CHECK (the nvrtc ctest entry) the GPU kernels also compile with NVRTC.
   kiln::codegen::cuda::nvrtc_check(program->kernels);
-  auto got = evaluate_on_host(*program, g);
+  kiln::ir::GraphSignature sig = kiln::ir::signature(g.outputs);
+  std::vector<void*> inputs;
+  for (const Node* load : sig.loads) inputs.push_back(g.buffers.at(load)->data());
+  auto got = kiln_test::run_on_host(*program, inputs);
   REQUIRE(got.size() == want.size());
   for (size_t o = 0; o < got.size(); ++o) {
     CAPTURE(o);

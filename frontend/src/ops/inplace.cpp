@@ -62,7 +62,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (src.device() != device()) {
     if (GradMode::is_enabled() && src.requires_grad()) {
       throw Error("[copy_] gradients do not flow between devices: copy from " + src.device().str() +
-                  " a tensor that does not require grad (src.detach()), or " + "under NoGradGuard");
+                  " a tensor that does not require grad (src.detach()), or under NoGradGuard");
     }
     value = src.detach().to(device());
   }
