@@ -131,12 +131,14 @@ void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* bp) {
   constexpr int64_t NR = Tile<T>::NR;
   int64_t panels = (nc + NR - 1) / NR;
   if (cs == 1) {
-    // Blocks of 16 rows, each copied panel by panel: every row is read front to back and every
-    // panel written in 2 KiB runs (one row at a time across all panels would write 16 places
-    // 32 KiB apart, which share an L1 set; one panel down all kc rows would read a new page
-    // per row).
-    for (int64_t p0 = 0; p0 < kc; p0 += 16) {
-      int64_t p1 = std::min(kc, p0 + 16);
+    // Blocks of 4 rows, each copied panel by panel: every row is read front to back and every
+    // panel written in 512-byte runs. One row at a time across all panels writes 16 places
+    // 32 KiB apart, which share an L1 set; one panel down all kc rows reads a new page per
+    // row; blocks of 16 rows keep more streams open than the prefetchers follow. Packing
+    // 288 x 15488 (a convolution's columns), on the 2-core AMD EPYC (Zen 4): 1.12 ms with 4
+    // rows, 1.32 with 2 or 8, 1.65 with 16, 1.6-1.9 with 1.
+    for (int64_t p0 = 0; p0 < kc; p0 += 4) {
+      int64_t p1 = std::min<int64_t>(kc, p0 + 4);
       for (int64_t jp = 0; jp < panels; ++jp) {
         int64_t cols = std::min(NR, nc - jp * NR);
         for (int64_t p = p0; p < p1; ++p) {

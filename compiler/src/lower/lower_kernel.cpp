@@ -3,8 +3,11 @@
 // layer_norm and reductions with prologues and epilogues), and the opaque ops (opaque.cpp).
 #include <algorithm>
 #include <functional>
+#include <limits>
+#include <optional>
 #include <unordered_set>
 
+#include "kiln/compiler/kir/walk.h"
 #include "kiln/compiler/lower.h"
 #include "kiln/runtime/error.h"
 #include "lower/builder.h"
@@ -117,11 +120,31 @@ Shape iteration_shape(const Builder& b, const ir::Node* shaped) {
   return best;
 }
 
-kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
+/// True when an index in `s` divides the variable `var` (a merged loop nest whose divisions did
+/// not cancel).
+bool divides_var(const kir::Stmt& s, int64_t var) {
+  bool found = false;
+  kir::each_expr(s, [&](const Expr& e) {
+    found = found || kir::any_of(e, [&](const Expr& x) {
+              return x->kind == kir::ExprKind::Binary &&
+                     (x->binop == kir::BinOp::Div || x->binop == kir::BinOp::Mod) &&
+                     kir::any_of(x, [&](const Expr& v) {
+                       return v->kind == kir::ExprKind::Var && v->int_value == var;
+                     });
+            });
+  });
+  return found;
+}
+
+/// The elementwise kernel's body, its last `merge` inner dims one loop (loop_nest; `merged`
+/// gets how many it did merge), or null when some access then divides that loop's variable.
+kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out, int64_t merge,
+                           int64_t* merged) {
   const ir::Node* shaped = logical_root(b, root);
   const Shape& shape = shaped->shape();
   Shape walked = iteration_shape(b, shaped);
-  LoopNest nest = loop_nest(b, walked, kMinInner);
+  LoopNest nest = loop_nest(b, walked, kMinInner, merge);
+  *merged = nest.merged;
   std::vector<Expr> idx = reindex(nest.idx, walked, shape);
   b.set_elementwise(idx);
   b.enable_gemm(out, shape);
@@ -129,6 +152,10 @@ kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out) {
   std::vector<kir::Stmt> body = b.take_row_statements();
   body.push_back(kir::store(out, nest.flat, narrow_for_store(v, root->dtype())));
   kir::Stmt loop = nest.wrap(std::move(body));
+  if (nest.merged > 1) {
+    loop = cancel_divisions(loop, nest.loops.back().id);
+    if (divides_var(loop, nest.loops.back().id)) return nullptr;
+  }
   // A matmul that runs as a GEMM call (Builder::gemm_value) writes the output buffer first;
   // the loop then applies the fused epilogue in place (reading the product back), and is not
   // needed when the matmul is the kernel's value itself.
@@ -208,18 +235,25 @@ std::string kernel_name(const kir::Kernel& k) {
 LoweredKernel lower_kernel(const ir::Node* root,
                            const std::unordered_set<const ir::Node*>& materialized) {
   KILN_CHECK(root->op() != Op::Load, "a load needs no kernel");
-  Builder b(root, materialized);
+  std::optional<Builder> built(std::in_place, root, materialized);
   // The output param is numbered after the inputs, which are only known once the body is
   // built; use a placeholder and renumber below.
   constexpr int64_t kOut = 1 << 30;
   kir::Stmt body;
   if (ir::runs_own_kernel(root->op())) {
-    body = opaque_body(b, root, kOut);
-  } else if (const ir::Node* r = find_reduce(b, root)) {
-    body = row_body(b, root, r, kOut);
+    body = opaque_body(*built, root, kOut);
+  } else if (const ir::Node* r = find_reduce(*built, root)) {
+    body = row_body(*built, root, r, kOut);
   } else {
-    body = elementwise_body(b, root, kOut);
+    // All inner dims in one loop, else fewer, each attempt from a fresh start; merging one
+    // (none) always succeeds.
+    int64_t merge = std::numeric_limits<int64_t>::max(), merged = 0;
+    while (!(body = elementwise_body(*built, root, kOut, merge, &merged))) {
+      merge = merged - 1;
+      built.emplace(root, materialized);
+    }
   }
+  Builder& b = *built;
   LoweredKernel lk;
   lk.inputs = b.inputs();
   lk.fused_reduces = b.fused_reduces();

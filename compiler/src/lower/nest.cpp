@@ -1,5 +1,9 @@
 #include "lower/nest.h"
 
+#include <algorithm>
+
+#include "kiln/compiler/kir/walk.h"
+
 namespace kiln::lower {
 
 using kir::Expr;
@@ -27,7 +31,7 @@ int64_t inner_elements(const Shape& shape, int64_t min_inner, size_t* split_out)
   return inner;
 }
 
-LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner) {
+LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner, int64_t merge) {
   LoopNest nest;
   int64_t n = numel_of(shape);
   size_t split = 0;
@@ -47,18 +51,117 @@ LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner) {
   nest.loops.push_back({id, n / inner, kir::LoopKind::Parallel});
   nest.idx = unflatten_index(row, Shape(shape.begin(), shape.begin() + split));
   Shape inner_shape(shape.begin() + split, shape.end());
+  // The inner dims from `first` on are the merged loop's (when it merges two or more).
+  size_t first = inner_shape.size();
+  for (int64_t count = 0; first > 0 && count < merge;) count += inner_shape[--first] > 1;
+  while (first < inner_shape.size() && inner_shape[first] == 1) ++first;
+  auto merged =
+      static_cast<int64_t>(std::count_if(inner_shape.begin() + static_cast<std::ptrdiff_t>(first),
+                                         inner_shape.end(), [](int64_t e) { return e > 1; }));
+  if (merged < 2) first = inner_shape.size();
   std::vector<Expr> inner_idx;
-  for (int64_t extent : inner_shape) {
-    if (extent == 1) {
+  for (size_t d = 0; d < first; ++d) {
+    if (inner_shape[d] == 1) {
       inner_idx.push_back(kir::int_imm(0));
       continue;
     }
-    inner_idx.push_back(b.new_var(extent, &id));
+    inner_idx.push_back(b.new_var(inner_shape[d], &id));
+    nest.loops.push_back({id, inner_shape[d], kir::LoopKind::Vectorizable});
+  }
+  if (first < inner_shape.size()) {
+    Shape run(inner_shape.begin() + static_cast<std::ptrdiff_t>(first), inner_shape.end());
+    int64_t extent = numel_of(run);
+    Expr j = b.new_var(extent, &id);
     nest.loops.push_back({id, extent, kir::LoopKind::Vectorizable});
+    for (const Expr& e : unflatten_index(j, run)) inner_idx.push_back(e);
+    nest.merged = merged;
   }
   nest.idx.insert(nest.idx.end(), inner_idx.begin(), inner_idx.end());
   nest.flat = kir::add(kir::mul(row, kir::int_imm(inner)), flatten_index(inner_idx, inner_shape));
   return nest;
+}
+
+namespace {
+
+/// A term of a sum: base * coef.
+struct Term {
+  Expr base;
+  int64_t coef;
+};
+
+Term term_of(const Expr& e) {
+  if (e->kind == kir::ExprKind::Binary && e->binop == kir::BinOp::Mul &&
+      e->operands[1]->kind == kir::ExprKind::IntImm)
+    return {e->operands[0], e->operands[1]->int_value};
+  return {e, 1};
+}
+
+/// e is `x op c` with a positive constant c.
+bool is_op(const Expr& e, kir::BinOp op, Expr* x, int64_t* c) {
+  if (e->kind != kir::ExprKind::Binary || e->binop != op ||
+      e->operands[1]->kind != kir::ExprKind::IntImm || e->operands[1]->int_value <= 0)
+    return false;
+  *x = e->operands[0];
+  *c = e->operands[1]->int_value;
+  return true;
+}
+
+void flatten_sum(const Expr& e, std::vector<Expr>* terms) {
+  if (e->kind == kir::ExprKind::Binary && e->binop == kir::BinOp::Add) {
+    flatten_sum(e->operands[0], terms);
+    flatten_sum(e->operands[1], terms);
+  } else {
+    terms->push_back(e);
+  }
+}
+
+/// Replaces one pair (var / (c*m)) * (m*k), (var / c % m) * k of `terms` by (var / c) * k.
+bool cancel_pair(std::vector<Expr>* terms, int64_t var) {
+  auto is_var = [&](const Expr& e) { return e->kind == kir::ExprKind::Var && e->int_value == var; };
+  for (size_t r = 0; r < terms->size(); ++r) {
+    Term rt = term_of((*terms)[r]);
+    Expr x, y;
+    int64_t m = 0, c = 1;
+    if (!is_op(rt.base, kir::BinOp::Mod, &x, &m)) continue;
+    if (!is_op(x, kir::BinOp::Div, &y, &c)) y = x, c = 1;
+    if (!is_var(y)) continue;
+    for (size_t q = 0; q < terms->size(); ++q) {
+      Term qt = term_of((*terms)[q]);
+      Expr yq;
+      int64_t d = 0;
+      if (q != r && qt.coef == m * rt.coef && is_op(qt.base, kir::BinOp::Div, &yq, &d) &&
+          d == c * m && is_var(yq)) {
+        (*terms)[std::min(q, r)] = kir::mul(x, kir::int_imm(rt.coef));
+        terms->erase(terms->begin() + static_cast<std::ptrdiff_t>(std::max(q, r)));
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+Expr cancel_in(const Expr& e, int64_t var) {
+  return kir::map_expr(e, [&](const Expr& x) -> Expr {
+    if (x->kind != kir::ExprKind::Binary || x->binop != kir::BinOp::Add || x->dtype != DType::Int64)
+      return nullptr;
+    std::vector<Expr> terms;
+    flatten_sum(x, &terms);
+    for (auto& t : terms) t = cancel_in(t, var);  // sums inside the terms (a load's index)
+    while (cancel_pair(&terms, var)) {
+    }
+    Expr sum = terms[0];
+    for (size_t i = 1; i < terms.size(); ++i) sum = kir::add(sum, terms[i]);
+    return sum;
+  });
+}
+
+}  // namespace
+
+kir::Stmt cancel_divisions(const kir::Stmt& s, int64_t var) {
+  return kir::map_exprs(s, [&](const Expr& e) -> Expr {
+    Expr r = cancel_in(e, var);
+    return r == e ? nullptr : r;
+  });
 }
 
 std::optional<std::vector<std::vector<size_t>>> runs_of(const Shape& fine, const Shape& coarse) {

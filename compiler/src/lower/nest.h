@@ -20,6 +20,7 @@ struct LoopNest {
   std::vector<kir::Expr> idx;  ///< one index per dim of the shape
   kir::Expr flat;              ///< the row-major flat index
   std::vector<Loop> loops;     ///< outer to inner
+  int64_t merged = 0;          ///< inner dims walked by the innermost loop when > 1 (merge)
 
   /// The loops around `body` (the innermost loop's statements).
   kir::Stmt wrap(std::vector<kir::Stmt> body) const;
@@ -27,11 +28,20 @@ struct LoopNest {
 
 /// A nest over `shape`: the trailing dims become inner loops when, together and with at least
 /// one dim left outside them, they hold `min_inner` or more elements (and more of them, up to
-/// rows of 1024 elements); otherwise one flat loop.
-LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner);
+/// rows of 1024 elements); otherwise one flat loop. The last `merge` inner dims of more than
+/// one element (all when fewer), when two or more, are one Vectorizable loop, their indices
+/// divisions of its variable: what a kernel wants when every access is contiguous across them,
+/// so that the divisions cancel ([N, C, 11, 11] read through a permute of N and C: one loop of
+/// 121, not 11 of 11 that LLVM vectorizes with gathers).
+LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner, int64_t merge = 0);
 /// The elements loop_nest's inner loops cover (1 for a flat loop); `split`, when given, gets
 /// the first inner dim (the rank for a flat loop).
 int64_t inner_elements(const Shape& shape, int64_t min_inner, size_t* split = nullptr);
+
+/// `s` with the divisions of a merged nest's inner variable `var` cancelled where an index
+/// flattens them again: (var / (c*m)) * (m*k) + (var / c % m) * k -> (var / c) * k, wherever
+/// the two terms sit in a sum (until none is left, var / 1 being var).
+kir::Stmt cancel_divisions(const kir::Stmt& s, int64_t var);
 
 /// When each dim of `coarse` is the product of a run of `fine`'s dims, in order (size-1 dims
 /// aside; the two shapes then have the same row-major order): the positions in `fine` of each
