@@ -73,6 +73,7 @@ ir::NodeRef prepare(const Tensor& x, DType dtype, const Shape& shape) {
 }
 
 ir::NodeRef scalar_node(Scalar s, DType dtype, const Shape& shape, Device device) {
+  if (dtype == kBool) return ir::constant_int(s.to_double() != 0 ? 1 : 0, dtype, shape, device);
   if (s.kind() != Scalar::Kind::Float && !is_floating(dtype))
     return ir::constant_int(s.to_int(), dtype, shape, device);
   return ir::constant(s.to_double(), dtype, shape, device);

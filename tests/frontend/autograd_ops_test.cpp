@@ -215,3 +215,17 @@ TEST_CASE("gradcheck: in-place writes through views of intermediates", "[autogra
       },
       {x, src});
 }
+
+TEST_CASE("the 2-norm's gradient at zero is zero", "[autograd]") {
+  // PyTorch's subgradient: x / ||x|| where the norm is not 0, else 0 (not 0 * inf).
+  auto x = kiln::tensor({0., 0.}).requires_grad_();
+  x.norm().backward();
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{0.f, 0.f});
+  auto y = kiln::tensor({3., 4.}).requires_grad_();
+  auto n = y.norm();
+  n.backward();
+  CHECK(n.item<float>() == 5.f);
+  auto g = y.grad().to_vector<float>();
+  CHECK(g[0] == Approx(0.6f));
+  CHECK(g[1] == Approx(0.8f));
+}

@@ -569,3 +569,10 @@ TEST_CASE("creation: a CUDA device throws DeviceError without a CUDA backend", "
   REQUIRE_THROWS_AS(kiln::zeros({2}, kiln::Device(kiln::kCUDA, 0)), kiln::DeviceError);
   REQUIRE_THROWS_WITH(kiln::zeros({2}, kiln::Device(kiln::kCUDA, 0)), Contains("[zeros]"));
 }
+
+TEST_CASE("a bool tensor filled with a fractional value is true", "[creation]") {
+  CHECK(kiln::full({2}, 0.5, kiln::kBool).to_vector<int64_t>() == std::vector<int64_t>{1, 1});
+  CHECK(kiln::zeros({2}, kiln::kBool).fill_(0.5).to_vector<int64_t>() ==
+        std::vector<int64_t>{1, 1});
+  CHECK(kiln::full({2}, 0.0, kiln::kBool).to_vector<int64_t>() == std::vector<int64_t>{0, 0});
+}

@@ -754,3 +754,18 @@ TEST_CASE("int64 past 2^53 cast to f32 rounds once: compiled and interpreted", "
   CHECK(want->get(1) == -up);
   CHECK(f.to_vector<double>() == std::vector<double>{up, -up});
 }
+
+TEST_CASE("clamp of an integer tensor with a bound past its dtype's range", "[elementwise]") {
+  // As in PyTorch: a bound past the far end is no bound, one past the near end an error.
+  CHECK(kiln::clamp(kiln::tensor({1, 5}, kiln::kByte), -2).to_vector<int64_t>() ==
+        std::vector<int64_t>{1, 5});
+  CHECK(kiln::clamp(kiln::tensor({1, 5}, kiln::kByte), -2, 3).to_vector<int64_t>() ==
+        std::vector<int64_t>{1, 3});
+  CHECK(kiln::clamp(kiln::tensor({1, 5}, kiln::kInt), std::nullopt, int64_t{1} << 40)
+            .to_vector<int64_t>() == std::vector<int64_t>{1, 5});
+  CHECK_THROWS_AS(kiln::clamp(kiln::tensor({1, 5}, kiln::kByte), 300), kiln::Error);
+  CHECK_THROWS_AS(kiln::clamp(kiln::tensor({1, 5}, kiln::kByte), std::nullopt, -1), kiln::Error);
+  auto x = kiln::tensor({1, 5}, kiln::kByte);
+  x.clamp_(-2, 3);
+  CHECK(x.to_vector<int64_t>() == std::vector<int64_t>{1, 3});
+}

@@ -270,3 +270,19 @@ TEST_CASE("operator[]: an int selects along dim 0, a tensor indexes as index({t}
   REQUIRE(picked[1][3].item<int64_t>() == 3);
   REQUIRE_THROWS_AS(x[3], kiln::Error);
 }
+
+TEST_CASE("masked index_put_ values broadcast to the indexing result", "[indexing]") {
+  auto x = kiln::zeros({2, 3});
+  // One true row: a value of 2 rows cannot fill it (PyTorch: shape mismatch).
+  CHECK_THROWS_AS(x.index_put_({kiln::tensor({true, false})}, kiln::tensor({{1.}, {2.}})),
+                  kiln::ShapeError);
+  CHECK_THROWS_AS(x.index_put_({kiln::tensor({true, false})}, kiln::tensor({1., 2.})),
+                  kiln::ShapeError);
+  CHECK(x.to_vector<float>() == std::vector<float>(6, 0.f));  // nothing written
+  // Two true rows take a column of two values, and a row broadcasts to every true row.
+  x.index_put_({kiln::tensor({true, true})}, kiln::tensor({{1.}, {2.}}));
+  CHECK(x.to_vector<float>() == std::vector<float>{1, 1, 1, 2, 2, 2});
+  auto y = kiln::zeros({2, 3});
+  y.index_put_({kiln::tensor({false, true})}, kiln::tensor({1., 2., 3.}));
+  CHECK(y.to_vector<float>() == std::vector<float>{0, 0, 0, 1, 2, 3});
+}

@@ -712,3 +712,11 @@ TEST_CASE("printing matches PyTorch's repr", "[reduce]") {
   // A reduction result prints as a 0-d tensor.
   CHECK(fmt::format("{}", kiln::tensor({1.0, 2.0, 3.5}).sum()) == "tensor(6.5000)");
 }
+
+TEST_CASE("var and std without degrees of freedom are NaN", "[reduce]") {
+  for (float v : kiln::zeros({0, 3}).var(0).to_vector<float>()) CHECK(std::isnan(v));
+  CHECK(std::isnan(kiln::zeros({0}).std().item<float>()));
+  CHECK(std::isnan(kiln::ones({1}).var().item<float>()));
+  CHECK(std::isnan(kiln::zeros({0}).var(std::vector<int64_t>{0}, false, false).item<float>()));
+  CHECK(kiln::ones({1}).var(std::vector<int64_t>{0}, false, false).item<float>() == 0.f);
+}

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include <fmt/format.h>
+
 #include "kiln/frontend/creation.h"
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
@@ -163,14 +165,41 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   if (!min && !max) throw Error("[clamp] at least one of 'min' or 'max' must not be None");
   // Selects rather than maximum/minimum, so a value on a bound keeps its gradient (PyTorch's
   // clamp) and NaN passes through.
+  // An integral result cannot hold a bound past its dtype's range: as in PyTorch, a bound past
+  // the far end is no bound at all, and one past the near end is an error.
+  auto in_range = [&](const Scalar& bound, DType dtype, bool is_min) {
+    if (is_floating(dtype) || dtype == kBool) return true;
+    double lowest = dtype == kUInt8   ? 0.0
+                    : dtype == kInt32 ? -2147483648.0
+                                      : -9223372036854775808.0;
+    double highest = dtype == kUInt8   ? 255.0
+                     : dtype == kInt32 ? 2147483647.0
+                                       : 9223372036854775807.0;
+    double v = bound.to_double();
+    if (is_min ? v > highest : v < lowest) {
+      throw Error(fmt::format("[clamp] {} value {} is outside the representable range of {}",
+                              is_min ? "min" : "max", v, torch_name(dtype)));
+    }
+    return is_min ? v >= lowest : v <= highest;
+  };
   Tensor r = x;
   if (min) {
-    Tensor lo = full_like(x, *min, detail::result_type({operand(x), operand(*min)}));
-    r = where(r < lo, lo, r);
+    DType dtype = detail::result_type({operand(x), operand(*min)});
+    if (in_range(*min, dtype, true)) {
+      Tensor lo = full_like(x, *min, dtype);
+      r = where(r < lo, lo, r);
+    } else {
+      r = r.to(dtype);
+    }
   }
   if (max) {
-    Tensor hi = full_like(x, *max, detail::result_type({operand(r), operand(*max)}));
-    r = where(r > hi, hi, r);
+    DType dtype = detail::result_type({operand(r), operand(*max)});
+    if (in_range(*max, dtype, false)) {
+      Tensor hi = full_like(x, *max, dtype);
+      r = where(r > hi, hi, r);
+    } else {
+      r = r.to(dtype);
+    }
   }
   return r;
 }

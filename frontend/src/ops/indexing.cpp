@@ -171,12 +171,38 @@ Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor
     while (static_cast<int64_t>(mshape.size()) < target.dim()) mshape.push_back(1);
     Tensor m = idx.reshape(mshape);
     Tensor v = value;
-    if (value.dim() == 1 && value.numel() > 1) {
-      // A vector of values fills the true positions in order (PyTorch's x[mask] = v).
+    // The values broadcast to the indexing result [..., N, ...], N the true positions (the
+    // mask's dims merged into one): a value dim along N other than 1 fills those positions in
+    // order (PyTorch's x[mask] = v); every other dim must broadcast.
+    Shape result = target.sizes();
+    result.erase(result.begin() + a.advanced_dim, result.begin() + a.advanced_dim + idx.dim());
+    result.insert(result.begin() + a.advanced_dim, -1);
+    auto rank = static_cast<int64_t>(result.size());
+    auto mismatch = [&] {
+      if (result[a.advanced_dim] < 0) result[a.advanced_dim] = idx.sum().item<int64_t>();
+      return ShapeError("[index_put_] shape mismatch: value tensor of shape " +
+                        shape_str(value.sizes()) +
+                        " cannot be broadcast to indexing result of shape " + shape_str(result));
+    };
+    int64_t along_n = 1;  // the value's size along N
+    for (int64_t k = 0; k < value.dim(); ++k) {
+      int64_t r = rank - value.dim() + k;  // the result dim value's dim k lines up with
+      int64_t vs = value.size(k);
+      if (vs == 1) continue;
+      if (r == a.advanced_dim) {
+        along_n = vs;
+      } else if (r < 0 || vs != result[r]) {
+        throw mismatch();
+      }
+    }
+    if (along_n > 1) {
       // Write into a merged copy through the integer-index path, then copy it back.
+      Tensor positions = mask_positions(target, a.advanced_dim, idx);
+      result[a.advanced_dim] = positions.numel();
+      if (positions.numel() != along_n) throw mismatch();
       Tensor merged = merge_mask_dims(target, a.advanced_dim, idx.dim()).clone();
       std::vector<TensorIndex> sel(static_cast<size_t>(a.advanced_dim), indexing::Slice());
-      sel.emplace_back(mask_positions(target, a.advanced_dim, idx));
+      sel.emplace_back(positions);
       merged.index_put_(sel, value);
       target.copy_(merged.reshape(target.sizes()));
       return *this;

@@ -1,6 +1,7 @@
 // Reductions and the row-wise composites built from them: sum, mean, prod, max/min (with
 // indices), argmax/argmin, norm, var, std, logsumexp, all/any, softmax, log_softmax, cumsum, sort,
 // argsort, topk.
+#include <algorithm>
 #include <limits>
 
 #include "kiln/compiler/marks.h"
@@ -156,7 +157,13 @@ Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool ke
   detail::check_floating("norm", x.dtype());
   if (p == std::numeric_limits<double>::infinity()) return amax(abs(x), dims, keepdim);
   if (p == -std::numeric_limits<double>::infinity()) return amin(abs(x), dims, keepdim);
-  if (p == 2.0) return sqrt(sum(x * x, dims, keepdim));
+  if (p == 2.0) {
+    // Where the sum of squares is 0 the norm's gradient is 0 (PyTorch's subgradient), not
+    // 0 * inf: the square root is taken of a stand-in there, and its result not selected.
+    Tensor s = sum(x * x, dims, keepdim);
+    Tensor zero = s == 0;
+    return where(zero, zeros_like(s), sqrt(where(zero, ones_like(s), s)));
+  }
   if (p == 1.0) return sum(abs(x), dims, keepdim);
   if (p == 0.0) return sum((x != 0).to(x.dtype()), dims, keepdim);
   return pow(sum(pow(abs(x), p), dims, keepdim), 1.0 / p);
@@ -176,7 +183,8 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, boo
   int64_t count = 1;
   for (int64_t a : axes) count *= x.size(a);
   Tensor centered = x - mean(x, dims, true);
-  double denom = static_cast<double>(count - (unbiased ? 1 : 0));
+  // No degrees of freedom left (one element unbiased, or none) gives NaN, as in PyTorch.
+  double denom = static_cast<double>(std::max<int64_t>(count - (unbiased ? 1 : 0), 0));
   return sum(centered * centered, dims, keepdim) / denom;
 }
 Tensor std(const Tensor& x) { return sqrt(var(x)); }
