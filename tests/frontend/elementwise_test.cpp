@@ -769,3 +769,15 @@ TEST_CASE("clamp of an integer tensor with a bound past its dtype's range", "[el
   x.clamp_(-2, 3);
   CHECK(x.to_vector<int64_t>() == std::vector<int64_t>{1, 3});
 }
+
+TEST_CASE("subtraction with a bool operand throws, as in PyTorch", "[elementwise]") {
+  auto mask = kiln::tensor({true, false});
+  auto ints = kiln::tensor({1, 2});
+  CHECK_THROWS_AS(ints - mask, kiln::DTypeError);
+  CHECK_THROWS_AS(mask - ints, kiln::DTypeError);
+  CHECK_THROWS_AS(mask - 1, kiln::DTypeError);
+  CHECK_THROWS_AS(1 - mask, kiln::DTypeError);
+  CHECK_THROWS_AS(kiln::sub(mask, mask), kiln::DTypeError);
+  CHECK_THROWS_AS(-mask, kiln::DTypeError);
+  CHECK(kiln::logical_not(mask).to_vector<int64_t>() == std::vector<int64_t>{0, 1});
+}

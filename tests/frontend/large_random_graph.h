@@ -387,7 +387,11 @@ inline Tensor LargeGen::float_step(const Tensor& x) {
       log += "prod(tanh) ";
       return kiln::tanh(x).prod(a, coin(2));
     }
-    case 14: log += "sqrt(abs)-x "; return kiln::sqrt(kiln::abs(x)) - x;
+    case 14: {
+      log += "sqrt(abs)-x ";
+      Tensor root = kiln::sqrt(kiln::abs(x));
+      return root - x.to(root.dtype());  // a bool x as numbers (PyTorch has no bool `-`)
+    }
     default:
       // NaN where a leaf is below 0 (a leaf: the same elements in both), carried on by max,
       // softmax, sums.
@@ -403,9 +407,12 @@ inline Tensor LargeGen::int_step(const Tensor& x) {
   bool is_bool = x.dtype() == kiln::kBool;
   switch (pick(0, 12)) {
     case 0: log += "add "; return x + like(x.sizes());
-    case 1:
-      log += "sub ";
-      return is_bool ? x.to(kiln::kInt32) - like(x.sizes()) : x - like(x.sizes());
+    case 1: {
+      log += "sub ";  // bools as numbers: PyTorch has no bool `-`
+      Tensor y = like(x.sizes());
+      return (is_bool ? x.to(kiln::kInt32) : x) -
+             (y.dtype() == kiln::kBool ? y.to(kiln::kInt32) : y);
+    }
     case 2: log += "mul "; return x * like(x.sizes());
     case 3: log += "maximum "; return kiln::maximum(x, like(x.sizes()));
     case 4: log += "minimum "; return kiln::minimum(x, like(x.sizes()));

@@ -78,13 +78,21 @@ Tensor add(const Tensor& a, const Tensor& b) {
   if (a.dtype() == kBool && b.dtype() == kBool) return logical_or(a, b);
   return binary("add", Op::Add, a, b);
 }
+namespace {
+/// PyTorch refuses `-` with a bool operand (a mask is inverted with logical_not).
+void check_no_bool_sub(bool any_bool) {
+  if (any_bool) {
+    throw DTypeError(
+        "[sub] subtraction, the `-` operator, with a bool tensor is not supported; to invert a "
+        "mask use logical_not");
+  }
+}
+}  // namespace
+
 Tensor sub(const Tensor& a, const Tensor& b) {
   detail::check_defined("sub", a);
   detail::check_defined("sub", b);
-  if (a.dtype() == kBool && b.dtype() == kBool) {
-    throw DTypeError(
-        "[sub] subtraction with two bool tensors is not supported; use logical_xor or ^");
-  }
+  check_no_bool_sub(a.dtype() == kBool || b.dtype() == kBool);
   return binary("sub", Op::Sub, a, b);
 }
 Tensor mul(const Tensor& a, const Tensor& b) {
@@ -258,11 +266,19 @@ Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 Tensor operator+(const Tensor& a, Scalar b) { return binary("add", Op::Add, a, b); }
-Tensor operator-(const Tensor& a, Scalar b) { return binary("sub", Op::Sub, a, b); }
+Tensor operator-(const Tensor& a, Scalar b) {
+  detail::check_defined("sub", a);
+  check_no_bool_sub(a.dtype() == kBool || b.kind() == Scalar::Kind::Bool);
+  return binary("sub", Op::Sub, a, b);
+}
 Tensor operator*(const Tensor& a, Scalar b) { return binary("mul", Op::Mul, a, b); }
 Tensor operator/(const Tensor& a, Scalar b) { return binary("div", Op::Div, a, b, Out::Float); }
 Tensor operator+(Scalar a, const Tensor& b) { return binary("add", Op::Add, a, b); }
-Tensor operator-(Scalar a, const Tensor& b) { return binary("sub", Op::Sub, a, b); }
+Tensor operator-(Scalar a, const Tensor& b) {
+  detail::check_defined("sub", b);
+  check_no_bool_sub(b.dtype() == kBool || a.kind() == Scalar::Kind::Bool);
+  return binary("sub", Op::Sub, a, b);
+}
 Tensor operator*(Scalar a, const Tensor& b) { return binary("mul", Op::Mul, a, b); }
 Tensor operator/(Scalar a, const Tensor& b) { return binary("div", Op::Div, a, b, Out::Float); }
 Tensor operator-(const Tensor& x) { return neg(x); }
