@@ -90,6 +90,12 @@ TEST_CASE("gemm epilogue: fused into the GEMM and equal to the interpreter", "[g
     // The epilogue's pass over the product (read back, written again) is not made.
     CHECK(g.saved == 2 * c.batch * c.m * c.n * itemsize(c.dtype));
   }
+  // A batched product with an epilogue that reads no per-column value is fused too (a GEMM
+  // kernel's nest keeps one loop per inner dim: lower_kernel's elementwise_body).
+  NodeRef x = filled({3, 8, 20}, DType::Float32, 4), w = filled({3, 20, 64}, DType::Float32, 5);
+  GemmKernels g = check_program(unary(Op::Tanh, matmul(x, w)), 1e-5);
+  CHECK(g.ir.find(".epilogue(") != std::string::npos);
+  CHECK(g.saved == 2 * 3 * 8 * 64 * 4);
 }
 
 TEST_CASE("gemm epilogue: a product with no epilogue, or a loop of another shape, is a plain call",

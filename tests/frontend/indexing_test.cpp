@@ -285,4 +285,16 @@ TEST_CASE("masked index_put_ values broadcast to the indexing result", "[indexin
   auto y = kiln::zeros({2, 3});
   y.index_put_({kiln::tensor({false, true})}, kiln::tensor({1., 2., 3.}));
   CHECK(y.to_vector<float>() == std::vector<float>{0, 0, 0, 1, 2, 3});
+  // A 2-d mask inside the dims: the value's leading dim is the batch's, as in PyTorch.
+  auto b = kiln::zeros({2, 2, 3, 5});
+  auto m = kiln::tensor({{true, false, true}, {false, true, false}});
+  b.index_put_({Slice(), m}, kiln::tensor({{{1.}}, {{2.}}}));
+  CHECK(b.sum(std::vector<int64_t>{2, 3}).to_vector<float>() == std::vector<float>{10, 5, 20, 10});
+  // Extra leading size-1 dims, and nothing given for nothing selected.
+  auto c = kiln::zeros({3});
+  c.index_put_({kiln::tensor({true, true, true})}, kiln::ones({1, 1, 3}));
+  CHECK(c.to_vector<float>() == std::vector<float>{1, 1, 1});
+  auto e = kiln::zeros({2, 3});
+  e.index_put_({kiln::tensor({false, false})}, kiln::ones({0, 3}));
+  CHECK(e.to_vector<float>() == std::vector<float>(6, 0.f));
 }

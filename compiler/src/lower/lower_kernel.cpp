@@ -153,6 +153,9 @@ kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out, int64_
   body.push_back(kir::store(out, nest.flat, narrow_for_store(v, root->dtype())));
   kir::Stmt loop = nest.wrap(std::move(body));
   if (nest.merged > 1) {
+    // A GEMM's fused epilogue (codegen/llvm/gemm_epilogue) runs on tiles of the product's
+    // rows: its inner loop must be one row of it, so a GEMM kernel merges no dims.
+    if (b.gemm_call()) return nullptr;
     loop = cancel_divisions(loop, nest.loops.back().id);
     if (divides_var(loop, nest.loops.back().id)) return nullptr;
   }

@@ -1,6 +1,7 @@
 #include "lower/nest.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "kiln/compiler/kir/walk.h"
 
@@ -140,26 +141,47 @@ bool cancel_pair(std::vector<Expr>* terms, int64_t var) {
   return false;
 }
 
-Expr cancel_in(const Expr& e, int64_t var) {
-  return kir::map_expr(e, [&](const Expr& x) -> Expr {
-    if (x->kind != kir::ExprKind::Binary || x->binop != kir::BinOp::Add || x->dtype != DType::Int64)
-      return nullptr;
-    std::vector<Expr> terms;
-    flatten_sum(x, &terms);
-    for (auto& t : terms) t = cancel_in(t, var);  // sums inside the terms (a load's index)
-    while (cancel_pair(&terms, var)) {
+/// `e` with the pairs cancelled; shared subexpressions stay shared (memo, by node), and an
+/// expression where nothing cancels is returned as it is.
+Expr cancel_in(const Expr& e, int64_t var, std::unordered_map<const kir::ExprNode*, Expr>& memo) {
+  if (auto it = memo.find(e.get()); it != memo.end()) return it->second;
+  Expr r = e;
+  if (e->kind == kir::ExprKind::Binary && e->binop == kir::BinOp::Add && e->dtype == DType::Int64) {
+    std::vector<Expr> terms, mapped;
+    flatten_sum(e, &terms);
+    bool changed = false;
+    for (const Expr& t : terms) {
+      mapped.push_back(cancel_in(t, var, memo));  // sums inside the terms (a load's index)
+      changed = changed || mapped.back() != t;
     }
-    Expr sum = terms[0];
-    for (size_t i = 1; i < terms.size(); ++i) sum = kir::add(sum, terms[i]);
-    return sum;
-  });
+    while (cancel_pair(&mapped, var)) changed = true;
+    if (changed) {
+      r = mapped[0];
+      for (size_t i = 1; i < mapped.size(); ++i) r = kir::add(r, mapped[i]);
+    }
+  } else {
+    std::vector<Expr> ops;
+    bool changed = false;
+    for (const Expr& o : e->operands) {
+      ops.push_back(cancel_in(o, var, memo));
+      changed = changed || ops.back() != o;
+    }
+    if (changed) {
+      auto copy = std::make_shared<kir::ExprNode>(*e);
+      copy->operands = std::move(ops);
+      r = copy;
+    }
+  }
+  memo.emplace(e.get(), r);
+  return r;
 }
 
 }  // namespace
 
 kir::Stmt cancel_divisions(const kir::Stmt& s, int64_t var) {
+  std::unordered_map<const kir::ExprNode*, Expr> memo;
   return kir::map_exprs(s, [&](const Expr& e) -> Expr {
-    Expr r = cancel_in(e, var);
+    Expr r = cancel_in(e, var, memo);
     return r == e ? nullptr : r;
   });
 }

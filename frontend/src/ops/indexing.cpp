@@ -170,10 +170,10 @@ Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor
     for (int64_t s : idx.sizes()) mshape.push_back(s);
     while (static_cast<int64_t>(mshape.size()) < target.dim()) mshape.push_back(1);
     Tensor m = idx.reshape(mshape);
-    Tensor v = value;
     // The values broadcast to the indexing result [..., N, ...], N the true positions (the
     // mask's dims merged into one): a value dim along N other than 1 fills those positions in
-    // order (PyTorch's x[mask] = v); every other dim must broadcast.
+    // order (PyTorch's x[mask] = v); every other dim must broadcast. Leading size-1 dims past
+    // the result's rank are dropped.
     Shape result = target.sizes();
     result.erase(result.begin() + a.advanced_dim, result.begin() + a.advanced_dim + idx.dim());
     result.insert(result.begin() + a.advanced_dim, -1);
@@ -184,29 +184,38 @@ Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor
                         shape_str(value.sizes()) +
                         " cannot be broadcast to indexing result of shape " + shape_str(result));
     };
+    Tensor v = value;
+    while (v.dim() > rank && v.size(0) == 1) v = v.squeeze(0);
+    if (v.dim() > rank) throw mismatch();
     int64_t along_n = 1;  // the value's size along N
-    for (int64_t k = 0; k < value.dim(); ++k) {
-      int64_t r = rank - value.dim() + k;  // the result dim value's dim k lines up with
-      int64_t vs = value.size(k);
-      if (vs == 1) continue;
+    for (int64_t k = 0; k < v.dim(); ++k) {
+      int64_t r = rank - v.dim() + k;  // the result dim value's dim k lines up with
+      int64_t vs = v.size(k);
       if (r == a.advanced_dim) {
         along_n = vs;
-      } else if (r < 0 || vs != result[r]) {
+      } else if (vs != 1 && vs != result[r]) {
         throw mismatch();
       }
     }
-    if (along_n > 1) {
+    if (along_n != 1) {
       // Write into a merged copy through the integer-index path, then copy it back.
       Tensor positions = mask_positions(target, a.advanced_dim, idx);
       result[a.advanced_dim] = positions.numel();
       if (positions.numel() != along_n) throw mismatch();
+      if (along_n == 0) return *this;  // nothing selected, nothing given
       Tensor merged = merge_mask_dims(target, a.advanced_dim, idx.dim()).clone();
       std::vector<TensorIndex> sel(static_cast<size_t>(a.advanced_dim), indexing::Slice());
       sel.emplace_back(positions);
-      merged.index_put_(sel, value);
+      merged.index_put_(sel, v);
       target.copy_(merged.reshape(target.sizes()));
       return *this;
     }
+    // One value along N: as a [..., 1 (per mask dim), ...] tensor it lines up with the target.
+    Shape vshape(static_cast<size_t>(rank - v.dim()), 1);
+    for (int64_t sz : v.sizes()) vshape.push_back(sz);
+    vshape.erase(vshape.begin() + a.advanced_dim);
+    vshape.insert(vshape.begin() + a.advanced_dim, static_cast<size_t>(idx.dim()), 1);
+    v = v.reshape(vshape);
     target.copy_(kiln::where(m.expand(target.sizes()), v.to(target.dtype()), target));
     return *this;
   }
