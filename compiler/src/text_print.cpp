@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "kiln/compiler/graph.h"
+#include "kiln/compiler/shape.h"
 #include "kiln/compiler/text.h"
 #include "kiln/runtime/error.h"
 #include "text_bits.h"
@@ -33,18 +34,9 @@ std::string scalar_str(double v) {
   return fmt::format("{:.17g}", v);
 }
 
-std::string ints_str(const std::vector<int64_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) s += ", ";
-    s += std::to_string(v[i]);
-  }
-  return s + "]";
-}
-
 std::string attrs_str(const Attrs& a) {
   std::vector<std::string> parts;
-  if (!a.ints.empty()) parts.push_back("ints=" + ints_str(a.ints));
+  if (!a.ints.empty()) parts.push_back("ints=" + shape_str(a.ints));
   if (bits_of(a.scalar) != 0) parts.push_back("scalar=" + scalar_str(a.scalar));
   if (a.seed != 0) parts.push_back(fmt::format("seed={}", a.seed));
   if (a.offset != 0) parts.push_back(fmt::format("offset={}", a.offset));

@@ -78,10 +78,10 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64
   MicroFn<T> micro = micro_kernel<T>();
   // An inner dim a little over one block (a 3x3 convolution's 288) runs as one block: a short
   // second block would reload and store every C tile for few products.
-  const int64_t kc_step = k <= Tl::KC * 3 / 2 ? k : Tl::KC;
-  int64_t kc_max = std::min(kc_step, k), nc_max = std::min(Tl::NC, n), mc_max = std::min(Tl::MC, m);
-  T* bp = scratch<T>(1, kc_max * ((nc_max + NR - 1) / NR * NR));
-  T* ap = scratch<T>(0, kc_max * ((mc_max + MR - 1) / MR * MR));
+  const int64_t kc_step = k <= Tl::KC * 3 / 2 ? k : Tl::KC;  // the longest block, too
+  int64_t nc_max = std::min(Tl::NC, n), mc_max = std::min(Tl::MC, m);
+  T* bp = scratch<T>(1, kc_step * ((nc_max + NR - 1) / NR * NR));
+  T* ap = scratch<T>(0, kc_step * ((mc_max + MR - 1) / MR * MR));
   alignas(64) T edge[MR * NR];
   for (int64_t jc = 0; jc < n; jc += Tl::NC) {
     int64_t nc = std::min(Tl::NC, n - jc);

@@ -108,27 +108,27 @@ Outcome compare_large(uint64_t seed) {
   return check(kiln::ir::strip_marks(graph.nodes), graph.gen.float_tolerance());
 }
 
+/// The seed named by environment variable `replay` when it is set (it must be checked), else
+/// seeds 1..count, at least `min_checked` of them checked.
+void run_seeds(const char* replay, uint64_t count, int min_checked, Outcome (*run)(uint64_t)) {
+  if (const char* s = std::getenv(replay)) {
+    CHECK(run(std::strtoull(s, nullptr, 10)) == Outcome::Checked);
+    return;
+  }
+  std::map<Outcome, int> outcomes;
+  for (uint64_t seed = 1; seed <= count; ++seed) ++outcomes[run(seed)];
+  CHECK(outcomes[Outcome::Checked] >= min_checked);
+}
+
 }  // namespace
 
 TEST_CASE("GPU programs evaluated on the host equal the reference interpreter on random graphs",
           "[property][gpu_lowering]") {
-  if (const char* s = std::getenv("KILN_TEST_SEED")) {
-    CHECK(compare(std::strtoull(s, nullptr, 10)) == Outcome::Checked);
-    return;
-  }
-  std::map<Outcome, int> outcomes;
-  for (uint64_t seed = 1; seed <= 300; ++seed) ++outcomes[compare(seed)];
-  CHECK(outcomes[Outcome::Checked] >= 290);  // all 300 at present
+  run_seeds("KILN_TEST_SEED", 300, 290, compare);  // all 300 checked at present
 }
 
 TEST_CASE("GPU programs evaluated on the host equal the interpreter on larger random graphs",
           "[property][gpu_lowering]") {
   // Rows longer than a vector, GEMM-sized matmuls over views, every dtype.
-  if (const char* s = std::getenv("KILN_TEST_LARGE_SEED")) {
-    CHECK(compare_large(std::strtoull(s, nullptr, 10)) == Outcome::Checked);
-    return;
-  }
-  std::map<Outcome, int> outcomes;
-  for (uint64_t seed = 1; seed <= 60; ++seed) ++outcomes[compare_large(seed)];
-  CHECK(outcomes[Outcome::Checked] >= 55);  // 60 at present
+  run_seeds("KILN_TEST_LARGE_SEED", 60, 55, compare_large);  // 60 at present
 }

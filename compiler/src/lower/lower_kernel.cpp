@@ -7,7 +7,7 @@
 #include <optional>
 #include <unordered_set>
 
-#include "kiln/compiler/kir/walk.h"
+#include "kiln/compiler/kir/cancel.h"
 #include "kiln/compiler/lower.h"
 #include "kiln/runtime/error.h"
 #include "lower/builder.h"
@@ -120,22 +120,6 @@ Shape iteration_shape(const Builder& b, const ir::Node* shaped) {
   return best;
 }
 
-/// True when an index in `s` divides the variable `var` (a merged loop nest whose divisions did
-/// not cancel).
-bool divides_var(const kir::Stmt& s, int64_t var) {
-  bool found = false;
-  kir::each_expr(s, [&](const Expr& e) {
-    found = found || kir::any_of(e, [&](const Expr& x) {
-              return x->kind == kir::ExprKind::Binary &&
-                     (x->binop == kir::BinOp::Div || x->binop == kir::BinOp::Mod) &&
-                     kir::any_of(x, [&](const Expr& v) {
-                       return v->kind == kir::ExprKind::Var && v->int_value == var;
-                     });
-            });
-  });
-  return found;
-}
-
 /// The elementwise kernel's body, its last `merge` inner dims one loop (loop_nest; `merged`
 /// gets how many it did merge), or null when some access then divides that loop's variable.
 kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out, int64_t merge,
@@ -156,8 +140,8 @@ kir::Stmt elementwise_body(Builder& b, const ir::Node* root, int64_t out, int64_
     // A GEMM's fused epilogue (codegen/llvm/gemm_epilogue) runs on tiles of the product's
     // rows: its inner loop must be one row of it, so a GEMM kernel merges no dims.
     if (b.gemm_call()) return nullptr;
-    loop = cancel_divisions(loop, nest.loops.back().id);
-    if (divides_var(loop, nest.loops.back().id)) return nullptr;
+    loop = kir::cancel_divisions(loop, nest.loops.back().id);
+    if (kir::divides_var(loop, nest.loops.back().id)) return nullptr;
   }
   // A matmul that runs as a GEMM call (Builder::gemm_value) writes the output buffer first;
   // the loop then applies the fused epilogue in place (reading the product back), and is not

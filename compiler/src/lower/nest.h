@@ -38,11 +38,6 @@ LoopNest loop_nest(Builder& b, const Shape& shape, int64_t min_inner, int64_t me
 /// the first inner dim (the rank for a flat loop).
 int64_t inner_elements(const Shape& shape, int64_t min_inner, size_t* split = nullptr);
 
-/// `s` with the divisions of a merged nest's inner variable `var` cancelled where an index
-/// flattens them again: (var / (c*m)) * (m*k) + (var / c % m) * k -> (var / c) * k, wherever
-/// the two terms sit in a sum (until none is left, var / 1 being var).
-kir::Stmt cancel_divisions(const kir::Stmt& s, int64_t var);
-
 /// When each dim of `coarse` is the product of a run of `fine`'s dims, in order (size-1 dims
 /// aside; the two shapes then have the same row-major order): the positions in `fine` of each
 /// dim's run. Otherwise nullopt.

@@ -172,17 +172,13 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   detail::check_defined("clamp", x);
   if (!min && !max) throw Error("[clamp] at least one of 'min' or 'max' must not be None");
   // Selects rather than maximum/minimum, so a value on a bound keeps its gradient (PyTorch's
-  // clamp) and NaN passes through.
-  // An integral result cannot hold a bound past its dtype's range: as in PyTorch, a bound past
-  // the far end is no bound at all, and one past the near end is an error.
+  // clamp) and NaN passes through. An integral result cannot hold a bound past its dtype's
+  // range: as in PyTorch, a bound past the far end is no bound at all, one past the near end
+  // an error.
   auto in_range = [&](const Scalar& bound, DType dtype, bool is_min) {
     if (is_floating(dtype) || dtype == kBool) return true;
-    double lowest = dtype == kUInt8   ? 0.0
-                    : dtype == kInt32 ? -2147483648.0
-                                      : -9223372036854775808.0;
-    double highest = dtype == kUInt8   ? 255.0
-                     : dtype == kInt32 ? 2147483647.0
-                                       : 9223372036854775807.0;
+    double lowest = dtype == kUInt8 ? 0.0 : dtype == kInt32 ? -0x1p31 : -0x1p63;
+    double highest = dtype == kUInt8 ? 255.0 : dtype == kInt32 ? 0x1p31 - 1 : 0x1p63;
     double v = bound.to_double();
     if (is_min ? v > highest : v < lowest) {
       throw Error(fmt::format("[clamp] {} value {} is outside the representable range of {}",
@@ -190,25 +186,15 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
     }
     return is_min ? v >= lowest : v <= highest;
   };
+  auto bound_by = [&](const Tensor& r, const Scalar& bound, bool is_min) {
+    DType dtype = detail::result_type({operand(r), operand(bound)});
+    if (!in_range(bound, dtype, is_min)) return r.to(dtype);
+    Tensor b = full_like(x, bound, dtype);
+    return where(is_min ? r < b : r > b, b, r);
+  };
   Tensor r = x;
-  if (min) {
-    DType dtype = detail::result_type({operand(x), operand(*min)});
-    if (in_range(*min, dtype, true)) {
-      Tensor lo = full_like(x, *min, dtype);
-      r = where(r < lo, lo, r);
-    } else {
-      r = r.to(dtype);
-    }
-  }
-  if (max) {
-    DType dtype = detail::result_type({operand(r), operand(*max)});
-    if (in_range(*max, dtype, false)) {
-      Tensor hi = full_like(x, *max, dtype);
-      r = where(r > hi, hi, r);
-    } else {
-      r = r.to(dtype);
-    }
-  }
+  if (min) r = bound_by(r, *min, true);
+  if (max) r = bound_by(r, *max, false);
   return r;
 }
 
