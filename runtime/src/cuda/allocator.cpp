@@ -49,8 +49,8 @@ void* DeviceAllocator::allocate(size_t bytes, Stream stream) {
   if (stream == Stream::Copy) {
     p = take_copy_block_locked(cls);
   } else if (auto it = bins_.find(cls); it != bins_.end() && !it->second.empty()) {
-    p = it->second.back();
-    it->second.pop_back();
+    p = *it->second.begin();  // the lowest address (see allocator.h)
+    it->second.erase(it->second.begin());
   }
   if (p != nullptr) {
     stats_.bytes_cached -= static_cast<int64_t>(cls);
@@ -83,7 +83,7 @@ void DeviceAllocator::deallocate(void* p, size_t bytes, Stream stream) {
   std::lock_guard<std::mutex> lock(mu_);
   stats_.bytes_in_use -= static_cast<int64_t>(cls);
   if (stream == Stream::Compute) {
-    bins_[cls].push_back(p);
+    bins_[cls].insert(p);
   } else {
     try {
       auto freed = std::make_shared<Event>(device_);

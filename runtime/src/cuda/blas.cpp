@@ -39,7 +39,6 @@ bool blas_operand_ok(int64_t rows, int64_t cols, int64_t row_stride, int64_t col
 }  // namespace kiln::runtime::cuda
 
 #if KILN_WITH_CUDA
-#include <cublasLt.h>
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -49,6 +48,8 @@ bool blas_operand_ok(int64_t rows, int64_t cols, int64_t row_stride, int64_t col
 #include <tuple>
 #include <vector>
 
+#include "cuda/blas_table.h"
+#include "cuda/sim/sim.h"
 #include "kiln/runtime/cuda/allocator.h"
 #include "kiln/runtime/cuda/driver.h"
 
@@ -56,26 +57,16 @@ namespace kiln::runtime::cuda {
 
 namespace {
 
-// clang-format off
-#define KILN_CUBLASLT_FUNCTIONS(X)                                                          \
-  X(cublasLtCreate) X(cublasLtMatmulDescCreate) X(cublasLtMatmulDescSetAttribute)           \
-  X(cublasLtMatrixLayoutCreate) X(cublasLtMatrixLayoutSetAttribute)                         \
-  X(cublasLtMatmulPreferenceCreate) X(cublasLtMatmulPreferenceSetAttribute)                 \
-  X(cublasLtMatmulAlgoGetHeuristic) X(cublasLtMatmul)
-// clang-format on
-
-struct Lt {
-#define KILN_LT_MEMBER(fn) decltype(&::fn) fn = nullptr;
-  KILN_CUBLASLT_FUNCTIONS(KILN_LT_MEMBER)
-#undef KILN_LT_MEMBER
-  bool ok = false;
-};
-
-const Lt& lt() {
-  static Lt& l = *new Lt;  // never destroyed (see driver.cpp)
+const BlasTable& lt() {
+  static BlasTable& l = *new BlasTable;  // never destroyed (see driver.cpp)
   static std::once_flag once;
   std::call_once(once, [] {
     if (!available()) return;
+    if (simulated()) {
+      sim::fill_blas(l);
+      l.ok = true;
+      return;
+    }
     std::vector<std::string> names = {"libcublasLt.so.13", "libcublasLt.so"};
     for (const char* env : {"CUDA_HOME", "CUDA_PATH"}) {
       if (const char* dir = std::getenv(env))

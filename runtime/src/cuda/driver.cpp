@@ -2,10 +2,12 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <vector>
 
-#include "driver_table.h"
+#include "cuda/driver_table.h"
+#include "cuda/sim/sim.h"
 #include "kiln/runtime/error.h"
 
 namespace kiln::runtime::cuda {
@@ -28,19 +30,23 @@ const Loaded& loaded() {
   static Loaded& l = *new Loaded;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr) {
-      l.why = "libcuda.so.1 not found (no NVIDIA driver)";
-      return;
-    }
+    if (simulated()) {
+      sim::fill_driver(l.table);
+    } else {
+      void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+      if (lib == nullptr) {
+        l.why = "libcuda.so.1 not found (no NVIDIA driver)";
+        return;
+      }
 #define KILN_CUDA_LOAD(fn)                                                            \
   l.table.fn = reinterpret_cast<decltype(l.table.fn)>(dlsym(lib, KILN_CUDA_STR(fn))); \
   if (l.table.fn == nullptr) {                                                        \
     l.why = std::string("the driver lacks ") + KILN_CUDA_STR(fn);                     \
     return;                                                                           \
   }
-    KILN_CUDA_DRIVER_FUNCTIONS(KILN_CUDA_LOAD)
+      KILN_CUDA_DRIVER_FUNCTIONS(KILN_CUDA_LOAD)
 #undef KILN_CUDA_LOAD
+    }
     if (CUresult r = l.table.cuInit(0); r != CUDA_SUCCESS) {
       l.why = "cuInit failed with error " + std::to_string(static_cast<int>(r));
       return;
@@ -122,6 +128,14 @@ void check(CUresult r, const char* what) {
   std::string msg = std::string("[cuda] ") + what + ": " + name + ": " + text;
   if (r == CUDA_ERROR_OUT_OF_MEMORY) throw OutOfMemoryError(msg);
   throw DeviceError(msg);
+}
+
+bool simulated() {
+  static const bool on = [] {
+    const char* v = std::getenv("KILN_CUDA_SIM");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  return on;
 }
 
 bool available() { return loaded().ok; }

@@ -13,6 +13,8 @@ namespace {
 }  // namespace
 
 bool available() { return false; }
+bool simulated() { return false; }
+std::string simulator_image(const std::string&, const std::string&) { unavailable(); }
 int device_count() { return 0; }
 const DeviceProperties& properties(int) { unavailable(); }
 int arch(int) { unavailable(); }

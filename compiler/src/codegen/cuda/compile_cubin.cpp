@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "kiln/compiler/codegen/cuda/cuda_codegen.h"
+#include "kiln/runtime/cuda/driver.h"
 #include "kiln/runtime/disk_cache.h"
 #include "kiln/runtime/nvrtc.h"
 #include "kiln/runtime/stats.h"
@@ -13,6 +14,8 @@
 namespace kiln::codegen::cuda {
 
 std::string compile_cubin(const CudaKernel& k, const std::string& name, int arch) {
+  // The CPU simulator (KILN_CUDA_SIM=1) runs the source itself, built by the host compiler.
+  if (runtime::cuda::simulated()) return runtime::cuda::simulator_image(k.source, name);
   // Everything the CUBIN depends on: the source, nvrtc::compile's fixed options, the target,
   // NVRTC's version and kiln's.
   std::string key = k.source + "\n;nvrtc " + std::to_string(runtime::nvrtc::version()) +

@@ -7,11 +7,16 @@ namespace {
 // Conversions match the LLVM backend bit for bit: f16 by PTX cvt (round to nearest even), bf16
 // by the same integer rounding as codegen/llvm/values.cpp (NaN quieted), float to integer
 // through int64 with non-finite values giving 0 (as the evaluator). Philox matches
-// runtime/philox.h exactly.
+// runtime/philox.h exactly. Under KILN_CUDA_SIM (runtime/src/cuda/sim: the kernel compiled for
+// the CPU simulator) the f16 conversions come from the simulator's header instead of PTX.
 constexpr const char* kPrelude = R"PRELUDE(// ---- kiln prelude
 typedef unsigned short kiln_f16;
 typedef unsigned short kiln_bf16;
 
+#ifdef KILN_CUDA_SIM
+__device__ __forceinline__ float kiln_f16_to_f32(kiln_f16 h) { return kiln_sim_f16_to_f32(h); }
+__device__ __forceinline__ kiln_f16 kiln_f32_to_f16(float f) { return kiln_sim_f32_to_f16(f); }
+#else
 __device__ __forceinline__ float kiln_f16_to_f32(kiln_f16 h) {
   float f;
   asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
@@ -22,6 +27,7 @@ __device__ __forceinline__ kiln_f16 kiln_f32_to_f16(float f) {
   asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
   return h;
 }
+#endif
 __device__ __forceinline__ float kiln_bf16_to_f32(kiln_bf16 h) {
   return __uint_as_float(static_cast<unsigned>(h) << 16);
 }

@@ -9,6 +9,12 @@
 // frees every cached block and tries once more; then it throws OutOfMemoryError, and the process
 // stays usable.
 //
+// A bin hands out its lowest-addressed block. Steps that allocate and free the same sizes in the
+// same order then get the same addresses from one step to the next (or alternate between two
+// sets, when a step's outputs are freed only after the next step allocated its own), which is
+// what lets a compiled program replay its captured CUDA graph; a last-in-first-out bin would
+// rotate same-sized buffers through new address sets and never replay.
+//
 // The copy stream (copy_stream.h) writes blocks that the compute stream then reads, so its blocks
 // are a pool of their own (Stream::Copy): one freed is fenced by an event recorded on the compute
 // stream at the time (after every use of it queued so far, the buffer's release included) and
@@ -22,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
 namespace kiln::runtime::cuda {
@@ -73,7 +80,7 @@ class DeviceAllocator {
 
   int device_;
   mutable std::mutex mu_;
-  std::map<size_t, std::vector<void*>> bins_;
+  std::map<size_t, std::set<void*>> bins_;  ///< free compute blocks by class
   std::vector<Fenced> copy_bins_;
   AllocatorStats stats_;
 };

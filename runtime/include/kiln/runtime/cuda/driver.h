@@ -17,6 +17,13 @@ namespace kiln::runtime::cuda {
 
 /// True when the driver loads, initialises and reports at least one device.
 bool available();
+/// True when $KILN_CUDA_SIM=1: kiln's CPU simulator of a CUDA device stands in for the driver
+/// (runtime/src/cuda/sim/sim.h; for testing the GPU path on a machine without one).
+bool simulated();
+/// The module image the simulator loads for a rendered CUDA source `source` (the kernel `name`
+/// names it in errors): built by the host C++ compiler ($KILN_CUDA_SIM_CXX, default c++) and
+/// cached on disk. Throws CompileError with the compiler's output on failure.
+std::string simulator_image(const std::string& source, const std::string& name);
 /// Devices the driver reports (0 without a driver).
 int device_count();
 
