@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "kiln/runtime/cuda/driver.h"
 #include "kiln/runtime/thread_pool.h"
 #include "measure.h"
 #include "peak.h"
@@ -40,6 +41,10 @@ struct Options {
 
 /// A tiny realization on the CUDA device; the reason when it cannot run, nullopt when it can.
 std::optional<std::string> cuda_unavailable_reason() {
+  if (kiln::runtime::cuda::simulated()) {
+    return "KILN_CUDA_SIM=1 selects kiln's CPU simulator of a CUDA device, whose timings say "
+           "nothing about a GPU";
+  }
   if (!kiln::cuda::is_available()) return "no CUDA driver or GPU was found";
   try {
     kiln::Tensor t = kiln::ones({4}, kiln::TensorOptions().device(kiln::Device(kiln::kCUDA, 0)));
