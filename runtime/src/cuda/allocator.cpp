@@ -83,7 +83,8 @@ void DeviceAllocator::deallocate(void* p, size_t bytes, Stream stream) {
   std::lock_guard<std::mutex> lock(mu_);
   stats_.bytes_in_use -= static_cast<int64_t>(cls);
   if (stream == Stream::Compute) {
-    bins_[cls].insert(p);
+    bool fresh = bins_[cls].insert(p).second;
+    KILN_CHECK(fresh, "DeviceAllocator: a block freed twice");
   } else {
     try {
       auto freed = std::make_shared<Event>(device_);

@@ -20,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 using Work = std::function<CUresult()>;
 
 struct Stream {
+  std::mutex mu;                         ///< guards `capture` (any thread may submit)
   std::vector<Work>* capture = nullptr;  ///< the graph being captured, if any
 };
 struct Graph {
@@ -28,6 +29,7 @@ struct Graph {
 struct Event {
   Clock::time_point at{};
   bool recorded = false;
+  bool timing = true;  ///< false when made with CU_EVENT_DISABLE_TIMING
 };
 struct Function {
   Entry entry = nullptr;
@@ -57,6 +59,12 @@ Device& device() {
 
 /// The message of the last failed launch on this thread (cuGetErrorString shows it).
 thread_local std::string last_failure;
+
+/// Returns `r` after making `why` the message cuGetErrorString shows.
+CUresult failure(CUresult r, std::string why) {
+  last_failure = std::move(why);
+  return r;
+}
 
 Stream* stream_of(CUstream s) {
   return s == nullptr ? &device().default_stream : reinterpret_cast<Stream*>(s);
@@ -91,8 +99,8 @@ CUresult launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx
   auto* fn = reinterpret_cast<Function*>(f);
   if (fn == nullptr || extra != nullptr || gy != 1 || gz != 1 || by != 1 || bz != 1 || gx == 0 ||
       bx == 0 || bx > 1024 || static_cast<int>(shared) > fn->max_shared) {
-    last_failure = "a launch configuration the simulator (or the device) does not take";
-    return CUDA_ERROR_INVALID_VALUE;
+    return failure(CUDA_ERROR_INVALID_VALUE,
+                   "a launch configuration the simulator (or the device) does not take");
   }
   // Arguments are copied at launch, as the driver does (a captured launch keeps these values).
   std::vector<void*> args(static_cast<size_t>(fn->params));
@@ -104,7 +112,8 @@ CUresult launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx
       last_failure = "no memory for the simulator's fiber stacks";
       return CUDA_ERROR_OUT_OF_MEMORY;
     }
-    if (fn->entry(gx, bx, args.data(), stacks, message, sizeof message) == 0) return CUDA_SUCCESS;
+    if (fn->entry(gx, bx, args.data(), stacks, kFiberStack, message, sizeof message) == 0)
+      return CUDA_SUCCESS;
     last_failure = "kernel " + fn->name + " (grid " + std::to_string(gx) + ", block " +
                    std::to_string(bx) + "): " + message;
     return CUDA_ERROR_LAUNCH_FAILED;
@@ -115,12 +124,24 @@ CUresult launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx
 
 CUresult submit(CUstream s, std::function<CUresult()> work) {
   Stream* st = stream_of(s);
-  if (st->capture != nullptr) {
-    st->capture->push_back(std::move(work));
-    return CUDA_SUCCESS;
+  {
+    std::lock_guard<std::mutex> lock(st->mu);
+    if (st->capture != nullptr) {
+      st->capture->push_back(std::move(work));
+      return CUDA_SUCCESS;
+    }
   }
   return work();
 }
+
+namespace {
+/// True while `s` is capturing.
+bool capturing(CUstream s) {
+  Stream* st = stream_of(s);
+  std::lock_guard<std::mutex> lock(st->mu);
+  return st->capture != nullptr;
+}
+}  // namespace
 
 void fill_driver(DriverTable& t) {
   static int context_tag = 0;
@@ -171,10 +192,8 @@ void fill_driver(DriverTable& t) {
     return CUDA_SUCCESS;
   };
   t.cuStreamSynchronize = [](CUstream s) {
-    if (stream_of(s)->capture != nullptr) {
-      last_failure = "cuStreamSynchronize on a capturing stream";
-      return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
-    }
+    if (capturing(s))
+      return failure(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamSynchronize while capturing");
     return CUDA_SUCCESS;
   };
   t.cuMemAlloc = [](CUdeviceptr* p, size_t bytes) {
@@ -192,7 +211,8 @@ void fill_driver(DriverTable& t) {
     Device& d = device();
     std::lock_guard<std::mutex> lock(d.mu);
     auto it = d.allocations.find(p);
-    if (it == d.allocations.end()) return CUDA_ERROR_INVALID_VALUE;
+    if (it == d.allocations.end())
+      return failure(CUDA_ERROR_INVALID_VALUE, "cuMemFree of a pointer cuMemAlloc did not return");
     d.allocated -= it->second;
     d.allocations.erase(it);
     std::free(reinterpret_cast<void*>(p));
@@ -259,13 +279,15 @@ void fill_driver(DriverTable& t) {
   };
   t.cuFuncSetAttribute = [](CUfunction f, CUfunction_attribute a, int v) {
     if (a != CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES || v > kSharedOptIn)
-      return CUDA_ERROR_INVALID_VALUE;
+      return failure(CUDA_ERROR_INVALID_VALUE, "cuFuncSetAttribute beyond the device's limit");
     reinterpret_cast<Function*>(f)->max_shared = v;
     return CUDA_SUCCESS;
   };
   t.cuLaunchKernel = launch;
-  t.cuEventCreate = [](CUevent* e, unsigned) {
-    *e = reinterpret_cast<CUevent>(new Event);
+  t.cuEventCreate = [](CUevent* e, unsigned flags) {
+    auto* ev = new Event;
+    ev->timing = (flags & CU_EVENT_DISABLE_TIMING) == 0;
+    *e = reinterpret_cast<CUevent>(ev);
     return CUDA_SUCCESS;
   };
   t.cuEventDestroy = [](CUevent e) {
@@ -273,32 +295,38 @@ void fill_driver(DriverTable& t) {
     return CUDA_SUCCESS;
   };
   t.cuEventRecord = [](CUevent e, CUstream s) {
+    // Work runs when submitted, so the event is reached now. During a capture the record is
+    // not kept in the graph: the event may be destroyed before the graph is replayed.
     auto* ev = reinterpret_cast<Event*>(e);
-    return submit(s, [ev] {
-      ev->at = Clock::now();
-      ev->recorded = true;
-      return CUDA_SUCCESS;
-    });
+    ev->at = Clock::now();
+    ev->recorded = true;
+    (void)s;
+    return CUDA_SUCCESS;
   };
   t.cuEventSynchronize = [](CUevent) { return CUDA_SUCCESS; };
   t.cuEventQuery = [](CUevent) { return CUDA_SUCCESS; };
   t.cuEventElapsedTime = [](float* ms, CUevent a, CUevent b) {
     auto* x = reinterpret_cast<Event*>(a);
     auto* y = reinterpret_cast<Event*>(b);
-    if (!x->recorded || !y->recorded) return CUDA_ERROR_INVALID_HANDLE;
+    if (!x->recorded || !y->recorded || !x->timing || !y->timing)
+      return failure(CUDA_ERROR_INVALID_HANDLE, "cuEventElapsedTime of an event without timing");
     *ms = std::chrono::duration<float, std::milli>(y->at - x->at).count();
     return CUDA_SUCCESS;
   };
   t.cuStreamWaitEvent = [](CUstream, CUevent, unsigned) { return CUDA_SUCCESS; };
   t.cuStreamBeginCapture = [](CUstream s, CUstreamCaptureMode) {
     Stream* st = stream_of(s);
-    if (st->capture != nullptr || s == nullptr) return CUDA_ERROR_ILLEGAL_STATE;
+    std::lock_guard<std::mutex> lock(st->mu);
+    if (st->capture != nullptr || s == nullptr)
+      return failure(CUDA_ERROR_ILLEGAL_STATE, "cuStreamBeginCapture on this stream");
     st->capture = new std::vector<Work>;
     return CUDA_SUCCESS;
   };
   t.cuStreamEndCapture = [](CUstream s, CUgraph* g) {
     Stream* st = stream_of(s);
-    if (st->capture == nullptr) return CUDA_ERROR_ILLEGAL_STATE;
+    std::lock_guard<std::mutex> lock(st->mu);
+    if (st->capture == nullptr)
+      return failure(CUDA_ERROR_ILLEGAL_STATE, "cuStreamEndCapture without a capture");
     auto* graph = new Graph;
     graph->work = std::move(*st->capture);
     delete st->capture;

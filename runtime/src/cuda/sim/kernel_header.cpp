@@ -26,11 +26,15 @@ constexpr const char* kHeader = R"SIM(// ---- kiln CUDA simulator (host C++)
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
-#define __shared__ static
+// Per launching thread: two host threads may run one module's kernels at once.
+#define __shared__ static thread_local
 
-struct kiln_sim_dim3 { unsigned x = 0, y = 1, z = 1; };
-inline thread_local kiln_sim_dim3 kiln_sim_thread_idx, kiln_sim_block_idx, kiln_sim_block_dim,
-    kiln_sim_grid_dim;
+// Module-local (static, not inline: an inline variable would be one GNU_UNIQUE symbol shared by
+// every loaded module, and pin the first module in memory).
+struct kiln_sim_index { unsigned x = 0, y = 0, z = 0; };
+struct kiln_sim_dim3 { unsigned x = 1, y = 1, z = 1; };
+static thread_local kiln_sim_index kiln_sim_thread_idx, kiln_sim_block_idx;
+static thread_local kiln_sim_dim3 kiln_sim_block_dim, kiln_sim_grid_dim;
 #define threadIdx kiln_sim_thread_idx
 #define blockIdx kiln_sim_block_idx
 #define blockDim kiln_sim_block_dim
@@ -52,7 +56,7 @@ struct Block {
   void* closure = nullptr;
   char message[256] = {};  // set when the launch fails
 };
-inline thread_local Block* block = nullptr;
+static thread_local Block* block = nullptr;
 
 // Fails the launch: the fiber never resumes (without fibers, the launch stops after this thread).
 inline void fail(const char* what) {
@@ -77,9 +81,6 @@ inline void fiber_main() {
   b->body(b->closure);
   b->fibers[b->current].wait = kDone;  // returns to uc_link, the scheduler
 }
-
-// Fiber stacks: the launcher passes kStack bytes per thread, each above a guard page.
-constexpr size_t kStack = 64 * 1024;
 
 // Releases whatever can proceed; false when nothing can (a deadlock) or all are done.
 inline bool release(Block& b, bool* all_done) {
@@ -110,13 +111,14 @@ inline bool release(Block& b, bool* all_done) {
   return true;
 }
 
-inline bool run_block(Block& b, char* stack_base) {
+// Fiber stacks: the launcher passes `stack` bytes per thread, each above a guard page.
+inline bool run_block(Block& b, char* stack_base, size_t stack) {
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   for (unsigned t = 0; t < b.threads; ++t) {
     Fiber& f = b.fibers[t];
     getcontext(&f.context);
-    f.context.uc_stack.ss_sp = stack_base + t * (kStack + page) + page;
-    f.context.uc_stack.ss_size = kStack;
+    f.context.uc_stack.ss_sp = stack_base + t * (stack + page) + page;
+    f.context.uc_stack.ss_size = stack;
     f.context.uc_link = &b.scheduler;
     makecontext(&f.context, fiber_main, 0);
     f.wait = kRunnable;
@@ -141,8 +143,8 @@ inline bool run_block(Block& b, char* stack_base) {
 }
 
 template <class F>
-int launch(unsigned grid, unsigned threads, bool fibers, char* stack_base, char* message,
-           unsigned long size, F body) {
+int launch(unsigned grid, unsigned threads, bool fibers, char* stack_base, unsigned long stack,
+           char* message, unsigned long size, F body) {
   Block b;
   block = &b;
   b.threads = threads;
@@ -161,7 +163,7 @@ int launch(unsigned grid, unsigned threads, bool fibers, char* stack_base, char*
   for (unsigned g = 0; g < grid && b.message[0] == 0; ++g) {
     kiln_sim_block_idx.x = g;
     if (fibers) {
-      run_block(b, stack_base);
+      run_block(b, stack_base, stack);
       continue;
     }
     for (unsigned t = 0; t < threads && b.message[0] == 0; ++t) {

@@ -67,9 +67,9 @@ std::string entries(const std::vector<Kernel>& kernels) {
   std::string out = "\n// ---- launch entries of the kiln CUDA simulator\n";
   for (const Kernel& k : kernels) {
     out += "extern \"C\" int " + k.name +
-           "__kiln_sim(unsigned grid, unsigned block, void* const* a, char* stacks, char* message, "
-           "unsigned long size) {\n  return kiln_sim::launch(grid, block, " +
-           (k.fibers ? "true" : "false") + ", stacks, message, size, [a] { " + k.name + "(";
+           "__kiln_sim(unsigned grid, unsigned block, void* const* a, char* stacks, unsigned long "
+           "stack, char* message, unsigned long size) {\n  return kiln_sim::launch(grid, block, " +
+           (k.fibers ? "true" : "false") + ", stacks, stack, message, size, [a] { " + k.name + "(";
     for (size_t i = 0; i < k.types.size(); ++i)
       out += (i ? ", " : "") + ("static_cast<" + k.types[i] + ">(a[" + std::to_string(i) + "])");
     out += "); });\n}\nextern \"C\" const int " + k.name +

@@ -35,11 +35,11 @@ void fill_blas(BlasTable& t);
 CUresult submit(CUstream s, std::function<CUresult()> work);
 
 /// A loaded module image's launch entry: runs the kernel over `grid` x `block` threads with the
-/// pointer arguments `args`, fibers on `stacks` (fiber_stacks()); a failure returns nonzero and
-/// writes its reason into `message`.
-using Entry = int (*)(unsigned grid, unsigned block, void* const* args, char* stacks, char* message,
-                      unsigned long size);
-/// Bytes of stack per fiber (kernel_header()'s kiln_sim::kStack).
+/// pointer arguments `args`, fibers on `stacks` (fiber_stacks(), `stack_bytes` each above a
+/// guard page); a failure returns nonzero and writes its reason into `message`.
+using Entry = int (*)(unsigned grid, unsigned block, void* const* args, char* stacks,
+                      unsigned long stack_bytes, char* message, unsigned long size);
+/// Bytes of stack per fiber.
 constexpr size_t kFiberStack = 64 * 1024;
 /// This thread's fiber stacks for a block of up to 1024 threads (nullptr if they cannot be
 /// mapped): kFiberStack bytes each, above a guard page.
