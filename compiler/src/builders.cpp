@@ -210,10 +210,34 @@ NodeRef argsort(NodeRef x, int64_t axis, bool descending) {
   return make_inferred(Op::ArgSort, {std::move(x)}, std::move(a));
 }
 
-NodeRef gather(NodeRef x, NodeRef index, int64_t axis) {
+NodeRef gather(NodeRef x, NodeRef index, int64_t axis, GatherCheck check) {
   Attrs a;
   a.ints = {axis};
+  if (check != GatherCheck::Wrap) a.ints.push_back(static_cast<int64_t>(check));
   return make_inferred(Op::Gather, {std::move(x), std::move(index)}, std::move(a));
+}
+
+namespace {
+GatherCheck check_of(const Node& n) {
+  const std::vector<int64_t>& ints = n.attrs().ints;
+  return n.op() == Op::Gather && ints.size() == 2 ? static_cast<GatherCheck>(ints[1])
+                                                  : GatherCheck::Wrap;
+}
+}  // namespace
+
+const char* gather_check_name(const Node& n) {
+  switch (check_of(n)) {
+    case GatherCheck::Gather: return "gather";
+    case GatherCheck::IndexSelect: return "index_select";
+    case GatherCheck::Wrap: break;
+  }
+  return n.op() == Op::Gather ? "index" : op_name(n.op());
+}
+
+int64_t gather_min_index(const Node& n) {
+  return check_of(n) == GatherCheck::Wrap
+             ? -n.input(0)->shape()[static_cast<size_t>(n.attrs().ints[0])]
+             : 0;
 }
 
 NodeRef scatter(NodeRef x, NodeRef index, NodeRef src, int64_t axis) {

@@ -252,8 +252,9 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
       r.dtype = DType::Int64;
       return r;
     case Op::Gather:
-      require(a.ints.size() == 1, op, "needs an axis");
-      require_axes(op, a.ints, in[0]->rank(), false);
+      require(a.ints.size() == 1 || (a.ints.size() == 2 && a.ints[1] >= 1 && a.ints[1] <= 2), op,
+              "needs an axis (and a check kind)");
+      require_axes(op, {a.ints[0]}, in[0]->rank(), false);
       require(in[1]->dtype() == DType::Int64, op, "index must be int64");
       require(in[1]->rank() == in[0]->rank(), op, "index rank differs from input rank");
       r.shape = in[1]->shape();

@@ -25,6 +25,10 @@ DType result_type(const std::vector<Operand>& operands);
 Device resolve_device(const char* op, const TensorOptions& options);
 /// Throws DeviceError unless all tensors share a device.
 void check_same_device(const char* op, const std::vector<const Tensor*>& tensors);
+/// index_select's gather, with the index check `check` (ir::GatherCheck): tensor indexing
+/// reads negative indices from the end, index_select rejects them as PyTorch does.
+Tensor select_along(const char* op, const Tensor& x, int64_t dim, const Tensor& index,
+                    ir::GatherCheck check);
 /// Throws DTypeError naming op unless the dtype is floating.
 void check_floating(const char* op, DType dtype);
 

@@ -124,7 +124,7 @@ std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nod
                                              const std::vector<int64_t>& in_place,
                                              const std::vector<size_t>& copied,
                                              RealizeRecord* record) {
-  ir::check_indices(sig.order);
+  std::vector<ir::IndexCheck> checks = ir::index_checks(sig.order, sig.loads);
   uint64_t key = ir::program_key(sig.hash, in_place);
   auto program = program_cache().get(nodes, key, in_place);
   std::vector<runtime::BufferPtr> inputs;
@@ -134,10 +134,12 @@ std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nod
                   " which has no data");
     inputs.push_back(load->buffer());
   }
+  ir::run_index_checks(checks, inputs);
   if (record != nullptr) {
     record->program = program;
     record->hash = key;
     record->inputs = inputs;
+    record->index_checks = std::move(checks);
   }
   for (size_t j : copied) inputs[j] = runtime::copy_to(*inputs[j], inputs[j]->device());
   note_in_place(*program, copied.size());

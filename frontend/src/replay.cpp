@@ -50,6 +50,7 @@ struct Recording {
   uint64_t hash = 0;
   std::shared_ptr<ir::Program> program;
   std::vector<Source> inputs;
+  std::vector<ir::IndexCheck> index_checks;       ///< of `inputs` (check_indices.h)
   std::vector<std::shared_ptr<Storage>> outputs;  ///< null where fresh
   std::vector<bool> fresh;                        ///< per output: a new storage each replay
   std::vector<ResultSpec> results;
@@ -250,6 +251,7 @@ bool ReplayCache::replay(const std::vector<Tensor>& args, std::vector<Tensor>& r
   for (size_t i = 0; i < rec->inputs.size(); ++i) {
     if (rec->inputs[i].kind == Source::Kind::Random) inputs[i] = streams[rec->inputs[i].arg];
   }
+  ir::run_index_checks(rec->index_checks, inputs);
   for (size_t j : copied) inputs[j] = runtime::copy_to(*inputs[j], inputs[j]->device());
   if (ir::debug_level() >= 1) ir::debug_line("kiln::compile replay");
   std::vector<runtime::BufferPtr> outputs = run_counted(program, inputs);
@@ -321,6 +323,7 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
   auto rec = std::make_shared<Recording>();
   rec->hash = record.hash;
   rec->program = record.program;
+  rec->index_checks = record.index_checks;
   bool usable = record.program != nullptr && !record.aliased;
   // Random runs must follow each other, so that reserving their counts in order at a replay
   // draws the streams the trace drew.

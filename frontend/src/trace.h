@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "kiln/compiler/check_indices.h"
 #include "kiln/compiler/program.h"
 #include "kiln/frontend/tensor.h"
 #include "tensor_impl.h"
@@ -58,6 +59,7 @@ struct RealizeRecord {
   std::shared_ptr<ir::Program> program;  ///< null when no program ran
   uint64_t hash = 0;                     ///< the graph's signature
   std::vector<runtime::BufferPtr> inputs;
+  std::vector<ir::IndexCheck> index_checks;  ///< of `inputs`, run again at each replay
   std::vector<std::shared_ptr<Storage>> outputs;
   bool aliased = false;  ///< a storage became an existing buffer without running anything
 };

@@ -86,6 +86,29 @@ TEST_CASE("compile: reading a value inside a compiled function throws", "[compil
   REQUIRE((kiln::ones({1}) * 2).item<float>() == 2.0f);
 }
 
+TEST_CASE("compile: a replay checks its index arguments as a first run does", "[compile]") {
+  // The program is traced once; later calls bind new index buffers to it, and an index out of
+  // range must still be an IndexError (PyTorch: "index 3 is out of bounds ..."), not a clamped
+  // read in the kernel.
+  auto f = kiln::compile([](Tensor x, Tensor idx) { return x.index_select(1, idx) * 2; });
+  auto ids = [](std::vector<int64_t> v) {
+    Tensor t = kiln::from_vector(v, {static_cast<int64_t>(v.size())});
+    t.eval();
+    return t;
+  };
+  Tensor x = kiln::arange(6, kiln::kFloat32).view({2, 3});
+  x.eval();
+  CHECK(f(x, ids({2, 0})).to_vector<float>() == std::vector<float>{4, 0, 10, 6});
+  CHECK(f(x, ids({1, 1})).to_vector<float>() == std::vector<float>{2, 2, 8, 8});
+  kiln::reset_stats();  // two traces agreed: from here on, calls replay
+  CHECK(f(x, ids({0, 1})).to_vector<float>() == std::vector<float>{0, 2, 6, 8});
+  REQUIRE(kiln::stats().compiled_replays == 1);
+  CHECK_THROWS_WITH(f(x, ids({0, 3})),
+                    Catch::Contains("[index_select] index 3 is out of bounds for dimension 1"));
+  CHECK_THROWS_AS(f(x, ids({-1, 0})), kiln::IndexError);
+  CHECK(f(x, ids({0, 2})).to_vector<float>() == std::vector<float>{0, 4, 6, 10});
+}
+
 TEST_CASE("compile: a function returning several tensors realizes them in one program",
           "[compile]") {
   auto f = kiln::compile([](Tensor x) { return std::vector<Tensor>{x.exp(), x.sum(), x * 3}; });

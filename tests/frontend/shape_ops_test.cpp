@@ -156,6 +156,12 @@ TEST_CASE("shape: gather", "[shape]") {
                   kiln::DTypeError);
   CHECK_THROWS_AS(x.gather(1, longs({0, 0}, {2})), kiln::ShapeError);
   CHECK_THROWS_AS(x.gather(1, longs({0, 0, 0, 0, 0, 0}, {3, 2})), kiln::ShapeError);
+  // PyTorch: "index -1 is out of bounds for dimension 1 with size 2" (no wrapping), raised here
+  // when the value is read (kiln gathers lazily).
+  CHECK_THROWS_WITH(
+      x.gather(1, longs({-1, 0}, {2, 1})).to_vector<int64_t>(),
+      Catch::Contains("[gather] index -1 is out of bounds for dimension 1 with size 2"));
+  CHECK_THROWS_AS(x.gather(0, longs({2, 0}, {1, 2})).to_vector<int64_t>(), kiln::IndexError);
 }
 
 TEST_CASE("shape: index_select", "[shape]") {
@@ -172,6 +178,13 @@ TEST_CASE("shape: index_select", "[shape]") {
   // PyTorch: "index_select(): Index is supposed to be a vector"
   CHECK_THROWS_AS(a.index_select(1, longs({0}, {1, 1})), kiln::ShapeError);
   CHECK_THROWS_AS(a.index_select(1, kiln::tensor({0.f})), kiln::DTypeError);
+  // PyTorch: "index out of range in self" for a negative or too large index; tensor indexing
+  // (a[:, [-1]]) counts a negative index from the end.
+  CHECK_THROWS_WITH(a.index_select(1, longs({-1}, {1})).to_vector<double>(),
+                    Catch::Contains("[index_select] index -1 is out of bounds for dimension 1"));
+  CHECK_THROWS_AS(a.index_select(0, longs({2}, {1})).to_vector<double>(), kiln::IndexError);
+  using kiln::indexing::Slice;
+  CHECK(a.index({Slice(), longs({-1}, {1})}).to_vector<double>() == D{2, 5});
 }
 
 TEST_CASE("shape: one_hot", "[shape]") {

@@ -111,14 +111,15 @@ int64_t offset_with(const Shape& strides, const std::vector<int64_t>& idx, int64
 /// Walks every element of `index` and calls fn(k, offset in x) with the offset that element
 /// selects along `axis` (negative indices count from the end; out of range throws).
 template <typename Fn>
-void for_each_indexed(const char* op, const Array& x, const Array& index, int64_t axis, Fn fn) {
+void for_each_indexed(const char* op, const Array& x, const Array& index, int64_t axis,
+                      int64_t least, Fn fn) {
   Shape xs = contiguous_strides(x.shape);
   std::vector<int64_t> idx(index.shape.size(), 0);
   int64_t count = numel_of(index.shape);
   int64_t size = x.shape[axis];
   for (int64_t k = 0; k < count; ++k, next_index(idx, index.shape)) {
     int64_t j = index.i[k];
-    if (j < -size || j >= size) index_error(op, j, axis, size);
+    if (j < least || j >= size) index_error(op, j, axis, size);
     if (j < 0) j += size;
     for (size_t d = 0; d < idx.size(); ++d) {
       if (static_cast<int64_t>(d) != axis && idx[d] >= x.shape[d])
@@ -130,14 +131,15 @@ void for_each_indexed(const char* op, const Array& x, const Array& index, int64_
 
 Array gather(const Node& n, const Array& x, const Array& index) {
   Array out = make_array(n.dtype(), n.shape());
-  for_each_indexed("gather", x, index, n.attrs().ints[0],
+  for_each_indexed(gather_check_name(n), x, index, n.attrs().ints[0], gather_min_index(n),
                    [&](int64_t k, int64_t off) { copy_elem(x, off, out, k); });
   return out;
 }
 
 Array scatter(const Node& n, const Array& x, const Array& index, const Array& src) {
   Array out = x;
-  for_each_indexed("scatter", x, index, n.attrs().ints[0],
+  int64_t axis = n.attrs().ints[0];
+  for_each_indexed("scatter", x, index, axis, -x.shape[static_cast<size_t>(axis)],
                    [&](int64_t k, int64_t off) { copy_elem(src, k, out, off); });
   return out;
 }

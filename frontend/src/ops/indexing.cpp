@@ -136,7 +136,8 @@ Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
   const Tensor& idx = *a.advanced;
   if (idx.dtype() == kBool) {
     Tensor merged = merge_mask_dims(a.view, a.advanced_dim, idx.dim());
-    return merged.index_select(a.advanced_dim, mask_positions(a.view, a.advanced_dim, idx));
+    return detail::select_along("index", merged, a.advanced_dim,
+                                mask_positions(a.view, a.advanced_dim, idx), ir::GatherCheck::Wrap);
   }
   if (is_floating(idx.dtype())) {
     throw IndexError(
@@ -144,7 +145,8 @@ Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
         torch_name(idx.dtype()));
   }
   // An integer tensor index of any shape: select on the flattened index, then unflatten.
-  Tensor picked = a.view.index_select(a.advanced_dim, idx.reshape({-1}));
+  Tensor picked = detail::select_along("index", a.view, a.advanced_dim, idx.reshape({-1}),
+                                       ir::GatherCheck::Wrap);
   Shape out(picked.sizes().begin(), picked.sizes().begin() + a.advanced_dim);
   for (int64_t s : idx.sizes()) out.push_back(s);
   for (int64_t k = a.advanced_dim + 1; k < picked.dim(); ++k) out.push_back(picked.size(k));

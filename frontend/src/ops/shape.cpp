@@ -173,31 +173,36 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   }
   detail::check_same_device("gather", {&x, &index});
   if (x.dim() == 0) return x.clone();
-  return Tensor::from_node(ir::gather(x.node(), index.node(), d));
+  return Tensor::from_node(ir::gather(x.node(), index.node(), d, ir::GatherCheck::Gather));
 }
 
 Tensor Tensor::gather(int64_t dim, const Tensor& index) const {
   return kiln::gather(*this, dim, index);
 }
 
-Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  detail::check_defined("index_select", x);
-  detail::check_defined("index_select", index);
+Tensor detail::select_along(const char* op, const Tensor& x, int64_t dim, const Tensor& index,
+                            ir::GatherCheck check) {
+  detail::check_defined(op, x);
+  detail::check_defined(op, index);
   if (index.dtype() != kInt64 && index.dtype() != kInt32) {
-    throw DTypeError(std::string("[index_select] expected index to be int64 or int32, got ") +
+    throw DTypeError(std::string("[") + op + "] expected index to be int64 or int32, got " +
                      torch_name(index.dtype()));
   }
   if (index.dim() > 1) {
-    throw ShapeError("[index_select] index must be a vector, got shape " +
+    throw ShapeError(std::string("[") + op + "] index must be a vector, got shape " +
                      shape_str(index.sizes()));
   }
-  int64_t d = wrap_dim("index_select", dim, x.dim());
+  int64_t d = wrap_dim(op, dim, x.dim());
   if (x.dim() == 0) return x.clone();
   Shape view(x.dim(), 1), out = x.sizes();
   view[d] = index.numel();
   out[d] = index.numel();
   auto idx = ir::expand(ir::reshape(ir::cast(index.node(), kInt64), view), out);
-  return Tensor::from_node(ir::gather(x.node(), idx, d));
+  return Tensor::from_node(ir::gather(x.node(), idx, d, check));
+}
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  return detail::select_along("index_select", x, dim, index, ir::GatherCheck::IndexSelect);
 }
 
 Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {

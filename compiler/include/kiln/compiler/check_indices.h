@@ -1,16 +1,35 @@
 // Checks index tensors that are already realized before a compiled program reads them, so an
 // out-of-range gather or scatter index is an IndexError at realization (as the reference
-// interpreter and PyTorch report it) instead of a clamped read in a kernel.
+// interpreter and PyTorch report it) instead of a clamped read in a kernel. A kiln::compile
+// replay binds new buffers to the same program: it keeps the checks (index_checks) and runs
+// them on each replay's inputs (run_index_checks).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "kiln/compiler/node.h"
+#include "kiln/runtime/buffer.h"
 
 namespace kiln::ir {
 
-/// Throws IndexError for the first gather/scatter whose index reaches a realized buffer
-/// (through views and casts) holding a value outside [-size, size) of the indexed dim.
-void check_indices(const std::vector<const Node*>& order);
+/// One index buffer to check: program input `input` must hold values in [least, size).
+struct IndexCheck {
+  size_t input = 0;
+  int64_t least = 0, size = 0, axis = 0;
+  const char* op = "";  ///< the name the error gives (gather, index_select, index, scatter)
+};
+
+/// The checks of the gathers and scatters in `order` whose index reaches a Load (through views
+/// and casts); `input` is that load's position in `loads` (a GraphSignature's). Accepted:
+/// [-size, size) of the indexed dim, or [0, size) for a gather made by torch.gather or
+/// index_select (ir::GatherCheck).
+std::vector<IndexCheck> index_checks(const std::vector<const Node*>& order,
+                                     const std::vector<const Node*>& loads);
+/// Throws IndexError for the first check whose input holds a value outside its range. Index
+/// buffers on a GPU are read through a host copy (small: one index per element).
+void run_index_checks(const std::vector<IndexCheck>& checks,
+                      const std::vector<runtime::BufferPtr>& inputs);
 
 }  // namespace kiln::ir

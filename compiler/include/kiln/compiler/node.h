@@ -145,7 +145,15 @@ NodeRef unfold(NodeRef x, const Window& w, int64_t oh, int64_t ow, double fill);
 NodeRef set_strided(NodeRef flat_base, NodeRef src, Shape strides, int64_t offset);
 NodeRef matmul(NodeRef a, NodeRef b);
 NodeRef argsort(NodeRef x, int64_t axis, bool descending);
-NodeRef gather(NodeRef x, NodeRef index, int64_t axis);
+/// How a gather's index values are checked (check_indices.h, the interpreter): Wrap accepts
+/// [-size, size) and counts a negative index from the end (tensor indexing, internal gathers);
+/// Gather and IndexSelect accept [0, size), as torch.gather and torch.index_select do, and name
+/// themselves in the error. Wrap keeps the attrs {axis}; the others add the kind: {axis, kind}.
+enum class GatherCheck : int64_t { Wrap = 0, Gather = 1, IndexSelect = 2 };
+NodeRef gather(NodeRef x, NodeRef index, int64_t axis, GatherCheck check = GatherCheck::Wrap);
+/// The op name a gather node reports its index errors under, and the least index it accepts.
+const char* gather_check_name(const Node& gather);
+int64_t gather_min_index(const Node& gather);
 NodeRef scatter(NodeRef x, NodeRef index, NodeRef src, int64_t axis);
 NodeRef cumsum(NodeRef x, int64_t axis);
 /// The adjoint of unfold (col2im): g [..., KH, KW, OH, OW] summed into [..., H, W], each
