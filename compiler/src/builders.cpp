@@ -68,6 +68,14 @@ NodeRef iota(int64_t axis, DType dtype, Shape shape, Device device) {
   return make(Op::Iota, {}, dtype, std::move(shape), std::move(a), device);
 }
 
+NodeRef class_iota(int64_t axis, Shape shape, Device device, ClassCheck check,
+                   int64_t ignore_index) {
+  KILN_CHECK(axis >= 0 && axis < static_cast<int64_t>(shape.size()), "iota axis out of range");
+  Attrs a;
+  a.ints = {axis, static_cast<int64_t>(check), ignore_index};
+  return make(Op::Iota, {}, DType::Int64, std::move(shape), std::move(a), device);
+}
+
 NodeRef random(RandomDist dist, uint64_t seed, uint64_t offset, DType dtype, Shape shape,
                Device device, NodeRef stream) {
   KILN_CHECK(is_floating(dtype), "random values must be floating");

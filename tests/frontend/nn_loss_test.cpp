@@ -75,6 +75,39 @@ TEST_CASE("nn loss: cross_entropy and nll_loss", "[nn]") {
                     Catch::StartsWith("[nll_loss] input [4, 3] needs a target of shape [4]"));
   CHECK_THROWS_WITH(F::cross_entropy(logits(), target, {}, -100, "avg"),
                     Catch::StartsWith("[cross_entropy] reduction must be"));
+
+  // PyTorch: "Target 3 is out of bounds." A class index outside [0, C) other than ignore_index
+  // is an IndexError when the loss is computed (it gave a silently wrong loss).
+  auto bad = [](std::vector<int64_t> t) { return kiln::from_vector(t, {4}); };
+  CHECK_THROWS_WITH(F::cross_entropy(logits(), bad({1, 3, 0, 1})).item<double>(),
+                    Catch::Contains("[nll_loss] target 3 is out of bounds for 3 classes"));
+  CHECK_THROWS_AS(F::cross_entropy(logits(), bad({1, -1, 0, 1})).item<double>(), kiln::IndexError);
+  CHECK_THROWS_AS(F::nll_loss(logits(), bad({1, 2, 0, 7})).item<double>(), kiln::IndexError);
+  CHECK_THROWS_AS(
+      F::cross_entropy(logits(), bad({1, 2, 0, 3}), {}, -100, "mean", 0.1).item<double>(),
+      kiln::IndexError);
+  // ignore_index itself is fine, out of range or not.
+  CHECK(std::isfinite(F::cross_entropy(logits(), bad({1, -100, 0, 1})).item<double>()));
+  CHECK(std::isfinite(
+      F::cross_entropy(logits(), bad({1, 2, 0, -100}), {}, -100, "mean", 0.1).item<double>()));
+  CHECK(std::isfinite(F::cross_entropy(logits(), bad({1, 5, 0, 1}), {}, 5).item<double>()));
+}
+
+TEST_CASE("nn loss: a compiled step checks each call's class targets", "[nn][compile]") {
+  auto step = kiln::compile([](Tensor x, Tensor y) { return F::cross_entropy(x, y); });
+  auto targets = [](std::vector<int64_t> t) {
+    Tensor y = kiln::from_vector(t, {4});
+    y.eval();
+    return y;
+  };
+  Tensor x = logits();
+  x.eval();
+  for (int call = 0; call < 3; ++call)
+    CHECK(std::isfinite(step(x, targets(kTarget)).item<double>()));
+  CHECK(kiln::stats().compiled_replays >= 1);
+  CHECK_THROWS_WITH(step(x, targets({1, 2, 3, 0})),
+                    Catch::Contains("[nll_loss] target 3 is out of bounds"));
+  CHECK(std::isfinite(step(x, targets({0, 0, 0, 0})).item<double>()));
 }
 
 TEST_CASE("nn loss: mse_loss and binary_cross_entropy_with_logits", "[nn]") {

@@ -202,4 +202,8 @@ TEST_CASE("shape: one_hot", "[shape]") {
   CHECK_THROWS_AS(kiln::one_hot(kiln::tensor({0.f})), kiln::DTypeError);
   CHECK_THROWS_WITH(kiln::one_hot(kiln::tensor({0.f})),
                     Catch::Contains("one_hot is only applicable to index tensor"));
+  // PyTorch: "Class values must be smaller than num_classes." / "... must be non-negative."
+  CHECK_THROWS_WITH(kiln::one_hot(longs({1, 3}, {2}), 3).to_vector<int64_t>(),
+                    Catch::Contains("[one_hot] class 3 is out of bounds for 3 classes"));
+  CHECK_THROWS_AS(kiln::one_hot(longs({-1}, {1}), 3).to_vector<int64_t>(), kiln::IndexError);
 }

@@ -220,8 +220,9 @@ Tensor one_hot(const Tensor& x, int64_t num_classes) {
   if (num_classes < 0) throw Error("[one_hot] num_classes should be positive or -1");
   Shape s = x.sizes();
   s.push_back(num_classes);
-  auto classes =
-      Tensor::from_node(ir::iota(static_cast<int64_t>(s.size()) - 1, kInt64, s, x.device()));
+  // A realized x is checked before the program runs (ir::class_iota).
+  auto classes = Tensor::from_node(
+      ir::class_iota(static_cast<int64_t>(s.size()) - 1, s, x.device(), ir::ClassCheck::OneHot));
   return eq(x.unsqueeze(-1), classes).to(kInt64);
 }
 

@@ -14,17 +14,22 @@
 
 namespace kiln::ir {
 
-/// One index buffer to check: program input `input` must hold values in [least, size).
+/// One index buffer to check: program input `input` must hold values in [least, size) (or equal
+/// `ignore`, where `has_ignore`).
 struct IndexCheck {
   size_t input = 0;
   int64_t least = 0, size = 0, axis = 0;
-  const char* op = "";  ///< the name the error gives (gather, index_select, index, scatter)
+  const char* op = "";   ///< the name the error gives (gather, index_select, index, scatter, ...)
+  bool classes = false;  ///< class indices (nll_loss, one_hot): PyTorch's wording
+  bool has_ignore = false;
+  int64_t ignore = 0;
 };
 
 /// The checks of the gathers and scatters in `order` whose index reaches a Load (through views
-/// and casts); `input` is that load's position in `loads` (a GraphSignature's). Accepted:
-/// [-size, size) of the indexed dim, or [0, size) for a gather made by torch.gather or
-/// index_select (ir::GatherCheck).
+/// and casts), and of the class indices compared with an iota of classes (ir::class_iota);
+/// `input` is that load's position in `loads` (a GraphSignature's). Accepted: [-size, size) of
+/// the indexed dim, or [0, size) for a gather made by torch.gather or index_select
+/// (ir::GatherCheck) and for class indices (plus nll_loss's ignore_index).
 std::vector<IndexCheck> index_checks(const std::vector<const Node*>& order,
                                      const std::vector<const Node*>& loads);
 /// Throws IndexError for the first check whose input holds a value outside its range. Index

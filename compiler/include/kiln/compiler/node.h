@@ -106,6 +106,13 @@ NodeRef constant(double value, DType dtype, Shape shape, Device device);
 /// An integer constant, exact for every int64 (a double holds integers only up to 2^53).
 NodeRef constant_int(int64_t value, DType dtype, Shape shape, Device device);
 NodeRef iota(int64_t axis, DType dtype, Shape shape, Device device);
+/// Whose class indices an int64 iota of classes is compared with (nll_loss's and one_hot's
+/// compare-select): check_indices.h then checks that those indices lie in [0, classes), or
+/// equal nll_loss's ignore_index. The iota's values are the same; its attrs are
+/// {axis, kind, ignore_index}.
+enum class ClassCheck : int64_t { NllLoss = 1, OneHot = 2 };
+NodeRef class_iota(int64_t axis, Shape shape, Device device, ClassCheck check,
+                   int64_t ignore_index = 0);
 /// Element i is philox(seed, offset + stream, i), `stream` an optional int64 scalar read at run
 /// time (a program replayed with another stream draws other numbers without recompiling).
 NodeRef random(RandomDist dist, uint64_t seed, uint64_t offset, DType dtype, Shape shape,

@@ -44,8 +44,12 @@ int64_t check_class_target(const char* op, const Tensor& input, const Tensor& ta
 }
 
 /// Whether each class position along class_dim equals the target: bool, the input's shape.
-Tensor class_hits(const Tensor& input, const Tensor& target, int64_t class_dim) {
-  Tensor classes = Tensor::from_node(ir::iota(class_dim, kInt64, input.sizes(), input.device()));
+/// A realized target is checked before the program runs: each entry a class or ignore_index
+/// (ir::class_iota).
+Tensor class_hits(const Tensor& input, const Tensor& target, int64_t class_dim,
+                  int64_t ignore_index) {
+  Tensor classes = Tensor::from_node(ir::class_iota(class_dim, input.sizes(), input.device(),
+                                                    ir::ClassCheck::NllLoss, ignore_index));
   return eq(classes, target.unsqueeze(class_dim));
 }
 
@@ -70,7 +74,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
                      "shape: " +
                      shape_str(weight.sizes()));
   }
-  Tensor hit = class_hits(input, target, cd);
+  Tensor hit = class_hits(input, target, cd, ignore_index);
   Tensor picked = where(hit, input, 0.0).sum(cd);
   Tensor keep = (target != ignore_index).to(input.dtype());
   Tensor w =
@@ -109,7 +113,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   if (reduction == "sum") {
     smooth = smooth.sum();
   } else if (reduction == "mean") {
-    Tensor hit = class_hits(input, target, cd);
+    Tensor hit = class_hits(input, target, cd, ignore_index);
     Tensor w = wv.defined() ? where(hit, wv, 0.0).sum(cd) * keep : keep;
     smooth = smooth.sum() / w.sum();
   }
