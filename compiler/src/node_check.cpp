@@ -81,8 +81,9 @@ Inferred infer(Op op, const std::vector<NodeRef>& in, const Attrs& a) {
     case Op::Const: return r;
     case Op::Iota:
     case Op::Random:
-      require(a.ints.size() == 1 || (op == Op::Iota && a.ints.size() == 3), op,
-              "expects one integer attribute (an iota of classes: three)");
+      require(a.ints.size() == 1 ||
+                  (op == Op::Iota && a.ints.size() == 3 && a.ints[1] >= 1 && a.ints[1] <= 2),
+              op, "expects one integer attribute (an iota of classes: three)");
       require(in.empty() || (in[0]->dtype() == DType::Int64 && in[0]->shape().empty()), op,
               "its stream input must be an int64 scalar");
       return r;

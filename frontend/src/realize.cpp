@@ -116,6 +116,18 @@ ProgramCache& program_cache() {
   return cache;
 }
 
+/// The buffers of `sig`'s loads, in order.
+std::vector<runtime::BufferPtr> load_buffers(const ir::GraphSignature& sig) {
+  std::vector<runtime::BufferPtr> inputs;
+  for (const ir::Node* load : sig.loads) {
+    if (!load->buffer())
+      throw Error("[eval] graph reads buffer " + std::to_string(load->attrs().buffer_id) +
+                  " which has no data");
+    inputs.push_back(load->buffer());
+  }
+  return inputs;
+}
+
 /// Runs the program for `nodes` (signature `sig`), writing its outputs in place as `in_place`
 /// asks where the plan allows; the inputs at `copied` are bound as copies (their buffers may
 /// not be overwritten).
@@ -124,17 +136,11 @@ std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nod
                                              const std::vector<int64_t>& in_place,
                                              const std::vector<size_t>& copied,
                                              RealizeRecord* record) {
+  std::vector<runtime::BufferPtr> inputs = load_buffers(sig);
   std::vector<ir::IndexCheck> checks = ir::index_checks(sig.order, sig.loads);
+  ir::run_index_checks(checks, inputs);
   uint64_t key = ir::program_key(sig.hash, in_place);
   auto program = program_cache().get(nodes, key, in_place);
-  std::vector<runtime::BufferPtr> inputs;
-  for (const ir::Node* load : sig.loads) {
-    if (!load->buffer())
-      throw Error("[eval] graph reads buffer " + std::to_string(load->attrs().buffer_id) +
-                  " which has no data");
-    inputs.push_back(load->buffer());
-  }
-  ir::run_index_checks(checks, inputs);
   if (record != nullptr) {
     record->program = program;
     record->hash = key;
@@ -214,6 +220,8 @@ void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record)
   if (nodes.empty()) return;
   std::vector<runtime::BufferPtr> buffers;
   if (use_interpreter() && nodes[0]->device().is_cpu()) {
+    ir::GraphSignature sig = ir::signature(nodes);  // the checks compiled programs get
+    ir::run_index_checks(ir::index_checks(sig.order, sig.loads), load_buffers(sig));
     buffers = ir::interpret(nodes);
   } else {
     ir::GraphSignature sig = ir::signature(nodes);

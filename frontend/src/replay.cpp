@@ -323,7 +323,6 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
   auto rec = std::make_shared<Recording>();
   rec->hash = record.hash;
   rec->program = record.program;
-  rec->index_checks = record.index_checks;
   bool usable = record.program != nullptr && !record.aliased;
   // Random runs must follow each other, so that reserving their counts in order at a replay
   // draws the streams the trace drew.
@@ -368,6 +367,11 @@ void ReplayCache::Call::finish(const std::vector<Tensor>& results) {
       }
     }
     rec->inputs.push_back(std::move(s));
+  }
+  // A fixed buffer's indices were checked by the run just made and cannot change: a replay
+  // checks only those of arguments and storages.
+  for (const ir::IndexCheck& c : record.index_checks) {
+    if (rec->inputs[c.input].kind != Source::Kind::Buffer) rec->index_checks.push_back(c);
   }
   // Outputs: state the step updates keeps its storage; a storage only the function returned
   // is new each replay, so that earlier results keep their values.

@@ -162,6 +162,13 @@ TEST_CASE("shape: gather", "[shape]") {
       x.gather(1, longs({-1, 0}, {2, 1})).to_vector<int64_t>(),
       Catch::Contains("[gather] index -1 is out of bounds for dimension 1 with size 2"));
   CHECK_THROWS_AS(x.gather(0, longs({2, 0}, {1, 2})).to_vector<int64_t>(), kiln::IndexError);
+  // Only the indices read are checked: -1 padding in a column left out is fine.
+  auto padded = longs({1, -1, 0, -1}, {2, 2});
+  padded.eval();
+  using kiln::indexing::Slice;
+  CHECK(x.gather(1, padded.index({Slice(), Slice(0, 1)})).to_vector<int64_t>() == V{2, 3});
+  CHECK_THROWS_AS(x.gather(1, padded.index({Slice(), Slice(1, 2)})).to_vector<int64_t>(),
+                  kiln::IndexError);
 }
 
 TEST_CASE("shape: index_select", "[shape]") {
@@ -206,4 +213,7 @@ TEST_CASE("shape: one_hot", "[shape]") {
   CHECK_THROWS_WITH(kiln::one_hot(longs({1, 3}, {2}), 3).to_vector<int64_t>(),
                     Catch::Contains("[one_hot] class 3 is out of bounds for 3 classes"));
   CHECK_THROWS_AS(kiln::one_hot(longs({-1}, {1}), 3).to_vector<int64_t>(), kiln::IndexError);
+  auto table = longs({0, 7, 2, 9}, {2, 2});  // column 0 holds classes, column 1 does not
+  table.eval();
+  CHECK(kiln::one_hot(table.select(1, 0), 3).to_vector<int64_t>() == V{1, 0, 0, 0, 0, 1});
 }

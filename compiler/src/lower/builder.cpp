@@ -303,8 +303,10 @@ Expr Builder::compute(const ir::Node* n, const std::vector<Expr>& idx) {
         const ir::Node* x = n->input(0).get();
         int64_t axis = a.ints[0], size = x->shape()[axis];
         Expr j = value(n->input(1).get(), idx);
-        j = kir::select(kir::binary(kir::BinOp::Lt, j, kir::int_imm(0)),
-                        kir::add(j, kir::int_imm(size)), j);
+        if (a.ints.size() == 1) {  // ir::GatherCheck::Wrap: a negative index counts from the end
+          j = kir::select(kir::binary(kir::BinOp::Lt, j, kir::int_imm(0)),
+                          kir::add(j, kir::int_imm(size)), j);
+        }
         std::vector<Expr> at = idx;
         at[axis] = clamp_index(j, size);
         return value(x, at);

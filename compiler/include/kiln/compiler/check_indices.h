@@ -14,10 +14,13 @@
 
 namespace kiln::ir {
 
-/// One index buffer to check: program input `input` must hold values in [least, size) (or equal
-/// `ignore`, where `has_ignore`).
+/// One index buffer to check: the elements of program input `input` that the graph reads (those
+/// of the view sizes/strides/offset; all of them when `sizes` is empty) must lie in
+/// [least, size) (or equal `ignore`, where `has_ignore`).
 struct IndexCheck {
   size_t input = 0;
+  Shape sizes, strides;
+  int64_t offset = 0;
   int64_t least = 0, size = 0, axis = 0;
   const char* op = "";   ///< the name the error gives (gather, index_select, index, scatter, ...)
   bool classes = false;  ///< class indices (nll_loss, one_hot): PyTorch's wording
@@ -25,15 +28,17 @@ struct IndexCheck {
   int64_t ignore = 0;
 };
 
-/// The checks of the gathers and scatters in `order` whose index reaches a Load (through views
-/// and casts), and of the class indices compared with an iota of classes (ir::class_iota);
-/// `input` is that load's position in `loads` (a GraphSignature's). Accepted: [-size, size) of
-/// the indexed dim, or [0, size) for a gather made by torch.gather or index_select
-/// (ir::GatherCheck) and for class indices (plus nll_loss's ignore_index).
+/// The checks (without repeats) of the gathers and scatters in `order` whose index reaches a
+/// Load through casts and views that read all of it or one strided view of it (other indices
+/// go unchecked here; kernels clamp them), and of the class indices compared with an iota of
+/// classes (ir::class_iota); `input` is that load's position in `loads` (a GraphSignature's).
+/// Accepted: [-size, size) of the indexed dim, or [0, size) for a gather made by torch.gather or
+/// index_select (ir::GatherCheck) and for class indices (plus nll_loss's ignore_index).
 std::vector<IndexCheck> index_checks(const std::vector<const Node*>& order,
                                      const std::vector<const Node*>& loads);
 /// Throws IndexError for the first check whose input holds a value outside its range. Index
-/// buffers on a GPU are read through a host copy (small: one index per element).
+/// buffers on a GPU are read through one host copy each (small: one index per element; it
+/// waits for the device).
 void run_index_checks(const std::vector<IndexCheck>& checks,
                       const std::vector<runtime::BufferPtr>& inputs);
 
