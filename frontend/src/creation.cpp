@@ -2,6 +2,9 @@
 #include "kiln/frontend/creation.h"
 
 #include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
 
 #include "kiln/frontend/ops.h"
 #include "kiln/runtime/error.h"
@@ -83,8 +86,34 @@ Tensor with_grad(Tensor t, const TensorOptions& options) {
   return t;
 }
 
+/// PyTorch's check of a fill value ("value cannot be converted to type uint8_t without
+/// overflow"): an integral dtype takes a finite value in its range, or, unsigned, a negative one
+/// down to -max (which wraps); a floating dtype takes anything but a finite value past its
+/// largest.
+void check_fill_value(const char* op, Scalar value, DType dtype) {
+  if (dtype == kBool || dtype == kFloat64) return;
+  double v = value.to_double();
+  bool fits = true;
+  if (is_floating(dtype)) {
+    double largest = dtype == kFloat16    ? 65504.0
+                     : dtype == kBFloat16 ? 0x1.fep127
+                                          : static_cast<double>(std::numeric_limits<float>::max());
+    fits = !std::isfinite(v) || std::abs(v) <= largest;
+  } else if (value.kind() != Scalar::Kind::Int || dtype != kInt64) {
+    double lowest = 0, highest = 0;
+    detail::integral_range(dtype, &lowest, &highest);
+    if (dtype == kUInt8) lowest = -highest;
+    fits = std::isfinite(v) && v >= lowest && v < highest + 1;
+  }
+  if (!fits) {
+    throw ValueError(fmt::format("[{}] value {} cannot be converted to type {} without overflow",
+                                 op, v, torch_name(dtype)));
+  }
+}
+
 Tensor constant_tensor(const char* op, const Shape& shape, Scalar value, DType dtype,
                        const TensorOptions& options) {
+  check_fill_value(op, value, dtype);
   for (int64_t d : shape) {
     if (d < 0)
       throw ShapeError(std::string("[") + op + "] negative dimension in shape " + shape_str(shape));

@@ -55,6 +55,11 @@ void check_same_device(const char* op, const std::vector<const Tensor*>& tensors
   }
 }
 
+void integral_range(DType dtype, double* lowest, double* highest) {
+  *lowest = dtype == kUInt8 ? 0.0 : dtype == kInt32 ? -0x1p31 : -0x1p63;
+  *highest = dtype == kUInt8 ? 255.0 : dtype == kInt32 ? 0x1p31 - 1 : 0x1p63;
+}
+
 void check_floating(const char* op, DType dtype) {
   if (!is_floating(dtype)) {
     throw DTypeError(std::string("[") + op + "] expected a floating point dtype, got " +

@@ -29,6 +29,8 @@ void check_same_device(const char* op, const std::vector<const Tensor*>& tensors
 /// reads negative indices from the end, index_select rejects them as PyTorch does.
 Tensor select_along(const char* op, const Tensor& x, int64_t dim, const Tensor& index,
                     ir::GatherCheck check);
+/// The least and greatest values of an integral dtype (uint8, int32, int64), as doubles.
+void integral_range(DType dtype, double* lowest, double* highest);
 /// Throws DTypeError naming op unless the dtype is floating.
 void check_floating(const char* op, DType dtype);
 

@@ -200,6 +200,25 @@ TEST_CASE("zeros, ones, full, empty", "[creation]") {
   CHECK(kiln::full({1}, 0.1).item<double>() == static_cast<double>(0.1f));
 }
 
+TEST_CASE("full: a value the dtype cannot hold throws, as in PyTorch", "[creation]") {
+  // PyTorch: "value cannot be converted to type uint8_t without overflow"; an unsigned dtype
+  // takes negatives down to -255 (they wrap), a floating one infinities and NaN.
+  auto u8 = kiln::TensorOptions(kiln::kUInt8);
+  REQUIRE_THROWS_AS(kiln::full({2}, 300, u8), kiln::ValueError);
+  REQUIRE_THROWS_WITH(kiln::full({2}, 300, u8),
+                      Contains("[full]") && Contains("cannot be converted to type uint8"));
+  CHECK(kiln::full({2}, -1, u8).to_vector<int64_t>() == std::vector<int64_t>{255, 255});
+  CHECK_THROWS_AS(kiln::full({2}, -256, u8), kiln::ValueError);
+  CHECK_THROWS_AS(kiln::full({2}, int64_t{1} << 40, kiln::TensorOptions(kiln::kInt32)),
+                  kiln::ValueError);
+  CHECK_THROWS_AS(kiln::full({2}, 1e6, kiln::TensorOptions(kiln::kFloat16)), kiln::ValueError);
+  CHECK_THROWS_AS(kiln::full({2}, std::nan(""), kiln::TensorOptions(kiln::kInt64)),
+                  kiln::ValueError);
+  CHECK(std::isinf(kiln::full({1}, INFINITY, kiln::TensorOptions(kiln::kFloat16)).item<double>()));
+  CHECK(kiln::full({1}, 2, kiln::TensorOptions(kiln::kBool)).item<bool>());
+  CHECK_THROWS_AS(kiln::zeros({2}, u8).fill_(256), kiln::ValueError);
+}
+
 TEST_CASE("creation: negative dims throw ShapeError naming the op", "[creation]") {
   REQUIRE_THROWS_AS(kiln::zeros({2, -1}), kiln::ShapeError);
   REQUIRE_THROWS_WITH(kiln::zeros({2, -1}), Contains("[zeros]") && Contains("[2, -1]"));

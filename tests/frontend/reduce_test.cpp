@@ -510,6 +510,9 @@ TEST_CASE("softmax and log_softmax", "[reduce]") {
   auto si = kiln::softmax(kiln::tensor({0, 0}), 0);
   CHECK(si.dtype() == kiln::kFloat32);
   CHECK(values(si) == std::vector<double>{0.5, 0.5});
+  // PyTorch: softmax over an empty dim is an empty tensor.
+  CHECK(kiln::softmax(kiln::zeros({2, 0}), 1).sizes() == std::vector<int64_t>{2, 0});
+  CHECK(kiln::log_softmax(kiln::zeros({0, 3}), 0).sizes() == std::vector<int64_t>{0, 3});
   REQUIRE_THROWS_AS(x.softmax(3), kiln::IndexError);
   REQUIRE_THROWS_WITH(x.log_softmax(-4), Contains("[log_softmax]") && Contains("out of range"));
 }

@@ -177,8 +177,8 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   // an error.
   auto in_range = [&](const Scalar& bound, DType dtype, bool is_min) {
     if (is_floating(dtype) || dtype == kBool) return true;
-    double lowest = dtype == kUInt8 ? 0.0 : dtype == kInt32 ? -0x1p31 : -0x1p63;
-    double highest = dtype == kUInt8 ? 255.0 : dtype == kInt32 ? 0x1p31 - 1 : 0x1p63;
+    double lowest = 0, highest = 0;
+    detail::integral_range(dtype, &lowest, &highest);
     double v = bound.to_double();
     if (is_min ? v > highest : v < lowest) {
       throw Error(fmt::format("[clamp] {} value {} is outside the representable range of {}",

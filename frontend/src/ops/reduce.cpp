@@ -239,6 +239,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   detail::check_defined("softmax", x);
   Tensor xf = is_floating(x.dtype()) ? x : x.to(kFloat32);
   int64_t d = wrap_dim("softmax", dim, x.dim());
+  if (x.dim() > 0 && x.size(d) == 0) return xf.clone();  // PyTorch: an empty result
   Tensor e = exp(xf - row_shift(amax(xf, {d}, true)));
   return e / sum(e, {d}, true);
 }
@@ -247,6 +248,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
   detail::check_defined("log_softmax", x);
   Tensor xf = is_floating(x.dtype()) ? x : x.to(kFloat32);
   int64_t d = wrap_dim("log_softmax", dim, x.dim());
+  if (x.dim() > 0 && x.size(d) == 0) return xf.clone();
   Tensor shifted = xf - row_shift(amax(xf, {d}, true));
   return shifted - log(sum(exp(shifted), {d}, true));
 }
