@@ -322,6 +322,11 @@ TEST_CASE("views: chunk and split", "[views]") {
   CHECK_THROWS_AS(ar(5).split(V{2, 2}), kiln::ShapeError);
   auto ms = m.split(V{1, 3}, -1);
   CHECK(ms[1].to_vector<double>() == D{1, 2, 3, 5, 6, 7, 9, 10, 11});
+  // PyTorch: zeros(0).chunk(3) and zeros(2, 0).chunk(3, 1) are three empty tensors.
+  auto empty_parts = kiln::zeros({2, 0}).chunk(3, 1);
+  REQUIRE(empty_parts.size() == 3);
+  CHECK(empty_parts[2].sizes() == V{2, 0});
+  CHECK(kiln::zeros({0}).chunk(2).size() == 2);
 }
 
 TEST_CASE("views: flip and repeat copy", "[views]") {

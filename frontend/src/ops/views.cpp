@@ -304,6 +304,12 @@ std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t d) const {
   detail::check_defined("chunk", *this);
   if (chunks <= 0) throw Error("[chunk] chunks must be positive, got " + std::to_string(chunks));
   int64_t w = wrap_dim("chunk", d, dim());
+  // PyTorch: an empty dim gives `chunks` empty parts.
+  if (size(w) == 0) {
+    std::vector<Tensor> parts;
+    for (int64_t i = 0; i < chunks; ++i) parts.push_back(narrow(w, 0, 0));  // distinct views
+    return parts;
+  }
   int64_t each = (size(w) + chunks - 1) / chunks;
   return split(std::max<int64_t>(each, 1), w);
 }
