@@ -193,10 +193,14 @@ Tensor arange(Scalar start, Scalar end, Scalar step, const TensorOptions& option
   auto n = static_cast<int64_t>(std::ceil((e - s) / st));
   Device dev = detail::resolve_device("arange", options);
   if (all_int && !is_floating(dtype)) {
-    // Exact in int64 (a double loses integers past 2^53).
+    // Exact in int64, the length too, as PyTorch computes it (a double loses integers past
+    // 2^53).
+    __int128 span = static_cast<__int128>(end.to_int()) - start.to_int(), by = step.to_int();
+    n = static_cast<int64_t>((span + (by > 0 ? by - 1 : by + 1)) / by);
     auto i = ir::iota(0, kInt64, {n}, dev);
-    auto v = ir::binary(ir::Op::Add, ir::binary(ir::Op::Mul, i, ir::constant(st, kInt64, {n}, dev)),
-                        ir::constant(s, kInt64, {n}, dev));
+    auto v = ir::binary(ir::Op::Add,
+                        ir::binary(ir::Op::Mul, i, detail::scalar_node(step, kInt64, {n}, dev)),
+                        detail::scalar_node(start, kInt64, {n}, dev));
     return with_grad(Tensor::from_node(ir::cast(v, dtype)), options);
   }
   auto idx = ir::iota(0, kFloat64, {n}, dev);

@@ -46,13 +46,9 @@ std::string scientific(double v) {
 }
 
 // Python's str() of what Tensor.tolist() yields for a non-floating dtype.
-std::string integral(double v, DType dtype) {
+std::string integral(int64_t v, DType dtype) {
   if (dtype == DType::Bool) return v != 0 ? "True" : "False";
-  // int64 extremes round to +-2^63 as doubles; clamp so the cast stays defined.
-  constexpr double kLimit = 9223372036854775808.0;
-  if (v >= kLimit) return std::to_string(std::numeric_limits<int64_t>::max());
-  if (v < -kLimit) return std::to_string(std::numeric_limits<int64_t>::min());
-  return std::to_string(static_cast<int64_t>(v));
+  return std::to_string(v);
 }
 
 // str(torch.float64) is "torch.float64".
@@ -68,10 +64,11 @@ std::string tuple_str(const Shape& shape) {
 /// PyTorch's _Formatter: the style and width shared by every element of one tensor.
 class Formatter {
  public:
-  Formatter(const std::vector<double>& values, DType dtype)
+  /// `values` (floating) or `ints` (non-floating) are the elements printed.
+  Formatter(const std::vector<double>& values, const std::vector<int64_t>& ints, DType dtype)
       : dtype_(dtype), floating_(is_floating(dtype)) {
     if (!floating_) {
-      for (double v : values) max_width_ = std::max(max_width_, integral(v, dtype_).size());
+      for (int64_t v : ints) max_width_ = std::max(max_width_, integral(v, dtype_).size());
       return;
     }
     // Zeros, NaNs and infinities take no part in choosing the style or the width.
@@ -98,10 +95,12 @@ class Formatter {
 
   size_t width() const { return max_width_; }
 
-  std::string format(double v) const {
+  /// Element `i` of `t`, padded to the common width.
+  std::string format(const PrintData& t, int64_t i) const {
     std::string s;
+    double v = t.values[static_cast<size_t>(i)];
     if (!floating_) {
-      s = integral(v, dtype_);
+      s = integral(t.ints[static_cast<size_t>(i)], dtype_);
     } else if (sci_mode_) {
       s = scientific(v);
     } else if (int_mode_) {
@@ -129,7 +128,7 @@ class Printer {
       : t_(t),
         strides_(contiguous_strides(t.shape)),
         summarize_(numel_of(t.shape) > kThreshold),
-        formatter_(summarize_ ? summarized_values() : t.values, t.dtype) {}
+        formatter_(printed_values(), printed_ints(), t.dtype) {}
 
   std::string str(int64_t indent) const { return tensor_str(0, 0, indent); }
 
@@ -147,15 +146,27 @@ class Printer {
   }
 
   // get_summarized_data: the elements that will be printed; only they shape the formatter.
-  std::vector<double> summarized_values() const {
+  std::vector<double> printed_values() const {
+    if (!summarize_) return t_.values;
     std::vector<double> out;
+    for (int64_t o : printed_offsets()) out.push_back(t_.values[static_cast<size_t>(o)]);
+    return out;
+  }
+  std::vector<int64_t> printed_ints() const {
+    if (!summarize_ || t_.ints.empty()) return t_.ints;
+    std::vector<int64_t> out;
+    for (int64_t o : printed_offsets()) out.push_back(t_.ints[static_cast<size_t>(o)]);
+    return out;
+  }
+  std::vector<int64_t> printed_offsets() const {
+    std::vector<int64_t> out;
     gather(0, 0, out);
     return out;
   }
 
-  void gather(size_t dim, int64_t offset, std::vector<double>& out) const {
+  void gather(size_t dim, int64_t offset, std::vector<int64_t>& out) const {
     if (dim == t_.shape.size()) {
-      out.push_back(t_.values[offset]);
+      out.push_back(offset);
       return;
     }
     for (int64_t i : shown(t_.shape[dim])) gather(dim + 1, offset + i * strides_[dim], out);
@@ -163,7 +174,7 @@ class Printer {
 
   std::string tensor_str(size_t dim, int64_t offset, int64_t indent) const {
     const size_t rank_left = t_.shape.size() - dim;
-    if (rank_left == 0) return formatter_.format(t_.values[offset]);
+    if (rank_left == 0) return formatter_.format(t_, offset);
     if (rank_left == 1) return vector_str(dim, offset, indent);
     const int64_t n = t_.shape[dim];
     std::vector<std::string> slices;
@@ -187,7 +198,7 @@ class Printer {
     std::vector<std::string> data;
     for (int64_t i : shown(n)) {
       if (elides(n) && i == n - kEdgeItems) data.push_back(" ...");
-      data.push_back(formatter_.format(t_.values[offset + i * strides_[dim]]));
+      data.push_back(formatter_.format(t_, offset + i * strides_[dim]));
     }
     std::string s = "[";
     for (size_t i = 0; i < data.size(); ++i) {
@@ -230,6 +241,8 @@ std::string format_tensor(const PrintData& t) {
   KILN_CHECK(static_cast<int64_t>(t.values.size()) == numel,
              "[format_tensor] " + std::to_string(t.values.size()) + " values for shape " +
                  shape_str(t.shape));
+  KILN_CHECK(is_floating(t.dtype) || t.ints.size() == t.values.size(),
+             "[format_tensor] a non-floating tensor's exact values are missing");
   const std::string prefix = "tensor(";
   const int64_t indent = static_cast<int64_t>(prefix.size());
   std::vector<std::string> suffixes;

@@ -325,6 +325,18 @@ TEST_CASE("arange: int64 values past 2^53 are exact", "[creation]") {
   // PyTorch: arange(2**53, 2**53 + 4) -> [9007199254740992, ..., 9007199254740995]
   CHECK(kiln::arange(big, big + 4).to_vector<int64_t>() ==
         std::vector<int64_t>{big, big + 1, big + 2, big + 3});
+  // The length too: arange(2**53 - 2, 2**53 + 3) has 5 elements (a double count gave 6).
+  auto odd = kiln::arange(big - 2, big + 3);
+  CHECK(odd.to_vector<int64_t>() == std::vector<int64_t>{big - 2, big - 1, big, big + 1, big + 2});
+  CHECK(kiln::arange(big + 7, big, -3).to_vector<int64_t>() ==
+        std::vector<int64_t>{big + 7, big + 4, big + 1});
+}
+
+TEST_CASE("tensor: int64 literals past 2^53 are exact", "[creation]") {
+  // PyTorch: torch.tensor([2**53 + 1, -(2**53 + 1)]).tolist() == [9007199254740993, ...]
+  const int64_t v = (int64_t{1} << 53) + 1;
+  CHECK(kiln::tensor({v, -v}).to_vector<int64_t>() == std::vector<int64_t>{v, -v});
+  CHECK(kiln::tensor({{v}, {v + 2}}).to_vector<int64_t>() == std::vector<int64_t>{v, v + 2});
 }
 
 TEST_CASE("arange: bad steps throw", "[creation]") {

@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <limits>
+#include <sstream>
 #include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <kiln/kiln.h>
 
 using kiln::Device;
 using kiln::DeviceType;
@@ -32,7 +34,11 @@ constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 PrintData make(std::vector<double> values, Shape shape, DType dtype) {
-  return PrintData{std::move(values), std::move(shape), dtype, Device(), false};
+  std::vector<int64_t> ints;
+  if (!kiln::is_floating(dtype)) {
+    for (double v : values) ints.push_back(static_cast<int64_t>(v));
+  }
+  return PrintData{std::move(values), std::move(ints), std::move(shape), dtype, Device(), false};
 }
 
 PrintData with_grad(PrintData t) {
@@ -185,6 +191,13 @@ TEST_CASE("format: 0-d fraction", "[format]") {
 
 TEST_CASE("format: 0-d scientific", "[format]") {
   CHECK(format_tensor(make({9.999999747378752e-06}, {}, kFloat32)) == "tensor(1.0000e-05)");
+}
+
+TEST_CASE("format: int64 values past 2^53 print exactly", "[format]") {
+  // PyTorch 2.15: tensor([    9007199254740993, -9223372036854775808])
+  std::ostringstream os;
+  os << kiln::tensor({(int64_t{1} << 53) + 1, std::numeric_limits<int64_t>::min()});
+  CHECK(os.str() == "tensor([    9007199254740993, -9223372036854775808])");
 }
 
 TEST_CASE("format: 0-d int64", "[format]") {

@@ -44,24 +44,23 @@ constexpr DType literal_dtype() {
     return kFloat32;
 }
 
-template <typename T>
-void flatten_into(std::initializer_list<T> list, std::vector<double>& out, Shape& shape,
-                  size_t depth);
+// A literal list flattened into doubles, or into int64s for integer and bool literals (exact
+// past 2^53).
+template <typename T, typename V>
+void flatten_into(std::initializer_list<T> list, std::vector<V>& out, Shape& shape, size_t depth);
 
-template <typename T>
-void flatten_list(const T& v, std::vector<double>& out, Shape& /*shape*/, size_t /*depth*/) {
-  out.push_back(static_cast<double>(v));
+template <typename T, typename V>
+void flatten_list(const T& v, std::vector<V>& out, Shape& /*shape*/, size_t /*depth*/) {
+  out.push_back(static_cast<V>(v));
 }
-template <typename T>
-void flatten_list(std::initializer_list<T> list, std::vector<double>& out, Shape& shape,
-                  size_t depth) {
+template <typename T, typename V>
+void flatten_list(std::initializer_list<T> list, std::vector<V>& out, Shape& shape, size_t depth) {
   flatten_into(list, out, shape, depth);
 }
 /// Records the list's length at `depth` (throws ShapeError on a ragged list) and recurses.
 void check_list_dim(Shape& shape, size_t depth, int64_t length);
-template <typename T>
-void flatten_into(std::initializer_list<T> list, std::vector<double>& out, Shape& shape,
-                  size_t depth) {
+template <typename T, typename V>
+void flatten_into(std::initializer_list<T> list, std::vector<V>& out, Shape& shape, size_t depth) {
   check_list_dim(shape, depth, static_cast<int64_t>(list.size()));
   for (const auto& item : list) flatten_list(item, out, shape, depth + 1);
 }
@@ -78,11 +77,17 @@ struct ListScalar<std::initializer_list<T>> {
 /// A tensor from a (nested, up to 4-D) literal list: kiln::tensor({{1., 2.}, {3., 4.}}).
 template <typename T>
 Tensor tensor(std::initializer_list<T> values, const TensorOptions& options = {}) {
-  std::vector<double> flat;
-  Shape shape;
-  detail::flatten_into(values, flat, shape, 0);
   using S = typename detail::ListScalar<T>::type;
-  return detail::tensor_from_doubles(flat, shape, detail::literal_dtype<S>(), options);
+  Shape shape;
+  if constexpr (std::is_integral_v<S>) {
+    std::vector<int64_t> flat;
+    detail::flatten_into(values, flat, shape, 0);
+    return detail::tensor_from_ints(flat, shape, detail::literal_dtype<S>(), options);
+  } else {
+    std::vector<double> flat;
+    detail::flatten_into(values, flat, shape, 0);
+    return detail::tensor_from_doubles(flat, shape, detail::literal_dtype<S>(), options);
+  }
 }
 template <typename T>
 Tensor tensor(std::initializer_list<std::initializer_list<T>> values,

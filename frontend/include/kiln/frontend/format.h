@@ -10,9 +10,11 @@
 
 namespace kiln::detail {
 
-/// What printing needs of a realized tensor: its values in row-major order, converted to double.
+/// What printing needs of a realized tensor: its values in row-major order, converted to double,
+/// and for a non-floating dtype also exactly (a double loses int64 values past 2^53).
 struct PrintData {
   std::vector<double> values;
+  std::vector<int64_t> ints;  ///< empty, or the same values exactly (non-floating dtypes)
   Shape shape;
   DType dtype;
   Device device;
