@@ -87,22 +87,19 @@ Tensor with_grad(Tensor t, const TensorOptions& options) {
 }
 
 /// PyTorch's check of a fill value ("value cannot be converted to type uint8_t without
-/// overflow"): an integral dtype takes a finite value in its range, or, unsigned, a negative one
-/// down to -max (which wraps); a floating dtype takes anything but a finite value past its
-/// largest.
+/// overflow"): an integral dtype takes a finite value in its range, or, unsigned, an integer down
+/// to -max (which wraps); float32 anything but a finite value past its largest. float16 and
+/// bfloat16 take every value (one past their range rounds to an infinity, as in PyTorch).
 void check_fill_value(const char* op, Scalar value, DType dtype) {
-  if (dtype == kBool || dtype == kFloat64) return;
+  if (dtype == kBool || dtype == kFloat64 || dtype == kFloat16 || dtype == kBFloat16) return;
   double v = value.to_double();
   bool fits = true;
-  if (is_floating(dtype)) {
-    double largest = dtype == kFloat16    ? 65504.0
-                     : dtype == kBFloat16 ? 0x1.fep127
-                                          : static_cast<double>(std::numeric_limits<float>::max());
-    fits = !std::isfinite(v) || std::abs(v) <= largest;
+  if (dtype == kFloat32) {
+    fits = !std::isfinite(v) || std::abs(v) <= std::numeric_limits<float>::max();
   } else if (value.kind() != Scalar::Kind::Int || dtype != kInt64) {
     double lowest = 0, highest = 0;
     detail::integral_range(dtype, &lowest, &highest);
-    if (dtype == kUInt8) lowest = -highest;
+    if (dtype == kUInt8 && value.kind() != Scalar::Kind::Float) lowest = -highest;
     fits = std::isfinite(v) && v >= lowest && v < highest + 1;
   }
   if (!fits) {
@@ -187,22 +184,29 @@ Tensor arange(Scalar start, Scalar end, Scalar step, const TensorOptions& option
   DType dtype = options.dtype_or(all_int ? kInt64 : kFloat32);
   double s = start.to_double(), e = end.to_double(), st = step.to_double();
   if (st == 0) throw Error("[arange] step must be nonzero");
-  if ((st > 0 && e < s) || (st < 0 && e > s)) {
-    throw Error("[arange] upper bound and larger bound inconsistent with step sign");
-  }
-  auto n = static_cast<int64_t>(std::ceil((e - s) / st));
+  auto inconsistent = [] {
+    return Error("[arange] upper bound and larger bound inconsistent with step sign");
+  };
   Device dev = detail::resolve_device("arange", options);
   if (all_int && !is_floating(dtype)) {
-    // Exact in int64, the length too, as PyTorch computes it (a double loses integers past
-    // 2^53).
+    // Exact in int64, the checks and the length too, as PyTorch computes them (a double loses
+    // integers past 2^53).
     __int128 span = static_cast<__int128>(end.to_int()) - start.to_int(), by = step.to_int();
-    n = static_cast<int64_t>((span + (by > 0 ? by - 1 : by + 1)) / by);
+    if ((by > 0 && span < 0) || (by < 0 && span > 0)) throw inconsistent();
+    __int128 count = (span + (by > 0 ? by - 1 : by + 1)) / by;
+    if (count > std::numeric_limits<int64_t>::max())
+      throw Error("[arange] invalid size, possible overflow");
+    auto n = static_cast<int64_t>(count);
     auto i = ir::iota(0, kInt64, {n}, dev);
     auto v = ir::binary(ir::Op::Add,
                         ir::binary(ir::Op::Mul, i, detail::scalar_node(step, kInt64, {n}, dev)),
                         detail::scalar_node(start, kInt64, {n}, dev));
     return with_grad(Tensor::from_node(ir::cast(v, dtype)), options);
   }
+  if ((st > 0 && e < s) || (st < 0 && e > s)) throw inconsistent();
+  double count = std::ceil((e - s) / st);
+  if (!(count < 0x1p63)) throw Error("[arange] invalid size, possible overflow");
+  auto n = static_cast<int64_t>(count);
   auto idx = ir::iota(0, kFloat64, {n}, dev);
   auto vals =
       ir::binary(ir::Op::Add, ir::binary(ir::Op::Mul, idx, ir::constant(st, kFloat64, {n}, dev)),

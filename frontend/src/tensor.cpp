@@ -275,9 +275,13 @@ int64_t Tensor::item_int() const {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "[ Tensor (undefined) ]";
-  detail::PrintData data{t.to_vector<double>(),  {}, t.sizes(), t.dtype(), t.device(),
-                         t.impl()->requires_grad};
-  if (!is_floating(t.dtype())) data.ints = t.to_vector<int64_t>();
+  detail::PrintData data{{}, {}, t.sizes(), t.dtype(), t.device(), t.impl()->requires_grad};
+  if (is_floating(t.dtype())) {
+    data.values = t.to_vector<double>();
+  } else {  // read once, exactly
+    data.ints = t.to_vector<int64_t>();
+    data.values.assign(data.ints.begin(), data.ints.end());
+  }
   return os << detail::format_tensor(data);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -211,7 +212,11 @@ TEST_CASE("full: a value the dtype cannot hold throws, as in PyTorch", "[creatio
   CHECK_THROWS_AS(kiln::full({2}, -256, u8), kiln::ValueError);
   CHECK_THROWS_AS(kiln::full({2}, int64_t{1} << 40, kiln::TensorOptions(kiln::kInt32)),
                   kiln::ValueError);
-  CHECK_THROWS_AS(kiln::full({2}, 1e6, kiln::TensorOptions(kiln::kFloat16)), kiln::ValueError);
+  CHECK_THROWS_AS(kiln::full({2}, 1e39, kiln::TensorOptions(kiln::kFloat32)), kiln::ValueError);
+  CHECK_THROWS_AS(kiln::full({2}, -1.0, u8), kiln::ValueError);  // only integers wrap
+  // float16 and bfloat16 round what they cannot hold to infinity (PyTorch: full(1e6) -> inf).
+  CHECK(std::isinf(kiln::full({1}, 1e6, kiln::TensorOptions(kiln::kFloat16)).item<double>()));
+  CHECK(std::isinf(kiln::full({1}, 1e39, kiln::TensorOptions(kiln::kBFloat16)).item<double>()));
   CHECK_THROWS_AS(kiln::full({2}, std::nan(""), kiln::TensorOptions(kiln::kInt64)),
                   kiln::ValueError);
   CHECK(std::isinf(kiln::full({1}, INFINITY, kiln::TensorOptions(kiln::kFloat16)).item<double>()));
@@ -330,6 +335,10 @@ TEST_CASE("arange: int64 values past 2^53 are exact", "[creation]") {
   CHECK(odd.to_vector<int64_t>() == std::vector<int64_t>{big - 2, big - 1, big, big + 1, big + 2});
   CHECK(kiln::arange(big + 7, big, -3).to_vector<int64_t>() ==
         std::vector<int64_t>{big + 7, big + 4, big + 1});
+  CHECK_THROWS_AS(kiln::arange(big + 1, big), kiln::Error);  // equal as doubles
+  CHECK_THROWS_WITH(
+      kiln::arange(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()),
+      Contains("overflow"));
 }
 
 TEST_CASE("tensor: int64 literals past 2^53 are exact", "[creation]") {
