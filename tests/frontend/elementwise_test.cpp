@@ -262,6 +262,10 @@ TEST_CASE("unary math functions match PyTorch", "[elementwise]") {
                0.6487212777137756, 1.718281865119934, 11.182494163513184});
   check_close(values(kiln::abs(x)), {2.5, 1.0, 0.5, 0.0, 0.5, 1.0, 2.5});
   check_close(values(kiln::sign(x)), {-1.0, -1.0, -1.0, 0.0, 1.0, 1.0, 1.0});
+  // PyTorch: sign(nan) == 0, sign(-inf) == -1.
+  CHECK(values(kiln::sign(kiln::tensor({std::nan(""), -HUGE_VAL}))) == std::vector<double>{0, -1});
+  CHECK(values(kiln::sign(kiln::tensor({std::nan("")}, kiln::kFloat64) * 2)) ==
+        std::vector<double>{0});
   check_close(values(kiln::sin(x)),
               {-0.5984721183776855, -0.8414709568023682, -0.4794255495071411, 0.0,
                0.4794255495071411, 0.8414709568023682, 0.5984721183776855});

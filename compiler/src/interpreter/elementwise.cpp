@@ -24,7 +24,7 @@ double unary_float(Op op, double x) {
     case Op::Sqrt: return std::sqrt(x);
     case Op::Rsqrt: return 1.0 / std::sqrt(x);
     case Op::Abs: return std::fabs(x);
-    case Op::Sign: return std::isnan(x) ? x : static_cast<double>((x > 0) - (x < 0));
+    case Op::Sign: return static_cast<double>((x > 0) - (x < 0));  // sign(NaN) = 0 (PyTorch)
     case Op::Sin: return std::sin(x);
     case Op::Cos: return std::cos(x);
     case Op::Tanh: return std::tanh(x);

@@ -110,6 +110,10 @@ class Evaluator {
   static Val convert(Val v, DType from, DType to) {
     Val r;
     if (is_floating(to)) {
+      if (!is_floating(from) && to == DType::Float32) {
+        r.f = static_cast<float>(v.i);  // one rounding (through double, int64 rounds twice)
+        return r;
+      }
       r.f = is_floating(from) ? v.f : static_cast<double>(v.i);
       if (to != DType::Float64) r.f = round_to_dtype(r.f, to);
     } else if (to == DType::Bool) {
@@ -188,7 +192,7 @@ class Evaluator {
       case ir::Op::Sqrt: r.f = std::sqrt(v); break;
       case ir::Op::Rsqrt: r.f = 1.0 / std::sqrt(v); break;
       case ir::Op::Abs: r.f = std::fabs(v); break;
-      case ir::Op::Sign: r.f = std::isnan(v) ? v : (v > 0) - (v < 0); break;
+      case ir::Op::Sign: r.f = (v > 0) - (v < 0); break;  // sign(NaN) = 0, as in PyTorch
       case ir::Op::Sin: r.f = std::sin(v); break;
       case ir::Op::Cos: r.f = std::cos(v); break;
       case ir::Op::Tanh: r.f = std::tanh(v); break;

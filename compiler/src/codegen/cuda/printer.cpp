@@ -210,9 +210,8 @@ std::string Printer::unary(const kir::Expr& e, const std::string& x) {
     case Op::Sqrt: return call("sqrt");
     case Op::Rsqrt: return one + " / " + call("sqrt");
     case Op::Abs: return call("fabs");
-    case Op::Sign:
-      return x + " != " + x + " ? " + x + " : static_cast<" + ct + ">((" + x + " > " + zero +
-             ") - (" + x + " < " + zero + "))";
+    case Op::Sign:  // sign(NaN) = 0, as in PyTorch
+      return "static_cast<" + ct + ">((" + x + " > " + zero + ") - (" + x + " < " + zero + "))";
     case Op::Sin: return call("sin");
     case Op::Cos: return call("cos");
     case Op::Tanh: return call("tanh");

@@ -149,11 +149,9 @@ Value* Values::unary(ir::Op op, Value* x, DType t) {
     case Op::Sqrt: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
     case Op::Rsqrt: return b_.CreateFDiv(c(1), b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x));
     case Op::Abs: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
-    case Op::Sign: {
-      Value* s = b_.CreateSelect(b_.CreateFCmpOGT(x, c(0)), c(1),
-                                 b_.CreateSelect(b_.CreateFCmpOLT(x, c(0)), c(-1), c(0)));
-      return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, s);
-    }
+    case Op::Sign:  // ordered compares: sign(NaN) = 0, as in PyTorch
+      return b_.CreateSelect(b_.CreateFCmpOGT(x, c(0)), c(1),
+                             b_.CreateSelect(b_.CreateFCmpOLT(x, c(0)), c(-1), c(0)));
     case Op::Sin: return emit_math(b_, MathFn::Sin, x);
     case Op::Cos: return emit_math(b_, MathFn::Cos, x);
     case Op::Tanh: return emit_math(b_, MathFn::Tanh, x);
