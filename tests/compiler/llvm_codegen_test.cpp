@@ -53,7 +53,7 @@ const UnaryCase kUnary[] = {
     {Op::Rsqrt, 0, 1000, false, [](double x) { return 1.0 / std::sqrt(x); }},
     {Op::Abs, -10, 10, false, [](double x) { return std::fabs(x); }},
     {Op::Sign, -10, 10, false,
-     [](double x) { return std::isnan(x) ? x : double((x > 0) - (x < 0)); }},
+     [](double x) { return double((x > 0) - (x < 0)); }},  // sign(NaN) = 0 (PyTorch)
     {Op::Sin, -100, 100, false, [](double x) { return std::sin(x); }},
     {Op::Cos, -100, 100, false, [](double x) { return std::cos(x); }},
     {Op::Tanh, -20, 20, false, [](double x) { return std::tanh(x); }},
