@@ -233,7 +233,7 @@ GatherCheck check_of(const Node& n) {
 }
 }  // namespace
 
-const char* gather_check_name(const Node& n) {
+const char* index_op_name(const Node& n) {
   switch (check_of(n)) {
     case GatherCheck::Gather: return "gather";
     case GatherCheck::IndexSelect: return "index_select";
@@ -242,7 +242,7 @@ const char* gather_check_name(const Node& n) {
   return n.op() == Op::Gather ? "index" : op_name(n.op());
 }
 
-int64_t gather_min_index(const Node& n) {
+int64_t least_index(const Node& n) {
   return check_of(n) == GatherCheck::Wrap
              ? -n.input(0)->shape()[static_cast<size_t>(n.attrs().ints[0])]
              : 0;

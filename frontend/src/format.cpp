@@ -64,18 +64,27 @@ std::string tuple_str(const Shape& shape) {
 /// PyTorch's _Formatter: the style and width shared by every element of one tensor.
 class Formatter {
  public:
-  /// `values` (floating) or `ints` (non-floating) are the elements printed.
-  Formatter(const std::vector<double>& values, const std::vector<int64_t>& ints, DType dtype)
-      : dtype_(dtype), floating_(is_floating(dtype)) {
+  /// The elements of `t` at `printed` (offsets; every element when null) are those printed.
+  Formatter(const PrintData& t, const std::vector<int64_t>* printed)
+      : dtype_(t.dtype), floating_(is_floating(t.dtype)) {
+    auto for_each_printed = [&](auto fn) {
+      if (printed == nullptr) {
+        for (size_t i = 0; i < t.values.size(); ++i) fn(i);
+      } else {
+        for (int64_t o : *printed) fn(static_cast<size_t>(o));
+      }
+    };
     if (!floating_) {
-      for (int64_t v : ints) max_width_ = std::max(max_width_, integral(v, dtype_).size());
+      for_each_printed(
+          [&](size_t i) { max_width_ = std::max(max_width_, integral(t.ints[i], dtype_).size()); });
       return;
     }
     // Zeros, NaNs and infinities take no part in choosing the style or the width.
     std::vector<double> finite;
-    for (double v : values) {
+    for_each_printed([&](size_t i) {
+      double v = t.values[i];
       if (std::isfinite(v) && v != 0) finite.push_back(v);
-    }
+    });
     if (finite.empty()) return;
     double lo = std::numeric_limits<double>::infinity(), hi = 0;
     for (double v : finite) {
@@ -128,7 +137,8 @@ class Printer {
       : t_(t),
         strides_(contiguous_strides(t.shape)),
         summarize_(numel_of(t.shape) > kThreshold),
-        formatter_(printed_values(), printed_ints(), t.dtype) {}
+        printed_(summarize_ ? summarized_offsets() : std::vector<int64_t>{}),
+        formatter_(t, summarize_ ? &printed_ : nullptr) {}
 
   std::string str(int64_t indent) const { return tensor_str(0, 0, indent); }
 
@@ -145,20 +155,9 @@ class Printer {
     return idx;
   }
 
-  // get_summarized_data: the elements that will be printed; only they shape the formatter.
-  std::vector<double> printed_values() const {
-    if (!summarize_) return t_.values;
-    std::vector<double> out;
-    for (int64_t o : printed_offsets()) out.push_back(t_.values[static_cast<size_t>(o)]);
-    return out;
-  }
-  std::vector<int64_t> printed_ints() const {
-    if (!summarize_ || t_.ints.empty()) return t_.ints;
-    std::vector<int64_t> out;
-    for (int64_t o : printed_offsets()) out.push_back(t_.ints[static_cast<size_t>(o)]);
-    return out;
-  }
-  std::vector<int64_t> printed_offsets() const {
+  // get_summarized_data: the offsets of the elements that will be printed; only they shape the
+  // formatter.
+  std::vector<int64_t> summarized_offsets() const {
     std::vector<int64_t> out;
     gather(0, 0, out);
     return out;
@@ -211,6 +210,7 @@ class Printer {
   const PrintData& t_;
   Shape strides_;
   bool summarize_;
+  std::vector<int64_t> printed_;  ///< summarized: the offsets printed (members above it first)
   Formatter formatter_;
 };
 

@@ -128,16 +128,16 @@ std::vector<runtime::BufferPtr> load_buffers(const ir::GraphSignature& sig) {
   return inputs;
 }
 
-/// Runs the program for `nodes` (signature `sig`), writing its outputs in place as `in_place`
-/// asks where the plan allows; the inputs at `copied` are bound as copies (their buffers may
-/// not be overwritten).
+/// Runs the program for `nodes` (signature `sig`) after its index checks `checks`, writing its
+/// outputs in place as `in_place` asks where the plan allows; the inputs at `copied` are bound
+/// as copies (their buffers may not be overwritten).
 std::vector<runtime::BufferPtr> run_compiled(const std::vector<ir::NodeRef>& nodes,
                                              const ir::GraphSignature& sig,
+                                             std::vector<ir::IndexCheck> checks,
                                              const std::vector<int64_t>& in_place,
                                              const std::vector<size_t>& copied,
                                              RealizeRecord* record) {
   std::vector<runtime::BufferPtr> inputs = load_buffers(sig);
-  std::vector<ir::IndexCheck> checks = ir::index_checks(sig.order, sig.loads);
   ir::run_index_checks(checks, inputs);
   uint64_t key = ir::program_key(sig.hash, in_place);
   auto program = program_cache().get(nodes, key, in_place);
@@ -218,13 +218,15 @@ void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record)
   nodes.resize(kept);
   marked.resize(kept);
   if (nodes.empty()) return;
+  // Index values are checked before either backend runs (check_indices.h). The buffers are
+  // held only from there on: an extra holder would keep the compiled path from donating them.
+  ir::GraphSignature sig = ir::signature(nodes);
+  std::vector<ir::IndexCheck> checks = ir::index_checks(sig.order, sig.loads);
   std::vector<runtime::BufferPtr> buffers;
   if (use_interpreter() && nodes[0]->device().is_cpu()) {
-    ir::GraphSignature sig = ir::signature(nodes);  // the checks compiled programs get
-    ir::run_index_checks(ir::index_checks(sig.order, sig.loads), load_buffers(sig));
+    ir::run_index_checks(checks, load_buffers(sig));
     buffers = ir::interpret(nodes);
   } else {
-    ir::GraphSignature sig = ir::signature(nodes);
     // An in-place write needs its old value read by nothing else; a traced step (kiln::compile,
     // record) asks for it regardless and writes into a copy where that fails, so that its
     // program stays the same from one call to the next.
@@ -238,7 +240,7 @@ void realize_recorded(const std::vector<Tensor>& tensors, RealizeRecord* record)
         d.request[i] = -1;
       }
     }
-    buffers = run_compiled(nodes, sig, d.request, copied, record);
+    buffers = run_compiled(nodes, sig, std::move(checks), d.request, copied, record);
   }
   if (record != nullptr) record->outputs = pending;
   std::unordered_set<const runtime::Buffer*> overwritten;  // written in place

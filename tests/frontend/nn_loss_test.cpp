@@ -90,8 +90,7 @@ TEST_CASE("nn loss: cross_entropy and nll_loss", "[nn]") {
   Tensor wide = kiln::from_vector(std::vector<int64_t>{1, 2, 0, 1, 99, -7}, {6});
   wide.eval();
   CHECK(F::cross_entropy(logits(), wide.slice(0, 0, 4)).item<double>() == Approx(sum / 4));
-  CHECK_THROWS_AS(F::cross_entropy(logits(), wide.slice(0, 2, 6)).item<double>(),
-                  kiln::IndexError);
+  CHECK_THROWS_AS(F::cross_entropy(logits(), wide.slice(0, 2, 6)).item<double>(), kiln::IndexError);
   // ignore_index itself is fine, out of range or not.
   CHECK(std::isfinite(F::cross_entropy(logits(), bad({1, -100, 0, 1})).item<double>()));
   CHECK(std::isfinite(

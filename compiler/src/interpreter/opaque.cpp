@@ -94,9 +94,7 @@ Array argsort(const Node& n, const Array& x) {
 }
 
 [[noreturn]] void index_error(const char* op, int64_t index, int64_t axis, int64_t size) {
-  throw IndexError(std::string("[") + op + "] index " + std::to_string(index) +
-                   " is out of bounds for dimension " + std::to_string(axis) + " with size " +
-                   std::to_string(size));
+  throw index_out_of_bounds(op, index, axis, size);
 }
 
 /// Offset in a tensor of `shape` of multi-index `idx` with the `axis` entry replaced by `j`.
@@ -131,15 +129,14 @@ void for_each_indexed(const char* op, const Array& x, const Array& index, int64_
 
 Array gather(const Node& n, const Array& x, const Array& index) {
   Array out = make_array(n.dtype(), n.shape());
-  for_each_indexed(gather_check_name(n), x, index, n.attrs().ints[0], gather_min_index(n),
+  for_each_indexed(index_op_name(n), x, index, n.attrs().ints[0], least_index(n),
                    [&](int64_t k, int64_t off) { copy_elem(x, off, out, k); });
   return out;
 }
 
 Array scatter(const Node& n, const Array& x, const Array& index, const Array& src) {
   Array out = x;
-  int64_t axis = n.attrs().ints[0];
-  for_each_indexed("scatter", x, index, axis, -x.shape[static_cast<size_t>(axis)],
+  for_each_indexed(index_op_name(n), x, index, n.attrs().ints[0], least_index(n),
                    [&](int64_t k, int64_t off) { copy_elem(src, k, out, off); });
   return out;
 }

@@ -93,11 +93,7 @@ void check_values(const IndexCheck& c, const runtime::Buffer& buf) {
                        " classes" +
                        (c.has_ignore ? " (ignore_index " + std::to_string(c.ignore) + ")" : ""));
     }
-    if (j < c.least || j >= c.size) {
-      throw IndexError(std::string("[") + c.op + "] index " + std::to_string(j) +
-                       " is out of bounds for dimension " + std::to_string(c.axis) + " with size " +
-                       std::to_string(c.size));
-    }
+    if (j < c.least || j >= c.size) throw index_out_of_bounds(c.op, j, c.axis, c.size);
   });
 }
 
@@ -120,8 +116,8 @@ std::vector<IndexCheck> index_checks(const std::vector<const Node*>& order,
     if (!source_of(n->input(1).get(), loads, &c)) continue;
     c.axis = n->attrs().ints[0];
     c.size = n->input(0)->shape()[static_cast<size_t>(c.axis)];
-    c.least = n->op() == Op::Gather ? gather_min_index(*n) : -c.size;
-    c.op = n->op() == Op::Gather ? gather_check_name(*n) : "scatter";
+    c.least = least_index(*n);
+    c.op = index_op_name(*n);
     add(c);
   }
   return out;

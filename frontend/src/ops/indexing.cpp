@@ -68,11 +68,7 @@ Applied apply_basic(const Tensor& x, const std::vector<TensorIndex>& indices) {
       case Kind::Integer: {
         int64_t n = r.view.size(d);
         int64_t i = ix.integer();
-        if (i < -n || i >= n) {
-          throw IndexError("[index] index " + std::to_string(i) +
-                           " is out of bounds for dimension " + std::to_string(pos) +
-                           " with size " + std::to_string(n));
-        }
+        if (i < -n || i >= n) throw index_out_of_bounds("index", i, pos, n);
         r.view = r.view.select(d, i);
         ++pos;
         break;

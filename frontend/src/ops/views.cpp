@@ -257,11 +257,7 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
   if (dim() == 0) throw IndexError("[select] invalid index of a 0-dim tensor");
   int64_t w = wrap_dim("select", d, dim());
   int64_t n = im.sizes[w];
-  if (index < -n || index >= n) {
-    throw IndexError("[select] index " + std::to_string(index) +
-                     " is out of bounds for dimension " + std::to_string(w) + " with size " +
-                     std::to_string(n));
-  }
+  if (index < -n || index >= n) throw index_out_of_bounds("select", index, w, n);
   if (index < 0) index += n;
   Shape sizes = im.sizes, strides = im.strides;
   sizes.erase(sizes.begin() + w);

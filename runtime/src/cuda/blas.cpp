@@ -95,15 +95,6 @@ void check(cublasStatus_t s, const char* what) {
   }
 }
 
-cudaDataType_t data_type(DType t) {
-  switch (t) {
-    case DType::Float16: return CUDA_R_16F;
-    case DType::BFloat16: return CUDA_R_16BF;
-    case DType::Float64: return CUDA_R_64F;
-    default: return CUDA_R_32F;
-  }
-}
-
 /// Descriptors and the chosen algorithm of one GEMM shape, made once.
 struct Plan {
   cublasLtMatmulDesc_t desc = nullptr;
@@ -181,7 +172,7 @@ void blas_gemm(const GemmArgs& g, int device) {
   auto it = dev.plans.find(key);
   if (it == dev.plans.end()) {
     Plan p;
-    cudaDataType_t t = data_type(g.dtype);
+    cudaDataType_t t = blas_data_type(g.dtype);
     bool f64 = g.dtype == DType::Float64;
     check(lt().cublasLtMatmulDescCreate(&p.desc, f64 ? CUBLAS_COMPUTE_64F : CUBLAS_COMPUTE_32F,
                                         f64 ? CUDA_R_64F : CUDA_R_32F),

@@ -4,7 +4,19 @@
 
 #include <cublasLt.h>
 
+#include "kiln/runtime/dtype.h"
+
 namespace kiln::runtime::cuda {
+
+/// The cuBLASLt element type of a GEMM dtype (float16, bfloat16, float64; float32 otherwise).
+inline cudaDataType_t blas_data_type(DType t) {
+  switch (t) {
+    case DType::Float16: return CUDA_R_16F;
+    case DType::BFloat16: return CUDA_R_16BF;
+    case DType::Float64: return CUDA_R_64F;
+    default: return CUDA_R_32F;
+  }
+}
 
 // clang-format off
 #define KILN_CUBLASLT_FUNCTIONS(X)                                                          \

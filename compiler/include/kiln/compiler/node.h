@@ -158,9 +158,10 @@ NodeRef argsort(NodeRef x, int64_t axis, bool descending);
 /// themselves in the error. Wrap keeps the attrs {axis}; the others add the kind: {axis, kind}.
 enum class GatherCheck : int64_t { Wrap = 0, Gather = 1, IndexSelect = 2 };
 NodeRef gather(NodeRef x, NodeRef index, int64_t axis, GatherCheck check = GatherCheck::Wrap);
-/// The op name a gather node reports its index errors under, and the least index it accepts.
-const char* gather_check_name(const Node& gather);
-int64_t gather_min_index(const Node& gather);
+/// The op name a gather or scatter node reports its index errors under (gather, index_select,
+/// index, scatter), and the least index it accepts (0, or -size of the indexed dim).
+const char* index_op_name(const Node& n);
+int64_t least_index(const Node& n);
 NodeRef scatter(NodeRef x, NodeRef index, NodeRef src, int64_t axis);
 NodeRef cumsum(NodeRef x, int64_t axis);
 /// The adjoint of unfold (col2im): g [..., KH, KW, OH, OW] summed into [..., H, W], each

@@ -2,6 +2,7 @@
 // op's name in brackets and gives the numbers; a broken internal invariant throws InternalError.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -36,6 +37,9 @@ class IndexError : public Error {
  public:
   using Error::Error;
 };
+/// PyTorch's message for an index past a dim: "[op] index 5 is out of bounds for dimension 0
+/// with size 3".
+IndexError index_out_of_bounds(const std::string& op, int64_t index, int64_t dim, int64_t size);
 
 /// A kernel failed to compile; the message carries the compiler log.
 class CompileError : public Error {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cuda/sim/sim.h"
+#include "kiln/runtime/buffer.h"
 #include "kiln/runtime/dtype.h"
 
 namespace kiln::runtime::cuda::sim {
@@ -18,7 +19,7 @@ struct Desc {
   cublasOperation_t trans_a = CUBLAS_OP_N, trans_b = CUBLAS_OP_N;
 };
 struct Layout {
-  cudaDataType_t type = CUDA_R_32F;
+  DType type = DType::Float32;  ///< the element type (cuBLASLt's, as kiln's dtype)
   uint64_t rows = 0, cols = 0;
   int64_t ld = 0;
   int32_t batch = 1;
@@ -49,32 +50,15 @@ cublasStatus_t set(T* field, const void* buf, size_t size) {
   return CUBLAS_STATUS_SUCCESS;
 }
 
-double load(const void* base, cudaDataType_t t, int64_t i) {
-  switch (t) {
-    case CUDA_R_32F: return static_cast<const float*>(base)[i];
-    case CUDA_R_64F: return static_cast<const double*>(base)[i];
-    case CUDA_R_16F: return half_bits_to_float(static_cast<const uint16_t*>(base)[i]);
-    case CUDA_R_16BF: return bfloat16_bits_to_float(static_cast<const uint16_t*>(base)[i]);
-    default: return 0;
+/// The dtype whose cuBLASLt type is `t` (blas_data_type's inverse); false for another type.
+bool dtype_of(cudaDataType_t t, DType* out) {
+  for (DType d : {DType::Float32, DType::Float64, DType::Float16, DType::BFloat16}) {
+    if (blas_data_type(d) == t) {
+      *out = d;
+      return true;
+    }
   }
-}
-
-void store(void* base, cudaDataType_t t, int64_t i, double v) {
-  switch (t) {
-    case CUDA_R_32F: static_cast<float*>(base)[i] = static_cast<float>(v); break;
-    case CUDA_R_64F: static_cast<double*>(base)[i] = v; break;
-    case CUDA_R_16F:
-      static_cast<uint16_t*>(base)[i] = float_to_half_bits(static_cast<float>(v));
-      break;
-    case CUDA_R_16BF:
-      static_cast<uint16_t*>(base)[i] = float_to_bfloat16_bits(static_cast<float>(v));
-      break;
-    default: break;
-  }
-}
-
-bool supported(cudaDataType_t t) {
-  return t == CUDA_R_32F || t == CUDA_R_64F || t == CUDA_R_16F || t == CUDA_R_16BF;
+  return false;
 }
 
 /// op(X)'s rows and cols for a layout used with `op`.
@@ -96,7 +80,7 @@ cublasStatus_t matmul(cublasLtHandle_t, cublasLtMatmulDesc_t d, const void* alph
   if (ak != bk || am != ld.rows || bn != ld.cols || lc.rows != ld.rows || lc.cols != ld.cols)
     return CUBLAS_STATUS_INVALID_VALUE;
   for (const Layout* l : {&la, &lb, &lc, &ld}) {
-    if (!supported(l->type) || l->ld < static_cast<int64_t>(l->rows) || l->batch != ld.batch)
+    if (l->ld < static_cast<int64_t>(l->rows) || l->batch != ld.batch)
       return CUBLAS_STATUS_INVALID_VALUE;
   }
   bool f64 = m.compute == CUBLAS_COMPUTE_64F;
@@ -107,18 +91,16 @@ cublasStatus_t matmul(cublasLtHandle_t, cublasLtMatmulDesc_t d, const void* alph
       return op == CUBLAS_OP_N ? i + j * l.ld : j + i * l.ld;
     };
     for (int64_t b = 0; b < ld.batch; ++b) {
-      const char* pa = static_cast<const char*>(A);
-      const char* pb = static_cast<const char*>(B);
       for (int64_t j = 0; j < static_cast<int64_t>(ld.cols); ++j) {
         for (int64_t i = 0; i < static_cast<int64_t>(ld.rows); ++i) {
           double acc = 0;
           for (int64_t p = 0; p < static_cast<int64_t>(ak); ++p) {
-            acc += load(pa, la.type, b * la.batch_stride + at(la, m.trans_a, i, p)) *
-                   load(pb, lb.type, b * lb.batch_stride + at(lb, m.trans_b, p, j));
+            acc += read_element(A, la.type, b * la.batch_stride + at(la, m.trans_a, i, p)) *
+                   read_element(B, lb.type, b * lb.batch_stride + at(lb, m.trans_b, p, j));
           }
           double v = al * acc;
-          if (be != 0) v += be * load(C, lc.type, b * lc.batch_stride + i + j * lc.ld);
-          store(D, ld.type, b * ld.batch_stride + i + j * ld.ld, v);
+          if (be != 0) v += be * read_element(C, lc.type, b * lc.batch_stride + i + j * lc.ld);
+          write_element(D, ld.type, b * ld.batch_stride + i + j * ld.ld, v);
         }
       }
     }
@@ -149,7 +131,9 @@ void fill_blas(BlasTable& t) {
   };
   t.cublasLtMatrixLayoutCreate = [](cublasLtMatrixLayout_t* l, cudaDataType t, uint64_t rows,
                                     uint64_t cols, int64_t ld) {
-    *l = wrap<Layout, cublasLtMatrixLayoutOpaque_t>(Layout{t, rows, cols, ld, 1, 0});
+    DType type = DType::Float32;
+    if (!dtype_of(t, &type)) return CUBLAS_STATUS_NOT_SUPPORTED;
+    *l = wrap<Layout, cublasLtMatrixLayoutOpaque_t>(Layout{type, rows, cols, ld, 1, 0});
     return CUBLAS_STATUS_SUCCESS;
   };
   t.cublasLtMatrixLayoutSetAttribute = [](cublasLtMatrixLayout_t l,
